@@ -1,7 +1,8 @@
 """One entry point for every Ising update: advance and record a batch of chains of one L.
 
 State of a batch: spins int8[n, L, L] (+-1), temperatures float64[n] (the Boltzmann temperature each
-chain samples, J = k_B = 1), field h, RNG states uint64[n, 4]. Scalar algorithms use row c of the RNG
+chain samples, J = k_B = 1), field h, RNG states uint64[n, 4], and ``aux`` int64[n] (Wolff: cluster
+flips per sweep, fixed after thermalization; 0 = not yet calibrated). Scalar algorithms use row c of the RNG
 for chain c, so a chain's trajectory depends on its own stream only. ``msc`` packs up to 64 chains
 into the lanes of one word and draws from row 0 only: its batch is the unit of determinism.
 """
@@ -16,7 +17,7 @@ from .hopfield import hopfield_sweeps, noise_for
 from .lattice import energy_per_site, magnetization_per_site
 from .metropolis import metropolis_sweeps
 from .multispin import msc_sweeps, pack, probability_words, unpack
-from .wolff import wolff_sweeps
+from .wolff import wolff_calibrate, wolff_sweeps
 
 #: name -> (code, needs even L, allows h != 0, samples Boltzmann at T)
 ALGORITHMS: dict[str, tuple[int, bool, bool, bool]] = {
@@ -31,8 +32,11 @@ ALGORITHMS: dict[str, tuple[int, bool, bool, bool]] = {
 MAX_LANES = 64
 
 
+WOLFF_CALIBRATION = 10  # sweeps of calibration when a Wolff chain records with no thermalization
+
+
 @njit(cache=True)
-def _advance(code: int, s: np.ndarray, par: float, h: float, n: int, st: np.ndarray) -> None:
+def _advance(code: int, s: np.ndarray, par: float, h: float, n: int, k: int, st: np.ndarray) -> None:
     if code == 0:
         metropolis_sweeps(s, par, h, n, st)
     elif code == 1:
@@ -44,18 +48,23 @@ def _advance(code: int, s: np.ndarray, par: float, h: float, n: int, st: np.ndar
     elif code == 4:
         synchronous_sweeps(s, par, h, n, st)
     else:
-        wolff_sweeps(s, par, n, st)
+        wolff_sweeps(s, par, n, k, st)
 
 
 @njit(cache=True)
-def _run_scalar(code, spins, pars, h, rng, nrec, every, n0, e, m, out):
+def _run_scalar(code, spins, pars, h, rng, aux, nrec, every, n0, e, m, out):
     """Advance chain c by ``n0`` sweeps, then ``nrec`` times by ``every`` sweeps and record."""
     L = spins.shape[1]
     for c in range(spins.shape[0]):
         if n0 > 0:
-            _advance(code, spins[c], pars[c], h, n0, rng[c])
+            if code == 5:
+                aux[c] = wolff_calibrate(spins[c], pars[c], n0, rng[c])
+            else:
+                _advance(code, spins[c], pars[c], h, n0, 0, rng[c])
+        if code == 5 and nrec > 0 and aux[c] == 0:
+            aux[c] = wolff_calibrate(spins[c], pars[c], WOLFF_CALIBRATION, rng[c])
         for r in range(nrec):
-            _advance(code, spins[c], pars[c], h, every, rng[c])
+            _advance(code, spins[c], pars[c], h, every, aux[c], rng[c])
             e[c, r] = energy_per_site(spins[c], h)
             m[c, r] = magnetization_per_site(spins[c])
             out[c, r, :] = spins[c].reshape(L * L)
@@ -84,10 +93,10 @@ def _params(algorithm: str, temperatures: np.ndarray) -> np.ndarray:
 
 
 def run(algorithm: str, spins: np.ndarray, temperatures: np.ndarray, h: float, rng: np.ndarray,
-        nrec: int, every: int, burn: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        aux: np.ndarray, nrec: int, every: int, burn: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Advance a batch by ``burn`` sweeps, then record ``nrec`` times every ``every`` sweeps.
 
-    Mutates ``spins`` (int8[n, L, L]) and ``rng`` (uint64[n, 4]) in place. Returns energy and signed
+    Mutates ``spins`` (int8[n, L, L]), ``rng`` (uint64[n, 4]) and ``aux`` (int64[n]) in place. Returns energy and signed
     magnetization per site, float64[n, nrec] each, and configurations int8[n, nrec, L*L].
     """
     n, L = spins.shape[0], spins.shape[1]
@@ -101,5 +110,6 @@ def run(algorithm: str, spins: np.ndarray, temperatures: np.ndarray, h: float, r
         _run_msc(spins, p4, p8, rng, nrec, every, burn, e, m, out)
     else:
         code = ALGORITHMS[algorithm][0]
-        _run_scalar(code, spins, _params(algorithm, temperatures), float(h), rng, nrec, every, burn, e, m, out)
+        _run_scalar(code, spins, _params(algorithm, temperatures), float(h), rng, aux, nrec, every, burn,
+                    e, m, out)
     return e, m, out

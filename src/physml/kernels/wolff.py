@@ -1,8 +1,13 @@
 """Wolff single-cluster algorithm (U. Wolff, PRL 62, 361 (1989)) for h = 0.
 
 A cluster grows from a random seed site, adding aligned neighbours with probability
-p_add = 1 - exp(-2 beta J), and is flipped as a whole. One "sweep" here is a run of cluster flips
-until at least L*L spins have been flipped, so that sweeps are comparable with local algorithms.
+p_add = 1 - exp(-2 beta J), and is flipped as a whole. One "sweep" here is a *fixed* number k of
+cluster flips per chain, k = round(L^2 / <cluster size>), measured during thermalization
+(``wolff_calibrate``), so that a sweep flips about L^2 spins as a local sweep does.
+
+k must not depend on the current run of clusters: the tempting rule "flip clusters until L^2 spins
+have flipped" measures right after unusually large clusters, which occur in ordered configurations,
+and biases <e> low by many standard errors (about 0.06 J per site at L = 16, T = 2.6).
 """
 from __future__ import annotations
 
@@ -45,15 +50,23 @@ def _cluster_flip(s: np.ndarray, p_add: float, stack: np.ndarray, st: np.ndarray
 
 
 @njit(cache=True)
-def wolff_sweeps(s: np.ndarray, beta: float, n: int, st: np.ndarray) -> int:
-    """``n`` Wolff sweeps of ``s`` (int8[L, L]) at h = 0; returns the number of clusters flipped."""
+def wolff_sweeps(s: np.ndarray, beta: float, n: int, k: int, st: np.ndarray) -> None:
+    """``n`` Wolff sweeps of ``k`` cluster flips each on ``s`` (int8[L, L]) at h = 0."""
     L = s.shape[0]
     p_add = 1.0 - np.exp(-2.0 * beta)
     stack = np.empty(L * L, dtype=np.int64)
-    clusters = 0
-    for _ in range(n):
-        flipped = 0
-        while flipped < L * L:
-            flipped += _cluster_flip(s, p_add, stack, st)
-            clusters += 1
-    return clusters
+    for _ in range(n * k):
+        _cluster_flip(s, p_add, stack, st)
+
+
+@njit(cache=True)
+def wolff_calibrate(s: np.ndarray, beta: float, n: int, st: np.ndarray) -> int:
+    """Thermalize by flipping clusters until ``n`` L^2 spins have flipped; return k for ``wolff_sweeps``."""
+    L = s.shape[0]
+    p_add = 1.0 - np.exp(-2.0 * beta)
+    stack = np.empty(L * L, dtype=np.int64)
+    flipped, clusters = 0, 0
+    while flipped < n * L * L:
+        flipped += _cluster_flip(s, p_add, stack, st)
+        clusters += 1
+    return max(1, int(round(clusters * L * L / flipped)))

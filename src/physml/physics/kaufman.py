@@ -46,7 +46,7 @@ def _log_terms(K: float, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
             sign[i] = np.prod(np.sign(x))
             f = ax + np.log(-np.expm1(-2 * ax))          # ln|2 sinh x|
             q = np.exp(-2 * ax)
-            d, dd = 1 / np.tanh(x), -4 * q / (1 - q) ** 2  # (ln sinh)', (ln sinh)'' = -csch^2
+            d, dd = 1 / np.tanh(x), -4 * q / np.expm1(-2 * ax) ** 2  # (ln sinh)', -csch^2
         else:
             sign[i] = 1.0
             f = ax + np.log1p(np.exp(-2 * ax))            # ln 2cosh x

@@ -1,0 +1,3 @@
+from physml.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""The `physml` command: parse, validate, call. Bad input exits 2 with one line naming the value."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+
+from physml import __version__
+
+EXIT_INPUT = 2
+
+
+class CliError(Exception):
+    """A one-line user error."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _add_simulate(sub) -> None:
+    from physml.kernels.ising import ALGORITHMS
+
+    p = sub.add_parser("simulate", help="run Markov chains on Ray and write a sharded Parquet dataset",
+                       description="Run Ising Markov chains (temperatures x replicas per L) on Ray actors, "
+                       "write Parquet shards + manifest.json to --out (resumable), print a summary and log "
+                       "to MLflow. Re-running the same command on the same --out resumes it.")
+    p.add_argument("model", choices=["ising"], help="the model to simulate")
+    p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
+    p.add_argument("--temperatures", default="1.5:3.5:21",
+                   help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)")
+    p.add_argument("--replicas", type=_positive_int, default=4, help="independent chains per (L, T) (default 4)")
+    p.add_argument("--sweeps", type=_positive_int, default=20000, help="recorded sweeps after thermalization (default 20000)")
+    p.add_argument("--thermalize", type=_positive_int, default=2000, help="sweeps discarded first (default 2000)")
+    p.add_argument("--every", type=_positive_int, default=10, help="record a configuration every N sweeps (default 10)")
+    p.add_argument("--algorithm", default="wolff", metavar="NAME",
+                   help=f"update: {', '.join(ALGORITHMS)} (default wolff; msc = multi-spin coded checkerboard "
+                   "Metropolis, the fast path; hopfield = the seed's Algorithm 2; synchronous = the literal, "
+                   "biased Algorithm 3)")
+    p.add_argument("--field", type=float, default=0.0, help="external field h (default 0; wolff and msc need 0)")
+    p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    p.add_argument("--actors", type=_positive_int, default=None, help="Ray actors (default: one per CPU)")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="physml", description="physml: Monte Carlo, training and sweeps "
+                                     "for physics on Ray, tracked in MLflow.")
+    parser.add_argument("--version", action="version", version=f"physml {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_simulate(sub)
+    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
+    ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
+    demo.add_argument("--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)")
+    return parser
+
+
+def _simulate_params(a: argparse.Namespace):
+    from physml.tasks.ising.params import IsingParams, parse_temperatures, validate
+
+    return validate(IsingParams(L=tuple(a.L), temperatures=parse_temperatures(a.temperatures),
+                                replicas=a.replicas, sweeps=a.sweeps, thermalize=a.thermalize,
+                                every=a.every, algorithm=a.algorithm, field=a.field, seed=a.seed))
+
+
+def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
+    from physml.platform.simulate import simulate
+    from physml.tasks import SAMPLERS
+
+    params = _simulate_params(a)
+    if a.actors is not None and a.actors < 1:
+        raise CliError(f"--actors {a.actors}: must be >= 1")
+    res = simulate(SAMPLERS[a.model], (params,), a.out, a.actors, a.address, not a.no_progress,
+                   "physml " + shlex.join(argv))
+    s = res.stats
+    print(res.analysis["text"])
+    print(f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) "
+          f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns); data: {a.out}")
+    print(f"MLflow run {res.run_id} (experiment '{a.model}'); open it with: physml ui")
+    return 0
+
+
+def cmd_ui(a: argparse.Namespace) -> int:
+    from physml.platform.tracking import tracking_uri
+
+    uri = tracking_uri()
+    print(f"MLflow UI for {uri} at http://127.0.0.1:{a.port}  (Ctrl-C to stop)")
+    return subprocess.call([sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+                            "--host", "127.0.0.1", "--port", str(a.port)])
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    argv = ["simulate", "ising", "--L", "16", "32", "--temperatures", "2.0:2.6:13", "--replicas", "4",
+            "--sweeps", "20000", "--thermalize", "1000", "--every", "10", "--algorithm", "wolff",
+            "--seed", "0", "--out", a.out]
+    print("physml demo: " + "physml " + shlex.join(argv), flush=True)
+    return main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    from physml.platform.data import DatasetError
+    from physml.tasks.ising.params import InputError
+
+    try:
+        if args.command == "simulate":
+            return cmd_simulate(args, argv)
+        if args.command == "ui":
+            return cmd_ui(args)
+        return cmd_demo(args)
+    except (InputError, DatasetError, CliError) as err:
+        print(f"physml: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("physml: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Task-agnostic machinery: the only package that imports ray and mlflow."""

@@ -1,0 +1,33 @@
+"""The one place that starts or joins Ray (design.md section 5).
+
+Local default: a private Ray instance with this machine's CPUs, dashboard on 127.0.0.1.
+``--address`` or ``RAY_ADDRESS`` joins an existing cluster instead, without code changes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import ray
+
+
+def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool = True) -> dict:
+    """Start or join Ray once per process; returns {"address", "cpus", "gpus", "nodes"}."""
+    if not ray.is_initialized():
+        addr = address or os.environ.get("RAY_ADDRESS") or None
+        os.environ.setdefault("RAY_ACCEPT_CLUSTER_RESOURCE_OVERRIDES", "0")
+        kwargs = dict(logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True,
+                      configure_logging=True)
+        if addr:
+            ray.init(address=addr, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=False, **kwargs)
+    res = ray.cluster_resources()
+    return {"address": ray.get_runtime_context().gcs_address, "cpus": int(res.get("CPU", 0)),
+            "gpus": int(res.get("GPU", 0)), "nodes": len([n for n in ray.nodes() if n.get("Alive")])}
+
+
+def shutdown() -> None:
+    """Leave Ray (stops the local instance if this process started it)."""
+    if ray.is_initialized():
+        ray.shutdown()

@@ -1,0 +1,191 @@
+"""Sharded Parquet datasets on any fsspec URI (design.md section 4).
+
+A dataset is a directory of Parquet shards plus ``manifest.json``. Shards and the manifest are
+written to a temporary name and renamed when complete; the manifest lists only complete shards with
+their row count and sha256, and readers verify both. Resumable generators keep their chain states
+under ``_state/``, also written atomically. This module is the single writer: Ray actors compute and
+hand rows to the driver, so ``memory://`` works as well as ``file://``, S3 or GCS.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+from typing import Iterable
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class DatasetError(RuntimeError):
+    """A dataset cannot be written or read as asked; the message names the path and the reason."""
+
+
+def open_uri(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """(filesystem, path) for a plain path or any fsspec URI (file://, memory://, s3://, gs://)."""
+    try:
+        fs, path = fsspec.core.url_to_fs(str(uri))
+    except (ImportError, ValueError) as err:
+        raise DatasetError(f"cannot open {uri!r}: {err}") from None
+    return fs, path.rstrip("/") or "/"
+
+
+def _join(root: str, rel: str) -> str:
+    return f"{root}/{rel}"
+
+
+def write_atomic(fs, path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary sibling, then rename it to ``path``."""
+    parent = path.rsplit("/", 1)[0]
+    tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
+    fs.makedirs(parent, exist_ok=True)
+    fs.pipe_file(tmp, data)
+    fs.mv(tmp, path)
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    """Parquet (zstd) bytes of ``table``."""
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(uri: str) -> dict:
+    """The manifest of the dataset at ``uri``; DatasetError if there is none or it is unreadable."""
+    fs, root = open_uri(uri)
+    path = _join(root, MANIFEST)
+    if not fs.exists(path):
+        raise DatasetError(f"{uri}: no {MANIFEST}; not a physml dataset (make one with `physml simulate`)")
+    try:
+        return json.loads(fs.cat_file(path))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{uri}/{MANIFEST}: unreadable ({err})") from None
+
+
+class DatasetWriter:
+    """Creates or reopens a dataset; refuses one that was made with other parameters."""
+
+    def __init__(self, uri: str, kind: str, params: dict, seed: int, created_by: str):
+        self.uri = str(uri)
+        self.fs, self.root = open_uri(self.uri)
+        fresh = {"schema_version": SCHEMA_VERSION, "kind": kind, "created_by": created_by,
+                 "params": params, "seed": seed, "shards": [], "complete": False}
+        try:
+            exists = self.fs.exists(_join(self.root, MANIFEST))
+        except OSError as err:
+            raise DatasetError(f"cannot use --out {self.uri}: {err}") from None
+        if exists:
+            old = read_manifest(self.uri)
+            _check_same(self.uri, old, fresh)
+            self.manifest = old
+        else:
+            if self.fs.exists(self.root) and self.fs.ls(self.root, detail=False):
+                raise DatasetError(f"--out {self.uri} exists, is not empty and has no {MANIFEST}; choose an empty or new location")
+            self.manifest = fresh
+            try:
+                self._save_manifest()
+            except OSError as err:
+                raise DatasetError(f"cannot write to --out {self.uri}: {err.strerror or err}") from None
+
+    @property
+    def shards(self) -> list[dict]:
+        return self.manifest["shards"]
+
+    def _save_manifest(self) -> None:
+        write_atomic(self.fs, _join(self.root, MANIFEST), json.dumps(self.manifest, indent=1).encode())
+
+    def put_shard(self, rel: str, table: pa.Table, **meta) -> dict:
+        """Write one complete shard atomically; returns its manifest entry (not yet committed)."""
+        data = table_bytes(table)
+        write_atomic(self.fs, _join(self.root, rel), data)
+        return {"path": rel, "rows": table.num_rows, "sha256": sha256(data), **meta}
+
+    def adopt_shard(self, rel: str, **meta) -> dict | None:
+        """Entry for a complete shard found on disk but missing from the manifest (crash before commit)."""
+        path = _join(self.root, rel)
+        if not self.fs.exists(path):
+            return None
+        data = self.fs.cat_file(path)
+        rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        return {"path": rel, "rows": rows, "sha256": sha256(data), **meta}
+
+    def commit(self, entries: Iterable[dict], complete: bool = False) -> None:
+        """Add shard entries (replacing same paths) and rewrite the manifest atomically."""
+        new = {e["path"]: e for e in entries}
+        self.manifest["shards"] = [s for s in self.shards if s["path"] not in new] + list(new.values())
+        self.manifest["complete"] = complete
+        self._save_manifest()
+
+    def put_state(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        write_atomic(self.fs, _join(self.root, f"_state/{name}.npz"), buf.getvalue())
+
+    def get_state(self, name: str) -> dict[str, np.ndarray] | None:
+        path = _join(self.root, f"_state/{name}.npz")
+        if not self.fs.exists(path):
+            return None
+        with np.load(io.BytesIO(self.fs.cat_file(path))) as z:
+            return {k: z[k] for k in z.files}
+
+
+def _check_same(uri: str, old: dict, new: dict) -> None:
+    for key in ("kind", "seed"):
+        if old.get(key) != new[key]:
+            raise DatasetError(f"--out {uri} holds a dataset with {key} = {old.get(key)!r}, this command asks "
+                               f"{new[key]!r}; use another --out, or the same command to resume")
+    a, b = old.get("params", {}), new["params"]
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            raise DatasetError(f"--out {uri} was made by a different command ({key} = {a.get(key)!r} there, "
+                               f"{b.get(key)!r} here); use another --out, or the same command to resume")
+
+
+def verified_bytes(fs, root: str, entry: dict) -> bytes:
+    """The bytes of one shard, checked against its manifest entry."""
+    rel = entry["path"]
+    path = _join(root, rel)
+    if not fs.exists(path):
+        raise DatasetError(f"shard {rel}: listed in the manifest but missing")
+    data = fs.cat_file(path)
+    if sha256(data) != entry["sha256"]:
+        raise DatasetError(f"shard {rel}: sha256 mismatch (corrupted or truncated file; re-create it)")
+    return data
+
+
+def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
+               where: dict | None = None) -> pa.Table:
+    """All shards (optionally only those whose manifest entry matches ``where``) as one table."""
+    fs, root = open_uri(uri)
+    manifest = read_manifest(uri)
+    parts = []
+    for entry in manifest["shards"]:
+        if where and any(entry.get(k) != v for k, v in where.items()):
+            continue
+        data = verified_bytes(fs, root, entry) if verify else fs.cat_file(_join(root, entry["path"]))
+        try:
+            t = pq.read_table(io.BytesIO(data), columns=columns)
+        except (pa.ArrowException, OSError) as err:
+            raise DatasetError(f"shard {entry['path']}: unreadable Parquet ({err})") from None
+        if t.num_rows != entry["rows"]:
+            raise DatasetError(f"shard {entry['path']}: {t.num_rows} rows, manifest says {entry['rows']}")
+        parts.append(t)
+    if not parts:
+        raise DatasetError(f"{uri}: no shards{' matching ' + str(where) if where else ''}")
+    return pa.concat_tables(parts)
+
+
+def shard_uris(uri: str) -> list[str]:
+    """Full URIs of the manifest's shards (for Ray Data readers)."""
+    manifest = read_manifest(uri)
+    return [f"{str(uri).rstrip('/')}/{s['path']}" for s in manifest["shards"]]

@@ -1,0 +1,131 @@
+"""Ray actors that advance Markov chains of any sampler and stream their rows to Parquet shards.
+
+A sampler (e.g. ``physml.tasks.ising.sampler.IsingSampler``) defines deterministic *units* of
+chains and their *plan* of steps. Units are dealt round-robin to ``actors`` Ray actors (one per CPU by
+default); each actor advances its batch, one step per call, and returns the new chain state and the
+rows. The driver is the single writer: shard (atomic) -> chain state (atomic) -> manifest (atomic),
+so a run killed at any point resumes from the saved states without losing or duplicating a row.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import ray
+from tqdm.auto import tqdm
+
+from physml.tasks import load as _load
+
+from .data import DatasetWriter
+
+
+@ray.remote(num_cpus=1)
+class ChainActor:
+    """Holds one sampler (kernels compiled once) and advances the units it is handed."""
+
+    def __init__(self, sampler_path: str, sampler_args: tuple):
+        self.sampler = _load(sampler_path)(*sampler_args)
+        self.units = {u.index: u for u in self.sampler.units()}
+
+    @ray.method(num_returns=2)
+    def step(self, unit: int, state: dict, burn: int, nrec: int):
+        """(new state, rows or None) of one step of ``unit``."""
+        return self.sampler.step(self.units[unit], state, burn, nrec)
+
+
+@dataclass
+class EnsembleStats:
+    seconds: float
+    steps: int
+    shards: int
+    spin_updates: float
+    actors: int
+    resumed_steps: int
+
+
+def _state_name(unit) -> str:
+    return f"u{unit.index:05d}"
+
+
+def _shard_name(unit, k: int) -> str:
+    return f"L{unit.L}/u{unit.index:05d}-s{k:05d}.parquet"
+
+
+def _resume(writer: DatasetWriter, sampler, unit) -> tuple[dict, int]:
+    """Saved state and next step of ``unit``; adopts a shard written just before a crash."""
+    saved = writer.get_state(_state_name(unit))
+    if saved is None:
+        return sampler.init_state(unit), 0
+    done = int(saved.pop("step")[0])
+    known = {s["path"] for s in writer.shards}
+    plan = sampler.plan(unit)
+    lost = [writer.adopt_shard(_shard_name(unit, k), unit=unit.index, step=k, L=unit.L)
+            for k in range(done) if plan[k][1] and _shard_name(unit, k) not in known]
+    if lost:
+        writer.commit([e for e in lost if e])
+    return saved, done
+
+
+def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
+                 actors: int | None = None, progress: bool = True) -> EnsembleStats:
+    """Run every unit of the sampler to the end of its plan, writing shards through ``writer``."""
+    sampler = _load(sampler_path)(*sampler_args)
+    units = sampler.units()
+    todo, resumed = {}, 0
+    for u in units:
+        state, k = _resume(writer, sampler, u)
+        resumed += k
+        if k < len(sampler.plan(u)):
+            todo[u.index] = (u, state, k)
+    n_act = max(1, min(actors or int(ray.available_resources().get("CPU", 1)) or 1, len(todo) or 1))
+    per = lambda u, b, n: (b + n * sampler.p.every) * len(u.chains) * u.L**2  # noqa: E731
+    total = sum(per(u, b, n) for u in units for b, n in sampler.plan(u))
+    done0 = sum(per(u, b, n) for u in units for (b, n) in sampler.plan(u)[:_steps_done(u, todo, sampler)])
+    t0, steps, shards = time.perf_counter(), 0, 0
+    bar = tqdm(total=total, initial=done0, unit="flip", unit_scale=True, disable=not progress,
+               desc=f"{sampler.kind} x{n_act} actors", smoothing=0.1)
+    if todo:
+        pool = [ChainActor.remote(sampler_path, sampler_args) for _ in range(n_act)]
+        queues = [deque() for _ in pool]
+        for i, (u, state, k) in enumerate(todo.values()):
+            queues[i % n_act].append((u, state, k))
+        inflight: dict = {}
+        for a in range(n_act):
+            _submit(pool, a, queues, inflight, sampler)
+            _submit(pool, a, queues, inflight, sampler)
+        while inflight:
+            ready, _ = ray.wait(list(inflight), num_returns=1)
+            a, u, k, state_ref = inflight.pop(ready[0])
+            table, state = ray.get(ready[0]), ray.get(state_ref)
+            entries = []
+            if table is not None:
+                entries.append(writer.put_shard(_shard_name(u, k), table, unit=u.index, step=k, L=u.L))
+                shards += 1
+            writer.put_state(_state_name(u), {**state, "step": [k + 1]})
+            writer.commit(entries)
+            steps += 1
+            bar.update(per(u, *sampler.plan(u)[k]))
+            _submit(pool, a, queues, inflight, sampler)
+        for actor in pool:
+            ray.kill(actor)
+    writer.commit([], complete=True)
+    bar.close()
+    return EnsembleStats(time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed)
+
+
+def _steps_done(u, todo, sampler) -> int:
+    return todo[u.index][2] if u.index in todo else len(sampler.plan(u))
+
+
+def _submit(pool, a: int, queues, inflight: dict, sampler) -> None:
+    """Send actor ``a`` its next step; a unit's next step consumes the previous step's state ref."""
+    q = queues[a]
+    if not q:
+        return
+    u, state, k = q.popleft()
+    burn, nrec = sampler.plan(u)[k]
+    state_ref, table_ref = pool[a].step.remote(u.index, state, burn, nrec)
+    inflight[table_ref] = (a, u, k, state_ref)
+    if k + 1 < len(sampler.plan(u)):
+        q.appendleft((u, state_ref, k + 1))

@@ -1,0 +1,90 @@
+"""MLflow conventions (design.md section 6): one experiment per task, local store by default.
+
+With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with artefacts in
+``<cwd>/mlartifacts``; set the variable to use a tracking server instead, without code changes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform as _stdlib_platform
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import mlflow
+
+from physml import __version__
+
+for _name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+def tracking_uri() -> str:
+    """The tracking URI in force: the environment's, or the local SQLite store in the cwd."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
+
+
+def experiment(name: str) -> str:
+    """Id of experiment ``name``, created if missing (artefacts beside the local store)."""
+    mlflow.set_tracking_uri(tracking_uri())
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    location = None
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        location = (Path.cwd().resolve() / "mlartifacts" / name).as_uri()
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    """{"a": {"b": 1}} -> {"a.b": "1"}; lists become their string form."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = str(v)[:6000]
+    return out
+
+
+@contextmanager
+def run(task: str, run_name: str, params: dict, tags: dict | None = None) -> Iterator[mlflow.ActiveRun]:
+    """An MLflow run in experiment ``task``: FINISHED on success, FAILED on error, KILLED on Ctrl-C."""
+    exp_id = experiment(task)
+    all_tags = {"physml.version": __version__, "physml.task": task, "git.commit": _git_commit(),
+                "host": _stdlib_platform.node(), **(tags or {})}
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags) as active:
+        try:
+            mlflow.log_params(flatten(params))
+            yield active
+        except KeyboardInterrupt:
+            mlflow.end_run("KILLED")
+            raise
+        except BaseException:
+            mlflow.end_run("FAILED")
+            raise
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v}, step=step)
+
+
+def log_artifacts(paths: list[Path], subdir: str | None = None) -> None:
+    for p in paths:
+        mlflow.log_artifact(str(p), artifact_path=subdir)
+
+
+def log_dict(obj: dict, name: str) -> None:
+    mlflow.log_dict(obj, name)

@@ -1,0 +1,1 @@
+"""Ising and XY Markov-chain simulation: the sampler behind `physml simulate ising`."""

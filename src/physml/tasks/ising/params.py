@@ -1,0 +1,93 @@
+"""Parameters of an Ising simulation, parsed and validated before anything starts."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from physml.kernels.ising import ALGORITHMS
+
+
+class InputError(ValueError):
+    """Bad user input; the message names the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class IsingParams:
+    L: tuple[int, ...] = (32,)              # linear sizes (several allowed)
+    temperatures: tuple[float, ...] = ()    # Boltzmann temperatures T (J/k_B)
+    replicas: int = 4                       # independent chains per (L, T)
+    sweeps: int = 20000                     # recorded sweeps after thermalization
+    thermalize: int = 2000                  # sweeps discarded first
+    every: int = 10                         # record every this many sweeps
+    algorithm: str = "wolff"                # one of kernels.ising.ALGORITHMS
+    field: float = 0.0                      # external field h (mu B)
+    seed: int = 0                           # root seed of every chain's RNG stream
+    model: str = "ising"
+
+    @property
+    def records(self) -> int:
+        """Configurations recorded per chain."""
+        return self.sweeps // self.every
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["L"], d["temperatures"] = list(self.L), list(self.temperatures)
+        return d
+
+
+def parse_temperatures(text: str) -> tuple[float, ...]:
+    """'1.5:3.5:21' (start:stop:count, inclusive) or '2.0,2.27,2.5' -> tuple of floats."""
+    try:
+        if ":" in text:
+            a, b, n = text.split(":")
+            n = int(n)
+            if n < 1:
+                raise InputError(f"--temperatures {text!r}: empty range (count {n}); use start:stop:count with count >= 1")
+            temps = tuple(float(x) for x in np.linspace(float(a), float(b), n))
+        else:
+            temps = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(f"--temperatures {text!r}: expected start:stop:count or a comma list of numbers") from None
+    if not temps:
+        raise InputError(f"--temperatures {text!r}: empty; give start:stop:count or a comma list")
+    return temps
+
+
+def validate(p: IsingParams) -> IsingParams:
+    """Check every value; raise InputError naming the first bad one and what is allowed."""
+    if p.algorithm not in ALGORITHMS:
+        raise InputError(f"--algorithm {p.algorithm!r} is unknown; choose one of {', '.join(ALGORITHMS)}")
+    _, even, field_ok, _ = ALGORITHMS[p.algorithm]
+    for L in p.L:
+        if L < 2:
+            raise InputError(f"--L {L}: the lattice needs L >= 2")
+        if L > 4096:
+            raise InputError(f"--L {L}: at most 4096 is supported")
+        if even and L % 2:
+            raise InputError(f"--L {L}: --algorithm {p.algorithm} needs an even L (two-sublattice checkerboard)")
+    if len(set(p.L)) != len(p.L):
+        raise InputError(f"--L {list(p.L)}: each size may appear once")
+    if not p.temperatures:
+        raise InputError("--temperatures: empty; give start:stop:count or a comma list")
+    bad = [t for t in p.temperatures if not t > 0 or not np.isfinite(t)]
+    if bad:
+        raise InputError(f"--temperatures: T = {bad[0]} is not allowed; temperatures must be > 0")
+    if len(set(p.temperatures)) != len(p.temperatures):
+        raise InputError(f"--temperatures: duplicate values in {list(p.temperatures)}")
+    for name in ("replicas", "sweeps", "every"):
+        if getattr(p, name) < 1:
+            raise InputError(f"--{name} {getattr(p, name)}: must be >= 1")
+    if p.thermalize < 0:
+        raise InputError(f"--thermalize {p.thermalize}: must be >= 0")
+    if p.every > p.sweeps:
+        raise InputError(f"--every {p.every} is larger than --sweeps {p.sweeps}; need every <= sweeps")
+    if p.field != 0 and not field_ok:
+        raise InputError(f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, hopfield or checkerboard")
+    if not np.isfinite(p.field):
+        raise InputError(f"--field {p.field}: must be finite")
+    if p.seed < 0:
+        raise InputError(f"--seed {p.seed}: must be >= 0")
+    return p

@@ -1,0 +1,153 @@
+"""The Ising sampler: how chains are laid out, advanced and turned into rows (design.md section 4).
+
+The platform's ensemble runs any sampler with this shape: ``units()`` (the deterministic groups of
+chains that are advanced together), ``init_state(unit)``, ``plan(unit)`` (the steps: burn-in sweeps
+and records per step) and ``step(unit, state, burn, nrec, first)`` -> (state, rows). A chain's rows
+depend on the seed and its own index only, never on how units are spread over actors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from physml.kernels import ising as kernels
+from physml.kernels.hopfield import noise_for
+from physml.kernels.lattice import random_spins
+from physml.kernels.rng import seed_states
+
+from .params import IsingParams, validate
+
+SHARD_BYTES = 16 * 2**20  # target size of the spins column of one shard
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Chains advanced together: one chain, or up to 64 lanes of one word for ``msc``."""
+
+    index: int
+    L: int
+    chains: tuple[int, ...]
+    temperatures: tuple[float, ...]
+
+
+def schema(L: int, model: str = "ising") -> pa.Schema:
+    """Row schema of design.md section 4 for linear size ``L``."""
+    spin_type = pa.int8() if model == "ising" else pa.float32()
+    return pa.schema([
+        ("model", pa.string()), ("L", pa.int32()), ("temperature", pa.float64()),
+        ("field", pa.float64()), ("algorithm", pa.string()), ("chain", pa.int32()),
+        ("sweep", pa.int64()), ("energy", pa.float64()), ("magnetization", pa.float64()),
+        ("spins", pa.list_(spin_type, L * L)),
+    ])
+
+
+class IsingSampler:
+    """Markov chains of the 2D Ising model for every (L, T, replica) of ``params``."""
+
+    kind = "ising"
+    task = "ising"  # MLflow experiment
+    summary_columns = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]
+
+    def __init__(self, params: IsingParams):
+        self.p = validate(params)
+
+    def manifest_params(self) -> dict:
+        """What defines the dataset: a resume must match it exactly."""
+        d = self.p.as_dict()
+        if self.p.algorithm == "hopfield":
+            d["hopfield_noise"] = [noise_for(t) for t in self.p.temperatures]
+        return d
+
+    def analyse(self, table: pa.Table) -> dict:
+        return analyse(self, table)
+
+    def report(self, analysis: dict, out_dir) -> list:
+        """plots/observables.png and tables/summary.csv (+ binder.csv) under ``out_dir``."""
+        from pathlib import Path
+
+        from .report import plot_observables, write_csv
+
+        out = Path(out_dir)
+        title = f"{self.p.algorithm}, h={self.p.field}, {self.p.sweeps} sweeps x {self.p.replicas} replicas"
+        paths = [plot_observables(analysis["rows"], out / "plots" / "observables.png", title, self.p.field == 0),
+                 write_csv(analysis["rows"], out / "tables" / "summary.csv")]
+        if analysis["crossings"]:
+            paths.append(write_csv(analysis["crossings"], out / "tables" / "binder.csv"))
+        return paths
+
+    def units(self) -> list[Unit]:
+        """Chain ids run over (L, T, replica) in that order; msc packs consecutive chains of one L."""
+        per = kernels.MAX_LANES if self.p.algorithm == "msc" else 1
+        units, chain = [], 0
+        for L in self.p.L:
+            ids = list(range(chain, chain + len(self.p.temperatures) * self.p.replicas))
+            temps = [t for t in self.p.temperatures for _ in range(self.p.replicas)]
+            chain += len(ids)
+            for k in range(0, len(ids), per):
+                units.append(Unit(len(units), L, tuple(ids[k:k + per]), tuple(temps[k:k + per])))
+        return units
+
+    def rows_per_step(self, unit: Unit) -> int:
+        return int(np.clip(SHARD_BYTES // (unit.L**2 * len(unit.chains)), 1, self.p.records))
+
+    def plan(self, unit: Unit) -> list[tuple[int, int]]:
+        """Steps (burn-in sweeps, records) for a unit: thermalization chunks, then shard-sized records."""
+        rows = self.rows_per_step(unit)
+        chunk = rows * self.p.every
+        steps = [(min(chunk, self.p.thermalize - s), 0) for s in range(0, self.p.thermalize, chunk)]
+        steps += [(0, min(rows, self.p.records - r)) for r in range(0, self.p.records, rows)]
+        return steps
+
+    def init_state(self, unit: Unit) -> dict[str, np.ndarray]:
+        """Hot start from each chain's own stream: spins int8[n, L, L], rng uint64[n, 4]."""
+        rng = seed_states(self.p.seed, unit.chains)
+        spins = np.stack([random_spins(unit.L, rng[c]) for c in range(len(unit.chains))])
+        aux = np.zeros(len(unit.chains), dtype=np.int64)
+        return {"spins": spins, "rng": rng, "aux": aux, "records": np.zeros(1, dtype=np.int64)}
+
+    def step(self, unit: Unit, state: dict, burn: int, nrec: int) -> tuple[dict, pa.Table | None]:
+        """Advance ``unit`` by ``burn`` sweeps, then record ``nrec`` rows per chain."""
+        new = {k: v.copy() for k, v in state.items()}
+        e, m, conf = kernels.run(self.p.algorithm, new["spins"], np.array(unit.temperatures), self.p.field,
+                                 new["rng"], new["aux"], nrec, self.p.every, burn)
+        first = int(state["records"][0])
+        new["records"] = np.array([first + nrec])
+        return new, (self._table(unit, first, e, m, conf) if nrec else None)
+
+    def _table(self, unit: Unit, first: int, e, m, conf) -> pa.Table:
+        n, nrec = e.shape
+        L = unit.L
+        rep = lambda x: np.repeat(np.asarray(x), nrec)  # noqa: E731
+        sweeps = np.tile((first + 1 + np.arange(nrec)) * self.p.every, n)
+        spins = pa.FixedSizeListArray.from_arrays(pa.array(conf.reshape(-1)), L * L)
+        cols = [pa.array([self.p.model] * (n * nrec)), pa.array(np.full(n * nrec, L, np.int32)),
+                pa.array(rep(unit.temperatures)), pa.array(np.full(n * nrec, self.p.field)),
+                pa.array([self.p.algorithm] * (n * nrec)), pa.array(rep(unit.chains).astype(np.int32)),
+                pa.array(sweeps.astype(np.int64)), pa.array(e.reshape(-1)), pa.array(m.reshape(-1)), spins]
+        return pa.Table.from_arrays(cols, schema=schema(L, self.p.model))
+
+
+def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
+    """Summary rows, Binder crossings, MLflow metrics and the terminal text for a finished dataset."""
+    from physml.physics import TC
+
+    from .report import format_table
+    from .summary import binder_crossings, summarize
+
+    rows = summarize(table, sampler.p.field)
+    crossings = binder_crossings(rows) if sampler.p.field == 0 else []
+    metrics, series = {}, {}
+    for c in crossings:
+        metrics[f"sim/tc_binder_L{c['L1']}_L{c['L2']}"] = c["tc"]
+        metrics[f"sim/tc_binder_L{c['L1']}_L{c['L2']}_err"] = c["tc_err"]
+    for r in rows:
+        for key in ("e", "e_err", "abs_m", "chi", "C", "U4", "tau_e"):
+            series.setdefault(f"sim/L{r['L']}/{key}", []).append(r[key])
+    text = [format_table(rows)]
+    for c in crossings:
+        dev = 100 * (c["tc"] / TC - 1)
+        text.append(f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
+                    f"(exact {TC:.6f}, {dev:+.2f}%)")
+    return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": "\n".join(text)}
