@@ -32,41 +32,46 @@ def _gammas(K: float, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return g, dg, ddg
 
 
-def _log_terms(K: float, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For Z1..Z4: sign, ln|Z_i|, d ln|Z_i|/dK, d2 ln|Z_i|/dK2 (float64[4] each)."""
+def _log_terms(K: float, L: int) -> tuple[np.ndarray, ...]:
+    """Z_i = exp(l_i) g_i for i = 1..4: l_i, l_i', l_i'' (K-derivatives) and g_i, g_i', g_i''.
+
+    g_i is 1 except for Z4 near Tc, where its factor 2 sinh(L g_0 / 2) passes through zero and is
+    kept outside the logarithm so that Z4 and its derivatives stay finite there.
+    """
     g, dg, ddg = _gammas(K, L)
-    sign, l0, l1, l2 = (np.zeros(4) for _ in range(4))
+    l0, l1, l2 = np.zeros(4), np.zeros(4), np.zeros(4)
+    f0, f1, f2 = np.ones(4), np.zeros(4), np.zeros(4)
     for i, (parity, use_sinh) in enumerate([(1, False), (1, True), (0, False), (0, True)]):
         x, dx, ddx = (L / 2 * a[parity::2] for a in (g, dg, ddg))
+        if use_sinh and parity == 0 and abs(x[0]) < 1.0:
+            f0[i] = 2 * np.sinh(x[0])
+            f1[i] = 2 * np.cosh(x[0]) * dx[0]
+            f2[i] = 2 * np.sinh(x[0]) * dx[0] ** 2 + 2 * np.cosh(x[0]) * ddx[0]
+            x, dx, ddx = x[1:], dx[1:], ddx[1:]
         ax = np.abs(x)
+        q = np.exp(-2 * ax)
         if use_sinh:
-            if np.any(x == 0):
-                sign[i], l0[i] = 0.0, -np.inf
-                continue
-            sign[i] = np.prod(np.sign(x))
-            f = ax + np.log(-np.expm1(-2 * ax))          # ln|2 sinh x|
-            q = np.exp(-2 * ax)
+            f0[i] *= np.prod(np.sign(x))
+            f = ax + np.log(-np.expm1(-2 * ax))                 # ln|2 sinh x|
             d, dd = 1 / np.tanh(x), -4 * q / np.expm1(-2 * ax) ** 2  # (ln sinh)', -csch^2
         else:
-            sign[i] = 1.0
-            f = ax + np.log1p(np.exp(-2 * ax))            # ln 2cosh x
-            q = np.exp(-2 * ax)
-            d, dd = np.tanh(x), 4 * q / (1 + q) ** 2       # (ln cosh)', sech^2
+            f = ax + np.log1p(q)                                # ln 2cosh x
+            d, dd = np.tanh(x), 4 * q / (1 + q) ** 2            # (ln cosh)', sech^2
         l0[i], l1[i], l2[i] = f.sum(), (d * dx).sum(), (dd * dx**2 + d * ddx).sum()
-    return sign, l0, l1, l2
+    return l0, l1, l2, f0, f1, f2
 
 
 def _derivatives(K: float, L: int) -> tuple[float, float, float]:
     """ln Z and its first two K-derivatives."""
     N = L * L
-    sign, l0, l1, l2 = _log_terms(K, L)
-    top = np.max(l0)
-    w = sign * np.exp(l0 - top)
-    S = w.sum()
-    w = w / S
-    lnz = np.log(0.5) + N / 2 * np.log(2 * np.sinh(2 * K)) + top + np.log(S)
-    d1 = N / np.tanh(2 * K) + np.dot(w, l1)
-    d2 = -2 * N / np.sinh(2 * K) ** 2 + np.dot(w, l2 + l1**2) - np.dot(w, l1) ** 2
+    l0, l1, l2, f0, f1, f2 = _log_terms(K, L)
+    e = np.exp(l0 - np.max(l0))
+    S = np.dot(e, f0)
+    S1 = np.dot(e, l1 * f0 + f1) / S
+    S2 = np.dot(e, (l2 + l1**2) * f0 + 2 * l1 * f1 + f2) / S
+    lnz = np.log(0.5) + N / 2 * np.log(2 * np.sinh(2 * K)) + np.max(l0) + np.log(S)
+    d1 = N / np.tanh(2 * K) + S1
+    d2 = -2 * N / np.sinh(2 * K) ** 2 + S2 - S1**2
     return float(lnz), float(d1), float(d2)
 
 
