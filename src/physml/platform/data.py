@@ -182,7 +182,11 @@ def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
         parts.append(t)
     if not parts:
         raise DatasetError(f"{uri}: no shards{' matching ' + str(where) if where else ''}")
-    return pa.concat_tables(parts)
+    try:
+        return pa.concat_tables(parts)
+    except pa.ArrowInvalid:
+        raise DatasetError(f"{uri}: shards have different schemas (e.g. several L); read one part with "
+                           f"where={{'L': ...}} or leave out the 'spins' column") from None
 
 
 def shard_uris(uri: str) -> list[str]:

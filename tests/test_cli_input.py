@@ -1,0 +1,53 @@
+"""Bad input: one line naming the value and what is allowed, exit 2, nothing written, no Ray start."""
+import sys
+
+import pytest
+
+from physml.cli import main
+
+BASE = ["simulate", "ising", "--temperatures", "2.0,2.5", "--sweeps", "100", "--thermalize", "10"]
+
+CASES = [
+    (["--L", "1"], "--L 1"),
+    (["--L", "7", "--algorithm", "checkerboard"], "--L 7"),
+    (["--L", "9", "--algorithm", "msc"], "needs an even L"),
+    (["--temperatures", "0,2.0"], "T = 0.0"),
+    (["--temperatures=-1.0,2.0"], "T = -1.0"),
+    (["--temperatures", "2.0:3.0:0"], "empty range"),
+    (["--temperatures", "hot"], "'hot'"),
+    (["--algorithm", "gibbs"], "'gibbs' is unknown; choose one of metropolis"),
+    (["--algorithm", "wolff", "--field", "0.5"], "--field 0.5"),
+    (["--every", "500"], "--every 500 is larger than --sweeps 100"),
+    (["--replicas", "0"], "--replicas 0"),
+]
+
+
+@pytest.mark.parametrize("extra,needle", CASES)
+def test_bad_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    argv = BASE + extra + ["--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not out.exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not __import__("ray").is_initialized()
+
+
+def test_unwritable_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocker").write_text("a file, not a directory")
+    assert main(BASE + ["--out", str(tmp_path / "blocker" / "ds")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot" in err and "blocker" in err and "\n" not in err
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["simulate", "--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for opt in ("--L", "--temperatures", "--replicas", "--sweeps", "--thermalize", "--every", "--algorithm",
+                "--field", "--seed", "--out", "--actors", "--address"):
+        assert opt in text
