@@ -1,7 +1,7 @@
 """MLflow conventions (design.md section 6): one experiment per task, local store by default.
 
 With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with artefacts in
-``<cwd>/mlartifacts``; set the variable to use a tracking server instead, without code changes.
+``<cwd>/mlruns`` (MLflow's default beside it); set the variable to use a tracking server instead.
 """
 from __future__ import annotations
 
@@ -27,15 +27,10 @@ def tracking_uri() -> str:
 
 
 def experiment(name: str) -> str:
-    """Id of experiment ``name``, created if missing (artefacts beside the local store)."""
+    """Id of experiment ``name``, created if missing."""
     mlflow.set_tracking_uri(tracking_uri())
     exp = mlflow.get_experiment_by_name(name)
-    if exp is not None:
-        return exp.experiment_id
-    location = None
-    if not os.environ.get("MLFLOW_TRACKING_URI"):
-        location = (Path.cwd().resolve() / "mlartifacts" / name).as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    return exp.experiment_id if exp is not None else mlflow.create_experiment(name)
 
 
 def _git_commit() -> str:
