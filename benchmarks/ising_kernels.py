@@ -51,7 +51,7 @@ def wolff_rate(L: int) -> float:
 
     @njit(cache=False)
     def clusters(s, p_add, n, st):
-        stack = np.empty(s.size, dtype=np.int64)
+        stack = np.empty((s.size, 2), dtype=np.int32)
         tot = 0
         for _ in range(n):
             tot += _cluster_flip(s, p_add, stack, st)

@@ -56,18 +56,21 @@ def _run_scalar(code, spins, pars, h, rng, aux, nrec, every, n0, e, m, out):
     """Advance chain c by ``n0`` sweeps, then ``nrec`` times by ``every`` sweeps and record."""
     L = spins.shape[1]
     for c in range(spins.shape[0]):
+        s, st = spins[c].copy(), rng[c].copy()  # private contiguous copies: ~1.5x faster kernels
         if n0 > 0:
             if code == 5:
-                aux[c] = wolff_calibrate(spins[c], pars[c], n0, rng[c])
+                aux[c] = wolff_calibrate(s, pars[c], n0, st)
             else:
-                _advance(code, spins[c], pars[c], h, n0, 0, rng[c])
+                _advance(code, s, pars[c], h, n0, 0, st)
         if code == 5 and nrec > 0 and aux[c] == 0:
-            aux[c] = wolff_calibrate(spins[c], pars[c], WOLFF_CALIBRATION, rng[c])
+            aux[c] = wolff_calibrate(s, pars[c], WOLFF_CALIBRATION, st)
         for r in range(nrec):
-            _advance(code, spins[c], pars[c], h, every, aux[c], rng[c])
-            e[c, r] = energy_per_site(spins[c], h)
-            m[c, r] = magnetization_per_site(spins[c])
-            out[c, r, :] = spins[c].reshape(L * L)
+            _advance(code, s, pars[c], h, every, aux[c], st)
+            e[c, r] = energy_per_site(s, h)
+            m[c, r] = magnetization_per_site(s)
+            out[c, r, :] = s.reshape(L * L)
+        spins[c] = s
+        rng[c] = st
 
 
 @njit(cache=True)

@@ -46,6 +46,28 @@ def next_u64(s: np.ndarray) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
+def step(s0: np.uint64, s1: np.uint64, s2: np.uint64, s3: np.uint64) -> tuple:
+    """xoshiro256** on a state held in local variables (registers in hot loops).
+
+    Returns (64 random bits, s0, s1, s2, s3); same sequence as :func:`next_u64`.
+    """
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+def threshold53(p: float) -> np.uint64:
+    """Integer threshold so that (bits >> 11) < threshold53(p) has probability p (53-bit exact)."""
+    return np.uint64(min(max(p, 0.0), 1.0) * 2.0**53)
+
+
+@njit(cache=True, inline="always")
 def uniform(s: np.ndarray) -> float:
     """Uniform double in [0, 1) with 53 random bits."""
     return float(next_u64(s) >> np.uint64(11)) * _INV53

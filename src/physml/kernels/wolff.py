@@ -14,24 +14,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rng import below, uniform
+from .rng import below, step
 
 
 @njit(cache=True)
 def _cluster_flip(s: np.ndarray, p_add: float, stack: np.ndarray, st: np.ndarray) -> int:
-    """Grow and flip one cluster; returns its size. ``stack`` is int64[L*L] scratch."""
+    """Grow and flip one cluster; returns its size. ``stack`` is int32[L*L, 2] scratch."""
     L = s.shape[0]
     k0 = below(st, L * L)
-    spin = s[k0 // L, k0 % L]
-    s[k0 // L, k0 % L] = -spin
-    stack[0] = k0
+    i0, j0 = k0 // L, k0 % L
+    spin = s[i0, j0]
+    s[i0, j0] = -spin
+    thr = np.uint64(p_add * 2.0**53)
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    stack[0, 0], stack[0, 1] = i0, j0
     top = 1
     size = 1
     while top > 0:
         top -= 1
-        k = stack[top]
-        i = k // L
-        j = k - i * L
+        i, j = stack[top, 0], stack[top, 1]
         for d in range(4):
             if d == 0:
                 ni, nj = (i - 1 if i > 0 else L - 1), j
@@ -41,11 +42,14 @@ def _cluster_flip(s: np.ndarray, p_add: float, stack: np.ndarray, st: np.ndarray
                 ni, nj = i, (j - 1 if j > 0 else L - 1)
             else:
                 ni, nj = i, (j + 1 if j + 1 < L else 0)
-            if s[ni, nj] == spin and uniform(st) < p_add:
-                s[ni, nj] = -spin  # flipping on entry marks the site as visited
-                stack[top] = ni * L + nj
-                top += 1
-                size += 1
+            if s[ni, nj] == spin:
+                r, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                if (r >> np.uint64(11)) < thr:
+                    s[ni, nj] = -spin  # flipping on entry marks the site as visited
+                    stack[top, 0], stack[top, 1] = ni, nj
+                    top += 1
+                    size += 1
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
     return size
 
 
@@ -54,7 +58,7 @@ def wolff_sweeps(s: np.ndarray, beta: float, n: int, k: int, st: np.ndarray) -> 
     """``n`` Wolff sweeps of ``k`` cluster flips each on ``s`` (int8[L, L]) at h = 0."""
     L = s.shape[0]
     p_add = 1.0 - np.exp(-2.0 * beta)
-    stack = np.empty(L * L, dtype=np.int64)
+    stack = np.empty((L * L, 2), dtype=np.int32)
     for _ in range(n * k):
         _cluster_flip(s, p_add, stack, st)
 
@@ -64,7 +68,7 @@ def wolff_calibrate(s: np.ndarray, beta: float, n: int, st: np.ndarray) -> int:
     """Thermalize by flipping clusters until ``n`` L^2 spins have flipped; return k for ``wolff_sweeps``."""
     L = s.shape[0]
     p_add = 1.0 - np.exp(-2.0 * beta)
-    stack = np.empty(L * L, dtype=np.int64)
+    stack = np.empty((L * L, 2), dtype=np.int32)
     flipped, clusters = 0, 0
     while flipped < n * L * L:
         flipped += _cluster_flip(s, p_add, stack, st)

@@ -1,4 +1,8 @@
-"""Bad input: one line naming the value and what is allowed, exit 2, nothing written, no Ray start."""
+"""Bad input: one line naming the value and what is allowed, exit 2, nothing written, no Ray start.
+
+These tests live in tests/cli so that pytest runs them before the Ray-backed tests start the shared
+Ray instance: "Ray is not initialized afterwards" then proves validation happens before Ray.
+"""
 import sys
 
 import pytest
@@ -31,7 +35,7 @@ def test_bad_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("physml: error:") and "\n" not in err and needle in err
     assert not out.exists() and not (tmp_path / "mlflow.db").exists()
-    assert "ray" not in sys.modules or not __import__("ray").is_initialized()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
 def test_unwritable_output(tmp_path, monkeypatch, capsys):
