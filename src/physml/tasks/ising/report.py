@@ -38,7 +38,8 @@ def _exact(ax, key: str, sizes: list[int], t: np.ndarray, colours: dict) -> None
         ax.plot(fine, yang_magnetization(fine), "k:", lw=0.8, label="Yang, L=inf")
 
 
-def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool = True) -> Path:
+def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool = True,
+                     crossings: list[dict] = ()) -> Path:
     """Six panels vs T, one colour per L; lines = exact finite-L (Kaufman) and infinite-L curves."""
     sizes = sorted({r["L"] for r in rows})
     colours = {L: plt.cm.viridis(i / max(1, len(sizes) - 1) * 0.85) for i, L in enumerate(sizes)}
@@ -52,6 +53,12 @@ def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool 
         if exact:
             _exact(ax, key, sizes, np.array([r["T"] for r in rows]), colours)
         ax.axvline(TC, color="grey", lw=0.6, ls="--")
+        if key == "U4":
+            for c in crossings:
+                ax.axvspan(c["tc"] - c["tc_err"], c["tc"] + c["tc_err"], color="red", alpha=0.25,
+                           label=f"crossing {c['L1']}/{c['L2']}: {c['tc']:.4f}({1e4 * c['tc_err']:.0f})")
+            if crossings:
+                ax.legend(fontsize=7)
         ax.set_xlabel("T [J/k$_B$]")
         ax.set_ylabel(label)
     axes[0, 0].legend(fontsize=8)

@@ -71,7 +71,8 @@ class IsingSampler:
 
         out = Path(out_dir)
         title = f"{self.p.algorithm}, h={self.p.field}, {self.p.sweeps} sweeps x {self.p.replicas} replicas"
-        paths = [plot_observables(analysis["rows"], out / "plots" / "observables.png", title, self.p.field == 0),
+        paths = [plot_observables(analysis["rows"], out / "plots" / "observables.png", title, self.p.field == 0,
+                                  analysis["crossings"]),
                  write_csv(analysis["rows"], out / "tables" / "summary.csv")]
         if analysis["crossings"]:
             paths.append(write_csv(analysis["crossings"], out / "tables" / "binder.csv"))
