@@ -58,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
     ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    run = sub.add_parser("run", help="train a task on Ray Train, evaluate it, log to MLflow",
+                         description="Train TASK with a config (-c smoke|default|PATH.toml) plus --set "
+                         "overrides; data.uri empty = the task simulates (and caches) its data.")
+    run.add_argument("task", help="task name (see `physml tasks`)")
+    run.add_argument("-c", "--config", default=None, help="shipped config name (smoke, default) or a .toml path")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value, e.g. --set train.epochs=5 (repeatable)")
+    run.add_argument("--resume", nargs="?", const="last", default=None, metavar="RUN_ID",
+                     help="continue a run from its last checkpoint (default: the task's latest run)")
+    run.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset; logs an evaluation run")
+    ev.add_argument("task", help="task name")
+    ev.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
+    ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`)")
+    sub.add_parser("tasks", help="list the tasks")
     demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
     demo.add_argument("--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)")
     return parser
@@ -88,6 +104,39 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def cmd_run(a: argparse.Namespace) -> int:
+    from physml.platform.run import resolve, run_task
+
+    task, cfg = resolve(a.task, a.config, a.sets)
+    res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)
+    _print_metrics(res.metrics)
+    print(f"MLflow run {res.run_id} (experiment '{a.task}'); model: runs:/{res.run_id}/model; data: {res.data_uri}")
+    return 0
+
+
+def _print_metrics(metrics: dict) -> None:
+    for k in sorted(metrics):
+        print(f"  {k:<28} {metrics[k]:.5g}")
+
+
+def cmd_evaluate(a: argparse.Namespace) -> int:
+    from physml.platform.run import evaluate_task
+
+    run_id, metrics = evaluate_task(a.task, a.model, a.data)
+    _print_metrics(metrics)
+    print(f"MLflow evaluation run {run_id} (experiment '{a.task}')")
+    return 0
+
+
+def cmd_tasks() -> int:
+    from physml.tasks import TASKS, load, shipped_configs
+
+    for name, path in TASKS.items():
+        doc = (load(path).__module__ and __import__(path.partition(":")[0], fromlist=["x"]).__doc__ or "").strip()
+        print(f"{name:<22} {doc.splitlines()[0] if doc else ''}  [configs: {', '.join(shipped_configs(name))}]")
+    return 0
+
+
 def cmd_ui(a: argparse.Namespace) -> int:
     from physml.platform.tracking import tracking_uri
 
@@ -108,18 +157,30 @@ def cmd_demo(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    from physml.config import ConfigError
     from physml.platform.data import DatasetError
     from physml.tasks.ising.params import InputError
 
     try:
         if args.command == "simulate":
             return cmd_simulate(args, argv)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
+        if args.command == "tasks":
+            return cmd_tasks()
         if args.command == "ui":
             return cmd_ui(args)
         return cmd_demo(args)
-    except (InputError, DatasetError, CliError) as err:
+    except (InputError, DatasetError, CliError, ConfigError) as err:
         print(f"physml: error: {err}", file=sys.stderr)
         return EXIT_INPUT
+    except RuntimeError as err:
+        if type(err).__name__ != "TrainingError":
+            raise
+        print(f"physml: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("physml: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130

@@ -18,10 +18,13 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
         os.environ.setdefault("RAY_ACCEPT_CLUSTER_RESOURCE_OVERRIDES", "0")
         kwargs = dict(logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True,
                       configure_logging=True)
+        if quiet:
+            kwargs["logging_config"] = ray.LoggingConfig(encoding="TEXT", log_level="WARNING")
         if addr:
             ray.init(address=addr, **kwargs)
         else:
-            ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=False, **kwargs)
+            # the dashboard process serves the State API that Ray Train's clean-up relies on
+            ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=True, **kwargs)
     res = ray.cluster_resources()
     return {"address": ray.get_runtime_context().gcs_address, "cpus": int(res.get("CPU", 0)),
             "gpus": int(res.get("GPU", 0)), "nodes": len([n for n in ray.nodes() if n.get("Alive")])}

@@ -46,3 +46,21 @@ def simulate(sampler_path: str, sampler_args: tuple, out: str, actors: int | Non
                 tracking.log_artifacts([p], p.parent.name)
         tracking.log_dict(read_manifest(out), "dataset/manifest.json")
         return SimulationResult(active.info.run_id, analysis, stats, info)
+
+
+def ensure_dataset(sampler_name: str, params: dict, cache_root: str | Path, actors: int | None = None,
+                   progress: bool = True) -> str:
+    """URI of the dataset a task asked to simulate: reused when complete, else made (resumably)."""
+    import hashlib
+    import json
+
+    from physml.tasks import SAMPLERS
+
+    key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
+    uri = str(Path(cache_root).resolve() / f"{sampler_name}-{key}")
+    sampler = load(SAMPLERS[sampler_name]).from_dict(params)
+    mp = sampler.manifest_params()
+    writer = DatasetWriter(uri, sampler.kind, mp, mp["seed"], f"physml {__version__}: cache of {params}")
+    if not writer.manifest.get("complete"):
+        run_ensemble(SAMPLERS[sampler_name], (sampler.p,), writer, actors, progress)
+    return uri

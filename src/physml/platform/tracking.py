@@ -55,14 +55,18 @@ def flatten(d: dict, prefix: str = "") -> dict[str, str]:
 
 
 @contextmanager
-def run(task: str, run_name: str, params: dict, tags: dict | None = None) -> Iterator[mlflow.ActiveRun]:
-    """An MLflow run in experiment ``task``: FINISHED on success, FAILED on error, KILLED on Ctrl-C."""
+def run(task: str, run_name: str, params: dict, tags: dict | None = None,
+        run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
+    """An MLflow run in experiment ``task`` (or the existing ``run_id``, resumed): FINISHED on success,
+    FAILED on error, KILLED on Ctrl-C."""
     exp_id = experiment(task)
     all_tags = {"physml.version": __version__, "physml.task": task, "git.commit": _git_commit(),
                 "host": _stdlib_platform.node(), **(tags or {})}
-    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags) as active:
+    kwargs = {"run_id": run_id} if run_id else {"experiment_id": exp_id, "run_name": run_name}
+    with mlflow.start_run(**kwargs, tags=all_tags) as active:
         try:
-            mlflow.log_params(flatten(params))
+            if not run_id:
+                mlflow.log_params(flatten(params))
             yield active
         except KeyboardInterrupt:
             mlflow.end_run("KILLED")

@@ -1,10 +1,16 @@
 """Experiments. Each is imported lazily by name; no task imports ray or mlflow.
 
-``SAMPLERS``: Markov-chain generators run by ``physml simulate NAME`` on the platform's ensemble.
+``TASKS``: trainable experiments (the Task protocol of ``physml.tasks.base``), run by `physml run`.
+``SAMPLERS``: Markov-chain generators run by `physml simulate NAME` on the platform's ensemble.
 """
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+
+TASKS: dict[str, str] = {
+    "phases-supervised": "physml.tasks.phases.supervised:SupervisedPhases",
+}
 
 SAMPLERS: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
@@ -15,3 +21,13 @@ def load(path: str):
     """Import ``"package.module:Name"`` and return the object."""
     mod, _, name = path.partition(":")
     return getattr(importlib.import_module(mod), name)
+
+
+def config_path(task_name: str, config: str) -> Path:
+    """A config shipped with a task: ``<task module dir>/configs/<task name>/<config>.toml``."""
+    mod = TASKS[task_name].partition(":")[0]
+    return Path(importlib.import_module(mod).__file__).parent / "configs" / task_name / f"{config}.toml"
+
+
+def shipped_configs(task_name: str) -> list[str]:
+    return sorted(p.stem for p in config_path(task_name, "x").parent.glob("*.toml"))

@@ -53,6 +53,16 @@ class IsingSampler:
     def __init__(self, params: IsingParams):
         self.p = validate(params)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "IsingSampler":
+        """From plain values as a task's Simulation gives them (temperatures as text or list)."""
+        from .params import parse_temperatures
+
+        d = dict(d)
+        temps = d.pop("temperatures")
+        temps = parse_temperatures(temps) if isinstance(temps, str) else tuple(float(t) for t in temps)
+        return cls(IsingParams(L=tuple(d.pop("L")), temperatures=temps, **d))
+
     def manifest_params(self) -> dict:
         """What defines the dataset: a resume must match it exactly."""
         d = self.p.as_dict()

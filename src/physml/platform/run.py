@@ -1,0 +1,187 @@
+"""`physml run` and `physml evaluate`: configs resolved, data found or simulated, Ray Train, MLflow."""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import mlflow
+import torch
+
+from physml.config import ConfigError, dump_toml, from_dict, load_toml, merge, to_dict
+from physml.tasks import TASKS, config_path, load, shipped_configs
+
+from . import cluster, tracking
+from .data import DatasetError
+from .datasets import check_kind, local_batches, ray_dataset
+from .simulate import ensure_dataset
+
+
+class TrainingError(RuntimeError):
+    """Training stopped (non-finite loss, a worker error); the MLflow run is marked FAILED."""
+
+
+def data_root() -> Path:
+    """Where simulated data and Ray Train checkpoints live: $PHYSML_HOME or ./physml-data."""
+    return Path(os.environ.get("PHYSML_HOME", "physml-data")).resolve()
+
+
+def resolve(task_name: str, config: str | None, sets: list[str]):
+    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides."""
+    if task_name not in TASKS:
+        raise ConfigError(f"unknown task {task_name!r}; choose one of {', '.join(TASKS)}")
+    task = load(TASKS[task_name])()
+    name = config or "default"
+    if name.endswith(".toml") or os.sep in name:
+        base = load_toml(Path(name))
+    elif config_path(task_name, name).exists():
+        base = load_toml(config_path(task_name, name))
+    else:
+        raise ConfigError(f"-c {name!r}: not a .toml file nor a config of {task_name} "
+                          f"({', '.join(shipped_configs(task_name))})")
+    return task, from_dict(task.Config, merge(base, sets))
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    metrics: dict
+    data_uri: str
+
+
+def _check_resources(cfg, info: dict) -> None:
+    t = cfg.train
+    need = t.workers * t.cpus_per_worker
+    if need > info["cpus"]:
+        raise ConfigError(f"train.workers = {t.workers} x train.cpus_per_worker = {t.cpus_per_worker} needs "
+                          f"{need:g} CPUs; the cluster has {info['cpus']}: lower train.workers or cpus_per_worker")
+    if t.gpu and t.workers > info["gpus"]:
+        raise ConfigError(f"train.gpu = true with {t.workers} workers needs {t.workers} GPUs; the cluster has "
+                          f"{info['gpus']}")
+
+
+def _data_uri(task, cfg, progress: bool) -> str:
+    if cfg.data.uri:
+        return cfg.data.uri
+    sim = task.simulation(cfg)
+    return ensure_dataset(sim.sampler, sim.params, data_root() / "cache", progress=progress)
+
+
+def _resume_id(task_name: str, resume: str | None) -> str | None:
+    if resume in (None, ""):
+        return None
+    if resume != "last":
+        return resume
+    exp = mlflow.get_experiment_by_name(task_name)
+    runs = mlflow.search_runs([exp.experiment_id] if exp else [], filter_string="tags.physml.kind = 'train'",
+                              order_by=["start_time DESC"], max_results=1, output_format="list") if exp else []
+    if not runs:
+        raise ConfigError(f"--resume: no earlier run of {task_name} to resume")
+    return runs[0].info.run_id
+
+
+def _failure(err: BaseException) -> TrainingError:
+    text = str(err)
+    m = re.search(r"NonFiniteLoss: ([^\n]+)", text)
+    if m:
+        return TrainingError(f"training stopped: non-finite loss ({m.group(1)})")
+    last = [ln for ln in text.splitlines() if re.match(r"^\w+(Error|Exception)\b", ln.strip())]
+    return TrainingError(f"training failed: {last[-1].strip() if last else text.splitlines()[0]}")
+
+
+def run_task(task_name: str, cfg, task=None, address: str | None = None, resume: str | None = None,
+             progress: bool = True) -> RunResult:
+    """Train ``task_name`` with ``cfg`` on Ray Train, evaluate on the test splits, log to MLflow."""
+    from .train import fit, load_state
+
+    task = task or load(TASKS[task_name])()
+    info = cluster.connect(address)
+    _check_resources(cfg, info)
+    uri = _data_uri(task, cfg, progress)
+    check_kind(uri, task.data_kind, task_name)
+    cfg = replace(cfg, data=replace(cfg.data, uri=uri))
+    specs = task.datasets(cfg, uri)
+    tracking.experiment(task_name)
+    run_id = _resume_id(task_name, resume)
+    tags = {"data.uri": uri, "ray.address": info["address"], "physml.kind": "train"}
+    with tracking.run(task_name, f"run-{task_name}", to_dict(cfg), tags, run_id=run_id) as active:
+        rid = active.info.run_id
+        mlflow.log_text(dump_toml(to_dict(cfg)), "config.toml")
+        try:
+            res = fit(TASKS[task_name], cfg, ray_dataset(specs["train"]), ray_dataset(specs["val"]),
+                      str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid)
+        except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
+            raise _failure(err) from None
+        if res.error is not None:
+            raise _failure(res.error)
+        model = task.model(cfg)
+        model.load_state_dict(load_state(res.checkpoint_dir)["model"])
+        metrics = evaluate_and_log(task, model, cfg, specs)
+        log_model(model, cfg, task_name)
+        return RunResult(rid, metrics, uri)
+
+
+def evaluate_and_log(task, model, cfg, specs: dict) -> dict:
+    """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow."""
+    model.eval()
+    tests = [s for k, s in specs.items() if k.startswith("test")]
+    with torch.no_grad():
+        results = task.evaluate(model, itertools.chain.from_iterable(local_batches(s) for s in tests), cfg)
+    results = {(f"test/{k}" if isinstance(v, float) else k): v for k, v in results.items()}
+    metrics = {k: v for k, v in results.items() if isinstance(v, float)}
+    tracking.log_metrics(metrics)
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in task.report(results, Path(tmp)):
+            tracking.log_artifacts([p], "plots")
+    return metrics
+
+
+def log_model(model: torch.nn.Module, cfg, task_name: str) -> None:
+    """model/ artefact: state_dict.pt (torch.load(weights_only=True)) + config.toml + task name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "model"
+        d.mkdir()
+        torch.save(model.state_dict(), d / "state_dict.pt")
+        (d / "config.toml").write_text(dump_toml(to_dict(cfg)))
+        (d / "task.txt").write_text(task_name + "\n")
+        mlflow.log_artifacts(str(d), "model")
+
+
+def load_model(model_uri: str):
+    """(task name, config dict, state dict) from ``runs:/RUN_ID/model`` or a local model directory."""
+    local = Path(model_uri)
+    if model_uri.startswith(("runs:/", "models:/", "mlflow-artifacts:")) or not local.exists():
+        mlflow.set_tracking_uri(tracking.tracking_uri())
+        try:
+            local = Path(mlflow.artifacts.download_artifacts(model_uri))
+        except Exception as err:  # noqa: BLE001
+            raise ConfigError(f"--model {model_uri}: cannot load ({str(err).splitlines()[0]})") from None
+    files = {"state_dict.pt", "config.toml", "task.txt"}
+    missing = [f for f in files if not (local / f).exists()]
+    if missing:
+        raise ConfigError(f"--model {model_uri}: not a physml model directory (missing {', '.join(missing)})")
+    state = torch.load(local / "state_dict.pt", weights_only=True, map_location="cpu")
+    return (local / "task.txt").read_text().strip(), load_toml(local / "config.toml"), state
+
+
+def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict]:
+    """Evaluate a saved model on new shards; logs an evaluation run. Returns (run id, metrics)."""
+    trained, cfg_dict, state = load_model(model_uri)
+    if trained != task_name:
+        raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
+    task = load(TASKS[task_name])()
+    cfg_dict.setdefault("data", {})["uri"] = data_uri
+    cfg = from_dict(task.Config, cfg_dict)
+    check_kind(data_uri, task.data_kind, task_name)
+    model = task.model(cfg)
+    model.load_state_dict(state)
+    tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}
+    with tracking.run(task_name, f"evaluate-{task_name}", to_dict(cfg), tags) as active:
+        metrics = evaluate_and_log(task, model, cfg, task.datasets(cfg, data_uri))
+        return active.info.run_id, metrics
+
+
+__all__ = ["resolve", "run_task", "evaluate_task", "TrainingError", "DatasetError", "ConfigError"]

@@ -1,0 +1,223 @@
+"""One training loop for every task, on Ray Train (``TorchTrainer``), design.md section 5.
+
+Workers get the "train" split sharded by Ray Data and the full "val" split; each epoch ends with a
+checkpoint (model, optimizer, scheduler, epoch, early-stopping state, resolved config) reported to
+Ray Train, which persists it under the run's storage and restores it when the same run is started
+again (``--resume``). Rank 0 alone logs metrics to MLflow. A non-finite loss stops the run with
+:class:`NonFiniteLoss`; AMP (bf16/fp16 autocast + grad scaling) is used on CUDA only.
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import ray
+import ray.train
+import torch
+from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+from ray.train.torch import TorchTrainer
+
+from physml.config import from_dict, to_dict
+from physml.tasks import load
+
+STATE = "state.pt"
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; the run is stopped rather than producing a bad model."""
+
+
+@dataclass
+class FitResult:
+    checkpoint_dir: str | None
+    metrics: dict
+    error: BaseException | None
+
+
+def make_optimizer(model: torch.nn.Module, t) -> torch.optim.Optimizer:
+    """Optimizer from the [train] section (adam | adamw | sgd)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if t.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+    cls = torch.optim.AdamW if t.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=t.lr, weight_decay=t.weight_decay)
+
+
+def make_scheduler(opt: torch.optim.Optimizer, t):
+    if t.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t.epochs)
+    if t.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, t.epochs // 3), gamma=0.1)
+    return None
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
+
+
+def improved(value: float, best: float | None, mode: str) -> bool:
+    return best is None or (value < best if mode == "min" else value > best)
+
+
+class _Logger:
+    """Rank-0 MLflow metric logger (no-op elsewhere or without a run)."""
+
+    def __init__(self, tracking_uri: str, run_id: str, rank: int):
+        self.client = None
+        if rank == 0 and run_id:
+            from mlflow import MlflowClient
+
+            self.client, self.run_id = MlflowClient(tracking_uri), run_id
+
+    def log(self, metrics: dict, step: int) -> None:
+        if self.client is None:
+            return
+        from mlflow.entities import Metric
+        import time
+
+        now = int(time.time() * 1000)
+        ms = [Metric(k, float(v), now, step) for k, v in metrics.items()
+              if isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))]
+        if ms:
+            self.client.log_batch(self.run_id, metrics=ms)
+
+
+def _restore(model, opt, sched) -> dict:
+    ckpt = ray.train.get_checkpoint()
+    if ckpt is None:
+        return {"epoch": 0, "best": None, "bad_epochs": 0, "step": 0}
+    with ckpt.as_directory() as d:
+        state = torch.load(Path(d) / STATE, weights_only=True, map_location="cpu")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    if sched is not None and state.get("scheduler"):
+        sched.load_state_dict(state["scheduler"])
+    return {k: state[k] for k in ("epoch", "best", "bad_epochs", "step")}
+
+
+def _save(model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> None:
+    """Report metrics with a checkpoint from rank 0 (others report metrics only: a barrier)."""
+    raw = model.module if hasattr(model, "module") else model
+    if ray.train.get_context().get_world_rank() != 0:
+        ray.train.report(metrics)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        torch.save({"model": raw.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict() if sched else {}, **progress}, Path(d) / STATE)
+        (Path(d) / "config.json").write_text(__import__("json").dumps(cfg_dict))
+        ray.train.report(metrics, checkpoint=Checkpoint.from_directory(d),
+                         checkpoint_dir_name=f"epoch-{progress['epoch']:04d}")
+
+
+def _iter(split: str, batch_size: int, device, dtypes=None):
+    shard = ray.train.get_dataset_shard(split)
+    if shard is None:
+        return iter(())
+    return shard.iter_torch_batches(batch_size=batch_size, device=device, drop_last=False)
+
+
+def train_loop_per_worker(config: dict) -> None:
+    """The per-worker loop: same for every task; the task supplies model, loss and metrics."""
+    from .datasets import quiet_ray_data
+
+    quiet_ray_data()
+    task = load(config["task_path"])()
+    cfg = from_dict(task.Config, config["cfg"])
+    t = cfg.train
+    rank = ray.train.get_context().get_world_rank()
+    torch.manual_seed(t.seed + rank)
+    device = ray.train.torch.get_device()
+    model = ray.train.torch.prepare_model(task.model(cfg))
+    opt, log = make_optimizer(model, t), _Logger(config["tracking_uri"], config["run_id"], rank)
+    sched = make_scheduler(opt, t)
+    amp = t.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    progress = _restore(model, opt, sched)
+    for epoch in range(progress["epoch"], t.epochs):
+        model.train()
+        sums, n = {}, 0
+        for batch in _iter("train", t.batch_size, device):
+            with torch.autocast(device.type, enabled=amp):
+                out = task.loss(model, batch, cfg)
+            loss = out["loss"]
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(f"loss = {loss.item()} at epoch {epoch}, step {progress['step']}; "
+                                    f"lower train.lr (now {t.lr}) or check the data")
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            progress["step"] += 1
+            n += 1
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            if progress["step"] % t.log_every == 0:
+                log.log({f"train/{k}": float(v.detach()) for k, v in out.items()}, progress["step"])
+        if sched is not None:
+            sched.step()
+        metrics = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
+        if rank == 0:
+            model.eval()
+            with torch.no_grad():
+                res = task.evaluate(model.module if hasattr(model, "module") else model,
+                                    _iter("val", t.batch_size, device), cfg)
+            metrics.update({f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))})
+        metrics["epoch"] = epoch + 1
+        progress["epoch"] = epoch + 1
+        stop = _early_stop(metrics, progress, t) if rank == 0 else False
+        log.log(metrics, epoch + 1)
+        _save(model, opt, sched, progress, config["cfg"], {**metrics, "stop": float(stop)})
+        if _broadcast_stop(stop, device):
+            break
+
+
+def _early_stop(metrics: dict, progress: dict, t) -> bool:
+    if not t.early_stop_metric:
+        return False
+    if t.early_stop_metric not in metrics:
+        raise KeyError(f"train.early_stop_metric = {t.early_stop_metric!r} is not among the epoch metrics "
+                       f"({', '.join(sorted(metrics))})")
+    value = metrics[t.early_stop_metric]
+    if improved(value, progress["best"], t.early_stop_mode):
+        progress["best"], progress["bad_epochs"] = value, 0
+    else:
+        progress["bad_epochs"] += 1
+    return progress["bad_epochs"] >= t.patience
+
+
+def _broadcast_stop(stop: bool, device) -> bool:
+    """Rank 0's early-stopping decision, shared with every worker."""
+    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return stop
+    flag = torch.tensor([1.0 if stop else 0.0], device=device)
+    torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item() > 0)
+
+
+def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking_uri: str,
+        run_id: str) -> FitResult:
+    """Run the loop on a TorchTrainer; returns the last checkpoint directory and metrics."""
+    t = cfg.train
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config={"task_path": task_path, "cfg": to_dict(cfg), "tracking_uri": tracking_uri,
+                           "run_id": run_id},
+        scaling_config=ScalingConfig(num_workers=t.workers, use_gpu=t.gpu,
+                                     resources_per_worker={"CPU": t.cpus_per_worker}),
+        datasets={"train": train_ds, "val": val_ds},
+        dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
+        run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=0),
+                             checkpoint_config=CheckpointConfig(num_to_keep=2)),
+    )
+    result = trainer.fit()
+    ckpt = result.checkpoint.path if result.checkpoint is not None else None
+    return FitResult(ckpt, dict(result.metrics or {}), result.error)
+
+
+def load_state(checkpoint_dir: str) -> dict:
+    """The checkpoint's state dict (weights_only load)."""
+    return torch.load(os.path.join(checkpoint_dir, STATE), weights_only=True, map_location="cpu")

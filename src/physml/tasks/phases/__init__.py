@@ -1,0 +1,1 @@
+"""Phases of matter from Ising configurations: supervised Tc, learning by confusion, unsupervised."""

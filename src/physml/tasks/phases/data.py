@@ -1,0 +1,76 @@
+"""Ising data for the phases tasks: what to simulate, how to split it, how to batch it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from physml.physics import TC
+from physml.tasks.base import DatasetSpec, Simulation
+
+
+@dataclass(frozen=True)
+class IsingData:
+    """The [data] section: an existing dataset (uri) or the simulation to make (cached)."""
+
+    uri: str = ""                           # dataset URI; "" = simulate with the fields below
+    L: tuple[int, ...] = (16, 24, 32)       # sizes to simulate and evaluate on
+    train_L: int = 0                        # size to train on; 0 = the largest
+    temperatures: str = "1.0:3.5:26"        # start:stop:count or comma list
+    replicas: int = 4
+    sweeps: int = 4000
+    thermalize: int = 500
+    every: int = 20
+    algorithm: str = "wolff"
+    seed: int = 0
+    exclude: float = 0.3                    # supervised: train on |T - Tc| > exclude only
+    holdout: int = 4                        # chains with chain % holdout == 0 are val/test
+
+    def __post_init__(self):
+        if self.holdout < 2:
+            raise ValueError(f"data.holdout = {self.holdout}: must be >= 2")
+        if self.train_L and self.train_L not in self.L:
+            raise ValueError(f"data.train_L = {self.train_L}: must be one of data.L = {list(self.L)}")
+
+    @property
+    def fit_L(self) -> int:
+        return self.train_L or max(self.L)
+
+
+def simulation(d: IsingData) -> Simulation:
+    return Simulation("ising", dict(L=list(d.L), temperatures=d.temperatures, replicas=d.replicas,
+                                    sweeps=d.sweeps, thermalize=d.thermalize, every=d.every,
+                                    algorithm=d.algorithm, seed=d.seed))
+
+
+def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True) -> dict:
+    """Parquet rows -> {"x": float32[n, L, L] spins, "T", "L", "m", "y" (1 = ordered, T < Tc)}.
+
+    ``split``: "train" keeps chains with chain % holdout != 0 (and |T - Tc| > exclude), "val" the
+    held-out chains with |T - Tc| > exclude, "test" all held-out chains.
+    """
+    chain, temp = np.asarray(batch["chain"]), np.asarray(batch["temperature"], dtype=np.float64)
+    held = chain % holdout == 0
+    far = np.abs(temp - TC) > exclude
+    keep = {"train": ~held & far, "val": held & far, "test": held}[split]
+    spins = np.stack(batch["spins"][keep]) if keep.any() else np.zeros((0, 1), np.int8)
+    n = int(keep.sum())
+    L = int(round(np.sqrt(spins.shape[1]))) if n else 1
+    out = {"x": spins.reshape(n, L, L).astype(np.float32), "T": temp[keep],
+           "L": np.full(n, L, dtype=np.int64), "m": np.asarray(batch["magnetization"])[keep].astype(np.float32)}
+    if labels:
+        out["y"] = (temp[keep] < TC).astype(np.float32)
+    return out
+
+
+COLUMNS = ["chain", "temperature", "magnetization", "spins"]
+
+
+def splits(d: IsingData, uri: str, fn=to_arrays, **kw) -> dict[str, DatasetSpec]:
+    """train/val on data.fit_L; one test split per L (e.g. "test/L16")."""
+    spec = lambda split, L: DatasetSpec(uri, COLUMNS, partial(fn, split=split, holdout=d.holdout, **kw),  # noqa: E731
+                                        {"L": L})
+    out = {"train": spec("train", d.fit_L), "val": spec("val", d.fit_L)}
+    out.update({f"test/L{L}": spec("test", L) for L in d.L})
+    return out

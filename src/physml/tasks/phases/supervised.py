@@ -1,0 +1,114 @@
+"""phases-supervised: Carrasquilla & Melko, "Machine learning phases of matter", Nat. Phys. 13, 431 (2017).
+
+A classifier learns ordered (T < Tc) vs disordered from Ising configurations away from Tc; its mean
+output P(ordered | T) on held-out chains crosses 1/2 at T*(L), and T*(L) = Tc + a/L extrapolates to
+Tc. Published: Tc = 2.266(2) (exact 2.269185). The network trained at one L is also applied to the
+other sizes it never saw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from physml.tasks.base import TrainConfig
+
+from . import data as phases_data
+from .crossing import extrapolate_inverse_L, half_crossing
+from .nets import ConvClassifier, DenseClassifier
+
+PUBLISHED_TC = 2.266
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "cnn"       # cnn (any L, global pooling) | dense (the paper's net, train_L only)
+    channels: int = 16      # cnn: convolution channels
+    hidden: int = 32        # cnn: head width; dense: hidden sigmoid units (paper: 100)
+
+    def __post_init__(self):
+        if self.kind not in ("cnn", "dense"):
+            raise ValueError(f"model.kind = {self.kind!r}: choose one of cnn, dense")
+
+
+@dataclass(frozen=True)
+class SupervisedConfig:
+    data: phases_data.IsingData = field(default_factory=phases_data.IsingData)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+class SupervisedPhases:
+    name: ClassVar[str] = "phases-supervised"
+    Config: ClassVar[type] = SupervisedConfig
+    data_kind: ClassVar[tuple[str, str]] = ("ising", "ising")
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]},
+                                    "model.channels": {"choice": [8, 16, 32]}}
+
+    def simulation(self, cfg):
+        return phases_data.simulation(cfg.data)
+
+    def datasets(self, cfg, uri: str):
+        specs = phases_data.splits(cfg.data, uri, exclude=cfg.data.exclude)
+        if cfg.model.kind == "dense":  # the paper's net only sees its own L
+            specs = {k: v for k, v in specs.items() if not k.startswith("test/") or k == f"test/L{cfg.data.fit_L}"}
+        return specs
+
+    def model(self, cfg) -> torch.nn.Module:
+        if cfg.model.kind == "dense":
+            return DenseClassifier(cfg.data.fit_L, cfg.model.hidden)
+        return ConvClassifier(cfg.model.channels, cfg.model.hidden)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        logits = model(batch["x"])
+        loss = F.binary_cross_entropy_with_logits(logits, batch["y"])
+        acc = ((logits > 0).float() == batch["y"]).float().mean()
+        return {"loss": loss, "acc": acc}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """loss, acc; with data near Tc also P(ordered) curves, T*(L) per L and the extrapolated tc.
+
+        The platform prefixes float keys with the split ("val/acc", "test/tc")."""
+        rows = {"L": [], "T": [], "p": [], "y": []}
+        device = next(model.parameters()).device
+        for b in batches:
+            p = torch.sigmoid(model(b["x"].to(device))).detach().cpu().numpy()
+            rows["p"].append(p)
+            for k in ("L", "T", "y"):
+                rows[k].append(np.asarray(b[k].cpu() if torch.is_tensor(b[k]) else b[k]))
+        if not rows["p"]:
+            return {}
+        L, T, p, y = (np.concatenate(rows[k]) for k in ("L", "T", "p", "y"))
+        eps = 1e-7
+        out = {"loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
+               "acc": float(np.mean((p > 0.5) == (y > 0.5)))}
+        near = np.abs(T - phases_data.TC) <= cfg.data.exclude
+        if near.any() or cfg.data.exclude == 0:
+            out.update(self._curves(L, T, p))
+        return out
+
+    def _curves(self, L, T, p) -> dict:
+        sizes = sorted(set(L.tolist()))
+        res = {"curves": {}}
+        tstar = []
+        for size in sizes:
+            sel = L == size
+            ts = np.unique(T[sel])
+            mean = np.array([p[sel & (T == t)].mean() for t in ts])
+            err = np.array([p[sel & (T == t)].std(ddof=1) / np.sqrt((sel & (T == t)).sum()) for t in ts])
+            ts_, e_ = half_crossing(ts, mean, err)
+            res["curves"][int(size)] = (ts, mean, err)
+            res[f"tc_L{size}"], res[f"tc_L{size}_err"] = ts_, e_
+            tstar.append((size, ts_, e_))
+        s, t_, e_ = zip(*tstar)
+        res["tc"], res["tc_err"] = extrapolate_inverse_L(s, t_, e_)
+        return res
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_supervised
+
+        return plot_supervised(results, Path(out_dir), PUBLISHED_TC)

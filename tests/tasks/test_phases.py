@@ -1,0 +1,96 @@
+"""phases-supervised without Ray: shapes, import hygiene, and the physics on small data."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from physml.config import ConfigError, from_dict
+from physml.kernels import ising
+from physml.kernels.lattice import random_spins
+from physml.kernels.rng import seed_states
+from physml.physics import TC
+from physml.tasks.phases.crossing import extrapolate_inverse_L, half_crossing
+from physml.tasks.phases.data import to_arrays
+from physml.tasks.phases.nets import ConvClassifier, DenseClassifier
+from physml.tasks.phases.supervised import SupervisedPhases
+
+
+@pytest.mark.parametrize("net,L,shape", [(ConvClassifier(8, 16), 8, (5,)), (ConvClassifier(8, 16), 33, (5,)),
+                                         (DenseClassifier(12, 100), 12, (5,))])
+def test_model_shapes(net, L, shape):
+    assert net(torch.ones(5, L, L)).shape == shape
+
+
+def test_dense_net_refuses_other_sizes():
+    with pytest.raises(ValueError, match="built for L = 12"):
+        DenseClassifier(12)(torch.ones(2, 16, 16))
+
+
+def test_task_imports_neither_ray_nor_mlflow():
+    code = ("import sys, physml.tasks.phases.supervised, physml.tasks.ising.sampler; "
+            "assert 'ray' not in sys.modules and 'mlflow' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_config_rejects_unknown_keys_and_wrong_types():
+    C = SupervisedPhases.Config
+    with pytest.raises(ConfigError, match="unknown config key 'model.depth'; valid keys here: channels, hidden, kind"):
+        from_dict(C, {"model": {"depth": 3}})
+    with pytest.raises(ConfigError, match="train.epochs = 'ten': expected an integer"):
+        from_dict(C, {"train": {"epochs": "ten"}})
+    with pytest.raises(ConfigError, match="train.optimizer = 'lbfgs': choose one of adam, adamw, sgd"):
+        from_dict(C, {"train": {"optimizer": "lbfgs"}})
+
+
+def test_crossing_helpers_on_known_curves():
+    t = np.linspace(2.0, 2.6, 13)
+    p = 1 / (1 + np.exp((t - 2.31) / 0.05))
+    tc, err = half_crossing(t, p, np.full(t.size, 0.01))
+    assert abs(tc - 2.31) < 1e-3
+    sizes = np.array([16, 24, 32])
+    tc_inf, _ = extrapolate_inverse_L(sizes, TC + 0.8 / sizes, np.full(3, 0.001))
+    assert tc_inf == pytest.approx(TC, abs=1e-9)
+    assert np.isnan(half_crossing(t, np.full(t.size, 0.9), np.full(t.size, 0.01))[0])
+
+
+def _ising_batch(L, temps, replicas, nrec, seed):
+    n = len(temps) * replicas
+    T = np.repeat(temps, replicas)
+    rng = seed_states(seed, range(n))
+    spins = np.stack([random_spins(L, rng[c]) for c in range(n)])
+    e, m, conf = ising.run("wolff", spins, T, 0.0, rng, np.zeros(n, np.int64), nrec, 5, 200)
+    return {"chain": np.repeat(np.arange(n), nrec), "temperature": np.repeat(T, nrec),
+            "magnetization": m.ravel(), "spins": conf.reshape(n * nrec, L * L)}
+
+
+def test_supervised_crossing_within_3_percent_of_tc():
+    """Train at L = 24 on T far from Tc, evaluate at L = 16 and 24: the 1/L-extrapolated crossing
+    lands within 3% of Onsager's Tc (Carrasquilla & Melko's result on small data)."""
+    torch.manual_seed(0)
+    task = SupervisedPhases()
+    cfg = from_dict(task.Config, {"data": {"L": [16, 24], "exclude": 0.3, "holdout": 4},
+                                  "model": {"channels": 8, "hidden": 16}})
+    temps = np.round(np.linspace(1.5, 3.1, 17), 3)
+    train = to_arrays(_ising_batch(24, temps, 8, 60, seed=1), "train", 4, 0.3)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    x, y = torch.as_tensor(train["x"]), torch.as_tensor(train["y"])
+    for epoch in range(4):
+        perm = torch.randperm(len(y))
+        for i in range(0, len(y), 128):
+            idx = perm[i:i + 128]
+            loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    batches = []
+    for L, seed in ((16, 2), (24, 3)):
+        b = to_arrays(_ising_batch(L, temps, 4, 60, seed=seed), "test", 1)
+        batches.append({k: torch.as_tensor(v) for k, v in b.items()})
+    with torch.no_grad():
+        res = task.evaluate(model, batches, cfg)
+    assert res["acc"] > 0.85
+    assert abs(res["tc"] / TC - 1) < 0.03, res
