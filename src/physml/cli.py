@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -146,12 +147,27 @@ def cmd_ui(a: argparse.Namespace) -> int:
                             "--host", "127.0.0.1", "--port", str(a.port)])
 
 
+DEMO_TEMPERATURES = "1.5,1.7,1.9,2.0,2.05,2.1,2.15,2.2,2.25,2.3,2.35,2.4,2.45,2.5,2.6,2.8,3.0,3.2"
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
-    argv = ["simulate", "ising", "--L", "16", "32", "--temperatures", "2.0:2.6:13", "--replicas", "4",
-            "--sweeps", "20000", "--thermalize", "1000", "--every", "10", "--algorithm", "wolff",
-            "--seed", "0", "--out", a.out]
-    print("physml demo: " + "physml " + shlex.join(argv), flush=True)
-    return main(argv)
+    """Simulate L = 16, 32 (Binder Tc), then learn Tc from the same shards (Carrasquilla & Melko)."""
+    from physml.physics import TC
+
+    sim = ["simulate", "ising", "--L", "16", "32", "--temperatures", DEMO_TEMPERATURES, "--replicas", "4",
+           "--sweeps", "20000", "--thermalize", "1000", "--every", "20", "--algorithm", "wolff",
+           "--seed", "0", "--out", a.out]
+    print("physml demo, step 1/2: physml " + shlex.join(sim), flush=True)
+    if main(sim) != 0:
+        return 1
+    train = ["run", "phases-supervised", "--set", f"data.uri={json.dumps(str(a.out))}", "--set", "train.epochs=3",
+             "--set", "model.channels=8", "--set", "train.early_stop_metric=\"\""]
+    print("\nphysml demo, step 2/2: physml " + shlex.join(train), flush=True)
+    code = main(train)
+    if code == 0:
+        print(f"\nexact Tc (Onsager) = {TC:.6f}; compare the Binder crossing (step 1) and the learned "
+              f"test/tc (step 2). Open the runs with: .venv/bin/physml ui")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def ray_dataset(spec: DatasetSpec) -> "ray.data.Dataset":
     fs, root = open_uri(spec.uri)
     local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
     paths = shard_paths(spec)
-    ds = ray.data.read_parquet(paths, columns=spec.columns, filesystem=None if local else fs)
+    ds = ray.data.read_parquet(paths, filesystem=None if local else fs).select_columns(spec.columns)
     ds = ds.map_batches(spec.preprocess, batch_format="numpy")
     size = sum(fs.size(p) for p in paths)
     return ds.materialize() if size < MATERIALIZE_BYTES else ds

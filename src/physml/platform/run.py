@@ -15,7 +15,7 @@ from physml.config import ConfigError, dump_toml, from_dict, load_toml, merge, t
 from physml.tasks import TASKS, config_path, load, shipped_configs
 
 from . import cluster, tracking
-from .data import DatasetError
+from .data import DatasetError, read_manifest
 from .datasets import check_kind, local_batches, ray_dataset
 from .simulate import ensure_dataset
 
@@ -70,6 +70,16 @@ def _data_uri(task, cfg, progress: bool) -> str:
     return ensure_dataset(sim.sampler, sim.params, data_root() / "cache", progress=progress)
 
 
+def _for_data(task, cfg, uri: str, user_data: bool):
+    """A user's dataset decides what the config says of its shape (e.g. the sizes L it holds)."""
+    if not user_data or not hasattr(task, "adapt"):
+        return cfg
+    try:
+        return from_dict(task.Config, task.adapt(to_dict(cfg), read_manifest(uri).get("params", {})))
+    except ValueError as err:
+        raise ConfigError(f"data.uri {uri}: {err}") from None
+
+
 def _resume_id(task_name: str, resume: str | None) -> str | None:
     if resume in (None, ""):
         return None
@@ -102,7 +112,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     _check_resources(cfg, info)
     uri = _data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind, task_name)
-    cfg = replace(cfg, data=replace(cfg.data, uri=uri))
+    cfg = _for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, user_data=bool(cfg.data.uri))
     specs = task.datasets(cfg, uri)
     tracking.experiment(task_name)
     run_id = _resume_id(task_name, resume)
@@ -173,9 +183,9 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
     task = load(TASKS[task_name])()
-    cfg_dict.setdefault("data", {})["uri"] = data_uri
-    cfg = from_dict(task.Config, cfg_dict)
     check_kind(data_uri, task.data_kind, task_name)
+    cfg_dict.setdefault("data", {})["uri"] = data_uri
+    cfg = _for_data(task, from_dict(task.Config, cfg_dict), data_uri, user_data=True)
     model = task.model(cfg)
     model.load_state_dict(state)
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}

@@ -92,6 +92,9 @@ class Task(Protocol):
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """"train", "val" and "test" splits of the dataset at ``uri``."""
 
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        """Optional: the trained config adjusted to another dataset's parameters (for evaluate)."""
+
     def model(self, cfg) -> Any:
         """A fresh torch.nn.Module."""
 

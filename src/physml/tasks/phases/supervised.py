@@ -58,6 +58,18 @@ class SupervisedPhases:
             specs = {k: v for k, v in specs.items() if not k.startswith("test/") or k == f"test/L{cfg.data.fit_L}"}
         return specs
 
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        """Config for evaluating a trained model on another dataset: its sizes become data.L."""
+        d = cfg_dict.setdefault("data", {})
+        sizes = [int(x) for x in data_params.get("L", [])]
+        if cfg_dict.get("model", {}).get("kind") == "dense":
+            fit = d.get("train_L") or max(d.get("L", sizes))
+            if sizes != [fit]:
+                raise ValueError(f"the dense net was trained at L = {fit}; the data has L = {sizes}")
+            return cfg_dict
+        d["L"], d["train_L"] = sizes, 0
+        return cfg_dict
+
     def model(self, cfg) -> torch.nn.Module:
         if cfg.model.kind == "dense":
             return DenseClassifier(cfg.data.fit_L, cfg.model.hidden)

@@ -1,0 +1,91 @@
+"""The training platform end to end on the shared local Ray: run, resume, evaluate, failures."""
+import json
+
+import mlflow
+import pytest
+
+from physml.cli import main
+from physml.platform.data import DatasetWriter
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+SMOKE = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return tmp_path
+
+
+def _run_id(out: str) -> str:
+    return out.split("MLflow run ")[1].split()[0]
+
+
+def test_smoke_run_resume_and_evaluate(workdir, capsys):
+    assert main(SMOKE) == 0
+    rid = _run_id(capsys.readouterr().out)
+    run = mlflow.get_run(rid)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.epochs"] == "3" and run.data.tags["physml.kind"] == "train"
+    client = mlflow.MlflowClient()
+    assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3]
+    assert {"test/acc", "test/loss"} <= set(run.data.metrics)
+    arts = {a.path for d in ("", "model", "plots") for a in client.list_artifacts(rid, d or None)}
+    assert {"config.toml", "model/state_dict.pt", "model/config.toml", "plots/p_ordered.png"} <= arts
+    # resume the same run with two more epochs: the epoch count continues from the checkpoint
+    assert main(SMOKE + ["--resume", rid, "--set", "train.epochs=5"]) == 0
+    assert _run_id(capsys.readouterr().out) == rid
+    assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3, 4, 5]
+    assert mlflow.get_run(rid).info.status == "FINISHED"
+    # evaluate the saved model on new shards (another seed, another size)
+    argv = ["simulate", "ising", "--L", "10", "--temperatures", "1.4:3.4:11", "--replicas", "4", "--sweeps",
+            "200", "--thermalize", "50", "--every", "5", "--seed", "9", "--out", str(workdir / "new"), "--no-progress"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "phases-supervised", "--model", f"runs:/{rid}/model", "--data", str(workdir / "new")]) == 0
+    out = capsys.readouterr().out
+    ev = mlflow.get_run(out.split("evaluation run ")[1].split()[0])
+    assert ev.data.tags["physml.kind"] == "evaluate" and 0.5 < ev.data.metrics["test/acc"] <= 1.0
+
+
+def test_nan_loss_fails_the_run_with_a_clear_error(workdir, capsys):
+    code = main(SMOKE + ["--set", "train.optimizer=\"sgd\"", "--set", "train.lr=1e30", "--set", "train.epochs=1"])
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # Ray's own log lines may precede it
+    assert code == 1
+    assert last.startswith("physml: error: training stopped: non-finite loss (loss = nan") or \
+        last.startswith("physml: error: training stopped: non-finite loss (loss = inf")
+    runs = mlflow.search_runs(experiment_names=["phases-supervised"], output_format="list")
+    assert [r.info.status for r in runs] == ["FAILED"]
+
+
+def _fake_dataset(path, model):
+    w = DatasetWriter(str(path), "ising", {"model": model}, 0, "test")
+    w.commit([], complete=True)
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--set", "train.workers=8"], "needs 4 CPUs; the cluster has 2"),
+    (["--set", "data.uri=\"/nonexistent/ds\""], "no manifest.json"),
+    (["--set", "data.uri=\"XY\""], "model='xy'; task phases-supervised needs kind='ising', model='ising'"),
+])
+def test_bad_run_input_after_ray(workdir, capsys, extra, needle):
+    _fake_dataset(workdir / "XY", "xy")
+    extra = [e.replace('"XY"', json.dumps(str(workdir / "XY"))) for e in extra]
+    assert main(SMOKE + extra) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("physml: error:") and needle in last
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["run", "no-such-task"], "unknown task 'no-such-task'; choose one of phases-supervised"),
+    (SMOKE + ["--set", "model.depth=3"], "unknown config key 'model.depth'"),
+    (SMOKE + ["--set", "train.epochs=\"ten\""], "train.epochs = 'ten': expected an integer"),
+    (["run", "phases-supervised", "-c", "huge"], "-c 'huge': not a .toml file nor a config of phases-supervised"),
+])
+def test_bad_run_input_before_ray(workdir, capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
