@@ -66,14 +66,14 @@ def _ising_batch(L, temps, replicas, nrec, seed):
 
 
 def test_supervised_crossing_within_3_percent_of_tc():
-    """Train at L = 24 on T far from Tc, evaluate at L = 16 and 24: the 1/L-extrapolated crossing
+    """Train at L = 24 (labels from the exact Tc), evaluate at L = 16 and 24: the 1/L-extrapolated crossing
     lands within 3% of Onsager's Tc (Carrasquilla & Melko's result on small data)."""
     torch.manual_seed(0)
     task = SupervisedPhases()
-    cfg = from_dict(task.Config, {"data": {"L": [16, 24], "exclude": 0.3, "holdout": 4},
+    cfg = from_dict(task.Config, {"data": {"L": [16, 24], "exclude": 0.0, "holdout": 4},
                                   "model": {"channels": 8, "hidden": 16}})
     temps = np.round(np.linspace(1.5, 3.1, 17), 3)
-    train = to_arrays(_ising_batch(24, temps, 8, 60, seed=1), "train", 4, 0.3)
+    train = to_arrays(_ising_batch(24, temps, 8, 60, seed=1), "train", 4, 0.0)
     model = task.model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     x, y = torch.as_tensor(train["x"]), torch.as_tensor(train["y"])
@@ -94,3 +94,16 @@ def test_supervised_crossing_within_3_percent_of_tc():
         res = task.evaluate(model, batches, cfg)
     assert res["acc"] > 0.85
     assert abs(res["tc"] / TC - 1) < 0.03, res
+
+
+def test_binder_crossing_picks_the_critical_crossing_not_the_tail():
+    from physml.tasks.ising.summary import binder_crossings
+
+    t = np.r_[np.linspace(2.0, 2.5, 11), 2.8, 3.2]
+    rows = []
+    for L in (16, 32):  # U4 = U*(1 - tanh(L (T - Tc)/3))/... both vanish at high T
+        u = 0.61 * 0.5 * (1 - np.tanh(L / 16 * (t - 2.27) / 0.1))
+        u[-2:] = 0.0
+        rows += [dict(L=L, T=x, U4=y, U4_err=1e-3) for x, y in zip(t, u)]
+    (c,) = binder_crossings(rows)
+    assert abs(c["tc"] - 2.27) < 0.01

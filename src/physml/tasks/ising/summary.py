@@ -58,6 +58,14 @@ def summarize(table: pa.Table, field: float = 0.0) -> list[dict]:
     return rows
 
 
+def _sampled_crossing(ua: np.ndarray, ub: np.ndarray) -> int:
+    """Index i where U4_a - U4_b changes sign between i and i+1 with the largest U4 (the critical
+    crossing near U4* = 0.61, not the high-T tail where both vanish); -1 if none."""
+    d = ua - ub
+    idx = [i for i in range(d.size - 1) if d[i] == 0 or d[i] * d[i + 1] < 0]
+    return max(idx, key=lambda i: ua[i] + ub[i]) if idx else -1
+
+
 def _crossing(t: np.ndarray, ua: np.ndarray, ub: np.ndarray, deg: int) -> float:
     """T where polynomial fits of U4_a(T) and U4_b(T) cross, nearest the sampled crossing."""
     diff = np.polyfit(t, ua, deg) - np.polyfit(t, ub, deg)
@@ -66,7 +74,8 @@ def _crossing(t: np.ndarray, ua: np.ndarray, ub: np.ndarray, deg: int) -> float:
     roots = roots[(roots >= t.min()) & (roots <= t.max())]
     if roots.size == 0:
         return float("nan")
-    guess = t[np.argmin(np.abs(ua - ub))]
+    i = _sampled_crossing(ua, ub)
+    guess = 0.5 * (t[i] + t[i + 1]) if i >= 0 else t[np.argmin(np.abs(ua - ub))]
     return float(roots[np.argmin(np.abs(roots - guess))])
 
 
@@ -88,8 +97,11 @@ def binder_crossings(rows: list[dict], window: int = 7, boot: int = 400, seed: i
             continue
         ua, ub = (np.array([d[x]["U4"] for x in t]) for d in (a, b))
         sa, sb = (np.array([d[x]["U4_err"] for x in t]) for d in (a, b))
-        i = int(np.argmin(np.abs(ua - ub)))
-        lo = max(0, min(i - window // 2, t.size - window))
+        i = _sampled_crossing(ua, ub)
+        if i < 0:
+            out.append(dict(L1=La, L2=Lb, tc=float("nan"), tc_err=float("nan")))
+            continue
+        lo = max(0, min(i + 1 - window // 2, t.size - window))
         sl = slice(lo, lo + window)
         deg = 3 if t[sl].size >= 6 else min(2, t[sl].size - 1)
         tc = _crossing(t[sl], ua[sl], ub[sl], deg)

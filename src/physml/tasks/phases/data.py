@@ -24,7 +24,7 @@ class IsingData:
     every: int = 20
     algorithm: str = "wolff"
     seed: int = 0
-    exclude: float = 0.3                    # supervised: train on |T - Tc| > exclude only
+    exclude: float = 0.0                    # supervised: train on |T - Tc| > exclude only (0 = all T)
     holdout: int = 4                        # chains with chain % holdout == 0 are val/test
 
     def __post_init__(self):

@@ -6,20 +6,22 @@ from torch import nn
 
 
 class ConvClassifier(nn.Module):
-    """Two 3x3 periodic convolutions, global average pooling, one logit: works for any L.
+    """Z2-symmetric CNN for any L: odd convolutional features, global mean, absolute value, MLP head.
 
-    Input float[B, L, L] (+-1 spins); output float[B] logits.
+    Two 3x3 periodic convolutions without bias and with tanh (an odd function) make every feature
+    change sign with the spins; their lattice mean is an order-parameter-like quantity whose absolute
+    value is invariant under s -> -s, as the phase label is. Input float[B, L, L]; output float[B] logits.
     """
 
     def __init__(self, channels: int = 16, hidden: int = 32):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1, padding_mode="circular"), nn.ReLU(),
-            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular"), nn.ReLU())
+            nn.Conv2d(1, channels, 3, padding=1, padding_mode="circular", bias=False), nn.Tanh(),
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular", bias=False), nn.Tanh())
         self.head = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x.unsqueeze(1)).mean(dim=(2, 3))
+        h = self.features(x.unsqueeze(1)).mean(dim=(2, 3)).abs()
         return self.head(h).squeeze(-1)
 
 
