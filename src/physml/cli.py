@@ -31,7 +31,7 @@ def _add_simulate(sub) -> None:
                        description="Run Ising Markov chains (temperatures x replicas per L) on Ray actors, "
                        "write Parquet shards + manifest.json to --out (resumable), print a summary and log "
                        "to MLflow. Re-running the same command on the same --out resumes it.")
-    p.add_argument("model", choices=["ising"], help="the model to simulate")
+    p.add_argument("model", choices=["ising", "xy"], help="the model to simulate (xy: Metropolis + over-relaxation)")
     p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
     p.add_argument("--temperatures", default="1.5:3.5:21",
                    help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)")
@@ -39,8 +39,8 @@ def _add_simulate(sub) -> None:
     p.add_argument("--sweeps", type=_positive_int, default=20000, help="recorded sweeps after thermalization (default 20000)")
     p.add_argument("--thermalize", type=_positive_int, default=2000, help="sweeps discarded first (default 2000)")
     p.add_argument("--every", type=_positive_int, default=10, help="record a configuration every N sweeps (default 10)")
-    p.add_argument("--algorithm", default="wolff", metavar="NAME",
-                   help=f"update: {', '.join(ALGORITHMS)} (default wolff; msc = multi-spin coded checkerboard "
+    p.add_argument("--algorithm", default=None, metavar="NAME",
+                   help=f"Ising update: {', '.join(ALGORITHMS)} (default wolff; xy: metropolis; msc = multi-spin coded checkerboard "
                    "Metropolis, the fast path; hopfield = the seed's Algorithm 2; synchronous = the literal, "
                    "biased Algorithm 3)")
     p.add_argument("--field", type=float, default=0.0, help="external field h (default 0; wolff and msc need 0)")
@@ -85,7 +85,8 @@ def _simulate_params(a: argparse.Namespace):
 
     return validate(IsingParams(L=tuple(a.L), temperatures=parse_temperatures(a.temperatures),
                                 replicas=a.replicas, sweeps=a.sweeps, thermalize=a.thermalize,
-                                every=a.every, algorithm=a.algorithm, field=a.field, seed=a.seed))
+                                every=a.every, algorithm=a.algorithm or ("wolff" if a.model == "ising" else "metropolis"),
+                                field=a.field, seed=a.seed, model=a.model))
 
 
 def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:

@@ -107,3 +107,92 @@ def test_binder_crossing_picks_the_critical_crossing_not_the_tail():
         rows += [dict(L=L, T=x, U4=y, U4_err=1e-3) for x, y in zip(t, u)]
     (c,) = binder_crossings(rows)
     assert abs(c["tc"] - 2.27) < 0.01
+
+
+def test_confusion_w_curve_peaks_near_tc():
+    """van Nieuwenburg et al.: accuracy vs proposed Tc' is high at both ends and peaks again in the
+    middle near Tc (here within two grid steps, 0.2 J, on a small L = 12 data set)."""
+    from physml.tasks.phases.confusion import ConfusionPhases
+
+    torch.manual_seed(1)
+    task = ConfusionPhases()
+    cfg = from_dict(task.Config, {"data": {"L": [12]}, "model": {"channels": 4, "hidden": 8,
+                                                                  "proposals": "1.5:3.1:9"}})
+    temps = np.round(np.linspace(1.5, 3.1, 17), 3)
+    tr = {k: torch.as_tensor(v) for k, v in to_arrays(_ising_batch(12, temps, 8, 80, seed=4), "train", 4).items()}
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    for epoch in range(5):
+        perm = torch.randperm(len(tr["x"]))
+        for i in range(0, len(perm), 128):
+            idx = perm[i:i + 128]
+            loss = task.loss(model, {"x": tr["x"][idx], "T": tr["T"][idx]}, cfg)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    te = {k: torch.as_tensor(v) for k, v in to_arrays(_ising_batch(12, temps, 4, 80, seed=5), "test", 1).items()}
+    with torch.no_grad():
+        res = task.evaluate(model.eval(), [te], cfg)
+    tp, acc = res["w_curve"]
+    assert acc[0] > 0.9 and acc[-1] > 0.9               # trivial labels at both ends
+    assert acc[1:-1].min() < acc[np.argmin(np.abs(tp - TC))]  # a dip, then the middle peak
+    assert abs(res["tc"] - TC) < 0.2
+
+
+def _train_plain(task, cfg, batch, epochs, lr, seed=0):
+    torch.manual_seed(seed)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    data = {k: torch.as_tensor(v) for k, v in batch.items()}
+    for _ in range(epochs):
+        perm = torch.randperm(len(data["x"]))
+        for i in range(0, len(perm), 64):
+            loss = task.loss(model, {k: v[perm[i:i + 64]] for k, v in data.items()}, cfg)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+def test_vae_latent_tracks_magnetization_ising_L16():
+    """Wetzel (2017) / the seed's Fig. 2c: |z| of a 1-d VAE latent correlates with |m|, |r| >= 0.9."""
+    from physml.tasks.phases.unsupervised import UnsupervisedPhases
+
+    task = UnsupervisedPhases()
+    cfg = from_dict(task.Config, {"data": {"L": [16]}, "model": {"latent": 1, "hidden": 64}})
+    temps = np.round(np.linspace(1.5, 3.3, 10), 3)
+    tr = to_arrays(_ising_batch(16, temps, 4, 60, seed=6), "test", 1, labels=False)
+    model = _train_plain(task, cfg, tr, epochs=6, lr=2e-3)
+    te = {k: torch.as_tensor(v) for k, v in to_arrays(_ising_batch(16, temps, 2, 60, seed=7), "test", 1,
+                                                       labels=False).items()}
+    with torch.no_grad():
+        res = task.evaluate(model, [te], cfg)
+    assert abs(res["r_latent_m"]) >= 0.9, res["r_latent_m"]
+    assert abs(res["r_pca_m"]) >= 0.9  # PCA's first component is the magnetization too
+    assert abs(res["tc_latent"] - TC) < 0.3
+
+
+def test_vae_latent_tracks_xy_magnetization():
+    """XY (the seed's Fig. 2b): the 2-d latent's norm follows |M| across the BKT region."""
+    from physml.kernels import xy
+    from physml.tasks.phases.unsupervised import UnsupervisedPhases
+
+    task = UnsupervisedPhases()
+    cfg = from_dict(task.Config, {"data": {"L": [8], "model": "xy"}, "model": {"latent": 2, "hidden": 64}})
+    temps = np.round(np.linspace(0.3, 1.7, 8), 3)
+
+    def batch(seed, reps):
+        n = temps.size * reps
+        T = np.repeat(temps, reps)
+        rng = seed_states(seed, range(n))
+        th = np.stack([xy.random_angles(8, rng[c]) for c in range(n)])
+        _, m, conf = xy.run(th, T, rng, 60, 2, 200)
+        return to_arrays({"chain": np.repeat(np.arange(n), 60), "temperature": np.repeat(T, 60),
+                          "magnetization": m.ravel(), "spins": conf.reshape(n * 60, 64)}, "test", 1, labels=False)
+
+    model = _train_plain(task, cfg, batch(8, 4), epochs=8, lr=2e-3)
+    te = {k: torch.as_tensor(v) for k, v in batch(9, 2).items()}
+    assert te["x"].shape[1:] == (2, 8, 8)
+    with torch.no_grad():
+        res = task.evaluate(model, [te], cfg)
+    assert res["r_latent_m"] >= 0.8, res["r_latent_m"]

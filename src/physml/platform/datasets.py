@@ -37,8 +37,9 @@ def quiet_ray_data() -> None:
     ctx.enable_operator_progress_bars = False
 
 
-def ray_dataset(spec: DatasetSpec) -> "ray.data.Dataset":
-    """Ray dataset of a split: read_parquet on its shards, then the task's preprocess.
+def ray_dataset(spec: DatasetSpec, shuffle: bool = False) -> "ray.data.Dataset":
+    """Ray dataset of a split: read_parquet on its shards, then the task's preprocess (block order
+    randomized each epoch when ``shuffle``).
 
     Small splits are materialized once (epochs then re-read from the object store, not Parquet);
     larger ones stream, so datasets larger than memory work.
@@ -50,7 +51,8 @@ def ray_dataset(spec: DatasetSpec) -> "ray.data.Dataset":
     ds = ray.data.read_parquet(paths, filesystem=None if local else fs).select_columns(spec.columns)
     ds = ds.map_batches(spec.preprocess, batch_format="numpy")
     size = sum(fs.size(p) for p in paths)
-    return ds.materialize() if size < MATERIALIZE_BYTES else ds
+    ds = ds.materialize() if size < MATERIALIZE_BYTES else ds
+    return ds.randomize_block_order() if shuffle else ds
 
 
 def local_batches(spec: DatasetSpec, batch_size: int = 512) -> Iterator[dict]:

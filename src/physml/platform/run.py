@@ -111,7 +111,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     info = cluster.connect(address)
     _check_resources(cfg, info)
     uri = _data_uri(task, cfg, progress)
-    check_kind(uri, task.data_kind, task_name)
+    check_kind(uri, task.data_kind(cfg), task_name)
     cfg = _for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, user_data=bool(cfg.data.uri))
     specs = task.datasets(cfg, uri)
     tracking.experiment(task_name)
@@ -121,7 +121,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         rid = active.info.run_id
         mlflow.log_text(dump_toml(to_dict(cfg)), "config.toml")
         try:
-            res = fit(TASKS[task_name], cfg, ray_dataset(specs["train"]), ray_dataset(specs["val"]),
+            res = fit(TASKS[task_name], cfg, ray_dataset(specs["train"], shuffle=True), ray_dataset(specs["val"]),
                       str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
             raise _failure(err) from None
@@ -183,8 +183,8 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
     task = load(TASKS[task_name])()
-    check_kind(data_uri, task.data_kind, task_name)
     cfg_dict.setdefault("data", {})["uri"] = data_uri
+    check_kind(data_uri, task.data_kind(from_dict(task.Config, cfg_dict)), task_name)
     cfg = _for_data(task, from_dict(task.Config, cfg_dict), data_uri, user_data=True)
     model = task.model(cfg)
     model.load_state_dict(state)

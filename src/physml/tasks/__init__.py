@@ -10,10 +10,13 @@ from pathlib import Path
 
 TASKS: dict[str, str] = {
     "phases-supervised": "physml.tasks.phases.supervised:SupervisedPhases",
+    "phases-confusion": "physml.tasks.phases.confusion:ConfusionPhases",
+    "phases-unsupervised": "physml.tasks.phases.unsupervised:UnsupervisedPhases",
 }
 
 SAMPLERS: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
+    "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
 }
 
 

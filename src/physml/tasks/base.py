@@ -83,8 +83,10 @@ class DatasetSpec:
 class Task(Protocol):
     name: ClassVar[str]
     Config: ClassVar[type]               # frozen dataclass; sections data, model, train
-    data_kind: ClassVar[tuple[str, str]]  # (manifest kind, params.model) the task accepts
     search_space: ClassVar[dict]         # default sweep space
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        """(manifest kind, params.model) of the data the task accepts, e.g. ("ising", "xy")."""
 
     def simulation(self, cfg) -> Simulation:
         """The data to simulate when cfg.data.uri is empty."""

@@ -58,6 +58,10 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
 
 def validate(p: IsingParams) -> IsingParams:
     """Check every value; raise InputError naming the first bad one and what is allowed."""
+    if p.model not in ("ising", "xy"):
+        raise InputError(f"model {p.model!r} is unknown; choose ising or xy")
+    if p.model == "xy":
+        return _validate_xy(p)
     if p.algorithm not in ALGORITHMS:
         raise InputError(f"--algorithm {p.algorithm!r} is unknown; choose one of {', '.join(ALGORITHMS)}")
     _, even, field_ok, _ = ALGORITHMS[p.algorithm]
@@ -88,6 +92,32 @@ def validate(p: IsingParams) -> IsingParams:
         raise InputError(f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, hopfield or checkerboard")
     if not np.isfinite(p.field):
         raise InputError(f"--field {p.field}: must be finite")
+    return _validate_common(p)
+
+
+def _validate_common(p: IsingParams) -> IsingParams:
+    if not p.temperatures:
+        raise InputError("--temperatures: empty; give start:stop:count or a comma list")
+    bad = [t for t in p.temperatures if not t > 0 or not np.isfinite(t)]
+    if bad:
+        raise InputError(f"--temperatures: T = {bad[0]} is not allowed; temperatures must be > 0")
+    for name in ("replicas", "sweeps", "every"):
+        if getattr(p, name) < 1:
+            raise InputError(f"--{name} {getattr(p, name)}: must be >= 1")
+    if p.every > p.sweeps:
+        raise InputError(f"--every {p.every} is larger than --sweeps {p.sweeps}; need every <= sweeps")
     if p.seed < 0:
         raise InputError(f"--seed {p.seed}: must be >= 0")
     return p
+
+
+def _validate_xy(p: IsingParams) -> IsingParams:
+    """XY: Metropolis + over-relaxation only, no field."""
+    if p.algorithm != "metropolis":
+        raise InputError(f"--algorithm {p.algorithm!r}: the xy model runs metropolis (with over-relaxation) only")
+    if p.field != 0:
+        raise InputError(f"--field {p.field}: the xy model is simulated at h = 0 only")
+    for L in p.L:
+        if L < 2:
+            raise InputError(f"--L {L}: the lattice needs L >= 2")
+    return _validate_common(p)

@@ -15,6 +15,7 @@ class IsingData:
     """The [data] section: an existing dataset (uri) or the simulation to make (cached)."""
 
     uri: str = ""                           # dataset URI; "" = simulate with the fields below
+    model: str = "ising"                    # ising | xy (unsupervised task only)
     L: tuple[int, ...] = (16, 24, 32)       # sizes to simulate and evaluate on
     train_L: int = 0                        # size to train on; 0 = the largest
     temperatures: str = "1.0:3.5:26"        # start:stop:count or comma list
@@ -28,6 +29,8 @@ class IsingData:
     holdout: int = 4                        # chains with chain % holdout == 0 are val/test
 
     def __post_init__(self):
+        if self.model not in ("ising", "xy"):
+            raise ValueError(f"data.model = {self.model!r}: choose ising or xy")
         if self.holdout < 2:
             raise ValueError(f"data.holdout = {self.holdout}: must be >= 2")
         if self.train_L and self.train_L not in self.L:
@@ -39,9 +42,10 @@ class IsingData:
 
 
 def simulation(d: IsingData) -> Simulation:
-    return Simulation("ising", dict(L=list(d.L), temperatures=d.temperatures, replicas=d.replicas,
+    algorithm = d.algorithm if d.model == "ising" else "metropolis"
+    return Simulation(d.model, dict(L=list(d.L), temperatures=d.temperatures, replicas=d.replicas,
                                     sweeps=d.sweeps, thermalize=d.thermalize, every=d.every,
-                                    algorithm=d.algorithm, seed=d.seed))
+                                    algorithm=algorithm, seed=d.seed, model=d.model))
 
 
 def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True) -> dict:
@@ -57,7 +61,12 @@ def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, label
     spins = np.stack(batch["spins"][keep]) if keep.any() else np.zeros((0, 1), np.int8)
     n = int(keep.sum())
     L = int(round(np.sqrt(spins.shape[1]))) if n else 1
-    out = {"x": spins.reshape(n, L, L).astype(np.float32), "T": temp[keep],
+    if spins.dtype == np.int8:   # Ising: +-1 spins, float[n, L, L]
+        x = spins.reshape(n, L, L).astype(np.float32)
+    else:                        # XY: angles -> (cos, sin) channels, float[n, 2, L, L]
+        th = spins.reshape(n, L, L).astype(np.float32)
+        x = np.stack([np.cos(th), np.sin(th)], axis=1)
+    out = {"x": x, "T": temp[keep],
            "L": np.full(n, L, dtype=np.int64), "m": np.asarray(batch["magnetization"])[keep].astype(np.float32)}
     if labels:
         out["y"] = (temp[keep] < TC).astype(np.float32)

@@ -45,9 +45,11 @@ class SupervisedConfig:
 class SupervisedPhases:
     name: ClassVar[str] = "phases-supervised"
     Config: ClassVar[type] = SupervisedConfig
-    data_kind: ClassVar[tuple[str, str]] = ("ising", "ising")
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]},
                                     "model.channels": {"choice": [8, 16, 32]}}
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("ising", "ising")
 
     def simulation(self, cfg):
         return phases_data.simulation(cfg.data)

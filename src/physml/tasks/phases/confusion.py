@@ -1,0 +1,123 @@
+"""phases-confusion: van Nieuwenburg, Liu & Huber, "Learning phase transitions by confusion",
+Nat. Phys. 13, 435 (2017).
+
+For each proposed critical temperature Tc' on a grid, a classifier is trained with the labels
+"T < Tc'". Its test accuracy is 1 at the ends of the grid (all one label), dips in between, and
+peaks again where Tc' meets the true Tc: the accuracy-vs-Tc' curve is W-shaped and its middle peak
+estimates Tc. The K classifiers are independent networks (separate parameters) trained side by side
+in one model, so one training loop serves the whole scan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from physml.tasks.base import TrainConfig
+
+from . import data as phases_data
+from .nets import ConvClassifier
+
+
+@dataclass(frozen=True)
+class ConfusionModel:
+    channels: int = 4          # per classifier
+    hidden: int = 8
+    proposals: str = "1.6:3.0:15"   # grid of proposed Tc' (start:stop:count or comma list)
+
+
+@dataclass(frozen=True)
+class ConfusionConfig:
+    data: phases_data.IsingData = field(default_factory=lambda: phases_data.IsingData(L=(16,), exclude=0.0))
+    model: ConfusionModel = field(default_factory=ConfusionModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def proposals(text: str) -> np.ndarray:
+    from physml.tasks.ising.params import parse_temperatures
+
+    return np.array(parse_temperatures(text))
+
+
+class Ensemble(nn.Module):
+    """K independent classifiers; input float[B, L, L] -> logits float[B, K]."""
+
+    def __init__(self, k: int, channels: int, hidden: int):
+        super().__init__()
+        self.nets = nn.ModuleList(ConvClassifier(channels, hidden) for _ in range(k))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([net(x) for net in self.nets], dim=-1)
+
+
+class ConfusionPhases:
+    name: ClassVar[str] = "phases-confusion"
+    Config: ClassVar[type] = ConfusionConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}}
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("ising", "ising")
+
+    def simulation(self, cfg):
+        return phases_data.simulation(cfg.data)
+
+    def datasets(self, cfg, uri: str):
+        specs = phases_data.splits(cfg.data, uri, exclude=0.0)
+        return {k: v for k, v in specs.items() if not k.startswith("test/") or k == f"test/L{cfg.data.fit_L}"}
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        d = cfg_dict.setdefault("data", {})
+        d["L"], d["train_L"] = [int(x) for x in data_params.get("L", [])], 0
+        return cfg_dict
+
+    def model(self, cfg) -> nn.Module:
+        return Ensemble(len(proposals(cfg.model.proposals)), cfg.model.channels, cfg.model.hidden)
+
+    def _labels(self, T: torch.Tensor, cfg) -> torch.Tensor:
+        tp = torch.as_tensor(proposals(cfg.model.proposals), dtype=torch.float32, device=T.device)
+        return (T.float()[:, None] < tp[None, :]).float()
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        logits = model(batch["x"])
+        y = self._labels(batch["T"], cfg)
+        return {"loss": F.binary_cross_entropy_with_logits(logits, y) * logits.shape[-1]}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """acc per proposal (the W curve), the middle peak tc, and mean accuracy."""
+        device = next(model.parameters()).device
+        correct, n = None, 0
+        for b in batches:
+            logits = model(b["x"].to(device))
+            ok = ((logits > 0).float() == self._labels(b["T"].to(device), cfg)).float().sum(0)
+            correct = ok if correct is None else correct + ok
+            n += len(b["x"])
+        if not n:
+            return {}
+        acc = (correct / n).cpu().numpy()
+        tp = proposals(cfg.model.proposals)
+        tc, err = middle_peak(tp, acc)
+        return {"acc": float(acc.mean()), "tc": tc, "tc_grid_step": err, "w_curve": (tp, acc)}
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_confusion
+
+        return plot_confusion(results, Path(out_dir))
+
+
+def middle_peak(tp: np.ndarray, acc: np.ndarray) -> tuple[float, float]:
+    """Tc' of the interior accuracy maximum of a W curve, refined by a parabola through its
+    neighbours; the error quoted is the grid step (the resolution of the scan)."""
+    inner = np.arange(1, tp.size - 1)
+    if inner.size == 0:
+        return float("nan"), float("nan")
+    i = inner[np.argmax(acc[inner])]
+    y0, y1, y2 = acc[i - 1], acc[i], acc[i + 1]
+    den = y0 - 2 * y1 + y2
+    shift = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+    step = float(tp[1] - tp[0])
+    return float(tp[i] + np.clip(shift, -0.5, 0.5) * step), step

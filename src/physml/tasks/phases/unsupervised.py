@@ -1,0 +1,120 @@
+"""phases-unsupervised: Wetzel, "Unsupervised learning of phase transitions: from principal component
+analysis to variational autoencoders", Phys. Rev. E 96, 022140 (2017); the seed's Fig. 2.
+
+PCA and a VAE see configurations of all temperatures without labels. The first principal component
+and the VAE latent track the order parameter: |z| against |m| (Fig. 2c) is nearly a line (Pearson r
+reported), and the spread of the latent per temperature (Fig. 2d) changes where the order sets in:
+its derivative d<|z|>/dT is steepest near Tc (Ising, 2.269) or T_BKT (XY, about 0.893), which gives
+the Tc estimate. For XY the input is (cos theta, sin theta) and |M| plays the role of |m|.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+
+from physml.tasks.base import TrainConfig
+
+from . import data as phases_data
+from .vae import DenseVAE
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    latent: int = 1          # latent dimensions (Wetzel: 1 for Ising, 2 for XY)
+    hidden: int = 256        # hidden units of encoder and decoder
+    beta: float = 1.0        # weight of the KL term (eq. (2) of the seed: 1)
+
+
+@dataclass(frozen=True)
+class UnsupervisedConfig:
+    data: phases_data.IsingData = field(default_factory=lambda: phases_data.IsingData(L=(32,), exclude=0.0))
+    model: VAEConfig = field(default_factory=VAEConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+class UnsupervisedPhases:
+    name: ClassVar[str] = "phases-unsupervised"
+    Config: ClassVar[type] = UnsupervisedConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [64, 256]}}
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("ising", cfg.data.model)
+
+    def simulation(self, cfg):
+        return phases_data.simulation(cfg.data)
+
+    def datasets(self, cfg, uri: str):
+        specs = phases_data.splits(cfg.data, uri, exclude=0.0, labels=False)
+        return {k: v for k, v in specs.items() if not k.startswith("test/") or k == f"test/L{cfg.data.fit_L}"}
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        sizes = [int(x) for x in data_params.get("L", [])]
+        d = cfg_dict.setdefault("data", {})
+        fit = d.get("train_L") or max(d.get("L", sizes))
+        if fit not in sizes:
+            raise ValueError(f"the VAE was trained at L = {fit}; the data has L = {sizes}")
+        d["L"], d["train_L"], d["model"] = sizes, fit, data_params.get("model", "ising")
+        return cfg_dict
+
+    def model(self, cfg) -> DenseVAE:
+        channels = 2 if cfg.data.model == "xy" else 1
+        return DenseVAE(channels * cfg.data.fit_L**2, cfg.model.latent, cfg.model.hidden)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """Seed's eq. (2): ||x - x'||^2 + beta KL(q(z|x) || N(0, I)), per sample."""
+        x = batch["x"].flatten(1)
+        recon, mu, logvar = model(batch["x"])
+        rec = ((recon - x) ** 2).sum(1).mean()
+        kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)).mean()
+        return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """Pearson r of |z| and of |PC1| with |m|, Tc from the steepest descent of <|z|>(T)."""
+        device = next(model.parameters()).device
+        zs, xs, ms, ts = [], [], [], []
+        for b in batches:
+            mu, _ = model.encode(b["x"].to(device))
+            zs.append(mu.detach().cpu().numpy())
+            xs.append(b["x"].flatten(1).cpu().numpy())
+            ms.append(np.abs(b["m"].cpu().numpy()))
+            ts.append(b["T"].cpu().numpy())
+        if not zs:
+            return {}
+        z, X, m, T = np.concatenate(zs), np.concatenate(xs), np.concatenate(ms), np.concatenate(ts)
+        pc = principal_components(X, 2)
+        zn, pn = np.linalg.norm(z, axis=1), np.abs(pc[:, 0]) if cfg.data.model == "ising" else np.linalg.norm(pc, axis=1)
+        out = {"r_latent_m": float(np.corrcoef(zn, m)[0, 1]), "r_pca_m": float(np.corrcoef(pn, m)[0, 1])}
+        temps = np.unique(T)
+        if temps.size >= 5:
+            out["tc_latent"] = steepest_descent(temps, np.array([zn[T == t].mean() for t in temps]))
+            out["tc_pca"] = steepest_descent(temps, np.array([pn[T == t].mean() for t in temps]))
+            out["latent_by_T"] = (temps, [z[T == t] for t in temps], [pc[T == t] for t in temps])
+        out["scatter"] = (zn, m, T)
+        return out
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_unsupervised
+
+        return plot_unsupervised(results, Path(out_dir))
+
+
+def principal_components(X: np.ndarray, k: int) -> np.ndarray:
+    """Projections of the rows of X (float[n, d]) on its first k principal axes (SVD of centred X)."""
+    Xc = X - X.mean(axis=0)
+    _, _, vt = np.linalg.svd(Xc, full_matrices=False)
+    return Xc @ vt[:k].T
+
+
+def steepest_descent(t: np.ndarray, y: np.ndarray) -> float:
+    """T where a decreasing order-parameter curve y(T) falls fastest (central differences)."""
+    d = np.gradient(y, t)
+    i = int(np.argmin(d))
+    if 0 < i < t.size - 1:  # parabola through the three slopes around the minimum
+        den = d[i - 1] - 2 * d[i] + d[i + 1]
+        if den > 0:
+            return float(t[i] + 0.5 * (d[i - 1] - d[i + 1]) / den * (t[i + 1] - t[i]))
+    return float(t[i])
