@@ -12,6 +12,14 @@ import numpy as np  # noqa: E402
 from physml.physics import TC  # noqa: E402
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_supervised(results: dict, out: Path, published: float) -> list[Path]:
     """P(ordered) vs T per L with the 1/2 crossings, and T*(L) vs 1/L with the extrapolation."""
     curves = results.get("curves", {})
@@ -39,12 +47,7 @@ def plot_supervised(results: dict, out: Path, published: float) -> list[Path]:
     b.set_xlabel("1/L")
     b.set_ylabel("T*(L)")
     b.legend(fontsize=8)
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "p_ordered.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, out / "p_ordered.png")]
 
 
 def plot_confusion(results: dict, out: Path) -> list[Path]:
@@ -59,12 +62,7 @@ def plot_confusion(results: dict, out: Path) -> list[Path]:
     ax.set_xlabel("proposed Tc'")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "confusion_w.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, out / "confusion_w.png")]
 
 
 def plot_unsupervised(results: dict, out: Path) -> list[Path]:
@@ -93,9 +91,4 @@ def plot_unsupervised(results: dict, out: Path) -> list[Path]:
     ax[1].set_xlabel("|m|")
     ax[1].set_ylabel("|z|")
     ax[1].set_title(f"(c) latent vs magnetization, r = {results.get('test/r_latent_m', np.nan):.3f}")
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "latent.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, out / "latent.png")]

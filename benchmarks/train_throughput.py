@@ -1,0 +1,85 @@
+"""Training throughput of `physml run` (1 Ray Train worker) against a plain PyTorch loop.
+
+Both train phases-supervised's CNN on the same simulated shards (L = 16, 4 epochs) and evaluate the
+validation split each epoch. physml's rate is taken between the first and last epoch reports
+(MLflow timestamps), so start-up is excluded there and reported separately as the time from the
+command's start to its first optimizer step (target < 20 s; throughput ratio target >= 0.8).
+Run: `.venv/bin/python -m benchmarks.train_throughput`.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import mlflow
+import torch
+
+from physml.config import from_dict
+from physml.platform.datasets import local_batches
+from physml.tasks.phases.supervised import SupervisedPhases
+
+DATA = {"L": [16], "temperatures": "1.2:3.4:12", "replicas": 4, "sweeps": 2500, "thermalize": 100, "every": 5}
+EPOCHS = 4
+
+
+def plain_loop(task, cfg, uri: str) -> float:
+    """Samples per second of a hand-written loop over the same data, in this process."""
+    specs = task.datasets(cfg, uri)
+    tr = list(local_batches(specs["train"], 100000))
+    x, y = torch.cat([b["x"] for b in tr]), torch.cat([b["y"] for b in tr])
+    val = list(local_batches(specs["val"], cfg.train.batch_size))
+    torch.manual_seed(0)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    t0 = time.perf_counter()
+    for _ in range(EPOCHS - 1):
+        model.train()
+        perm = torch.randperm(len(y))
+        for i in range(0, len(y), cfg.train.batch_size):
+            idx = perm[i:i + cfg.train.batch_size]
+            loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            task.evaluate(model, iter(val), cfg)
+    return (EPOCHS - 1) * len(y) / (time.perf_counter() - t0), len(y)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    work = tempfile.mkdtemp(prefix="physml-bench-")
+    env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
+    uri = f"{work}/data"
+    sim = [sys.executable, "-m", "physml", "simulate", "ising", "--L", "16", "--temperatures", DATA["temperatures"],
+           "--replicas", str(DATA["replicas"]), "--sweeps", str(DATA["sweeps"]), "--thermalize",
+           str(DATA["thermalize"]), "--every", str(DATA["every"]), "--out", uri, "--no-progress"]
+    subprocess.run(sim, env=env, cwd=work, check=True, capture_output=True)
+    task = SupervisedPhases()
+    sets = {"data.uri": f'"{uri}"', "model.channels": 8, "model.hidden": 16, "train.epochs": EPOCHS,
+            "train.batch_size": 128, "train.lr": 0.003, "train.log_every": 1, "train.cpus_per_worker": 1.0}
+    cfg = from_dict(task.Config, {"data": {"uri": uri, "L": [16]}, "model": {"channels": 8, "hidden": 16},
+                                  "train": {"epochs": EPOCHS, "batch_size": 128, "lr": 0.003}})
+    plain, n = plain_loop(task, cfg, uri)
+    cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress"]
+    for k, v in sets.items():
+        cmd += ["--set", f"{k}={v}"]
+    t0 = time.time()
+    out = subprocess.run(cmd, env=env, cwd=work, check=True, capture_output=True, text=True).stdout
+    run_id = out.split("MLflow run ")[1].split()[0]
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    first = min(m.timestamp for m in client.get_metric_history(run_id, "train/loss")) / 1000
+    ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
+    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
+    print(f"train samples: {n}; epochs timed: {EPOCHS - 1}")
+    print(f"plain PyTorch loop: {plain:9.0f} samples/s")
+    print(f"physml run (1 worker): {ours:9.0f} samples/s   ratio {ours / plain:.2f} (target >= 0.8)")
+    print(f"command start -> first training step: {first - t0:.1f} s (target < 20 s; includes Ray start)")
+
+
+if __name__ == "__main__":
+    main()
