@@ -79,10 +79,10 @@ def _crossing(t: np.ndarray, ua: np.ndarray, ub: np.ndarray, deg: int) -> float:
     return float(roots[np.argmin(np.abs(roots - guess))])
 
 
-def binder_crossings(rows: list[dict], window: int = 5, boot: int = 400, seed: int = 0) -> list[dict]:
+def binder_crossings(rows: list[dict], window: int = 7, boot: int = 400, seed: int = 0) -> list[dict]:
     """Tc from the U4 crossing of each pair of successive sizes, with a parametric-bootstrap error.
 
-    Around the sampled crossing, U4(T) of each L is fitted by a quadratic (cubic for >= 6 points) over
+    Around the sampled crossing, U4(T) of each L is fitted by a cubic (quadratic for < 6 points) over
     ``window`` temperatures; the error is the spread of crossings when every U4 is redrawn from
     N(U4, U4_err). Returns [{"L1", "L2", "tc", "tc_err"}].
     """
