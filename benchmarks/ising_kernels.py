@@ -14,7 +14,7 @@ from physml.kernels import ising
 from physml.kernels.lattice import random_spins
 from physml.kernels.multispin import msc_sweeps, pack, probability_words
 from physml.kernels.rng import seed_states
-from physml.kernels.wolff import _cluster_flip
+from physml.kernels.wolff import _cluster_flip, wolff_calibrate
 from physml.physics import TC
 
 TARGETS = {"msc": 2.0, "checkerboard": 0.25, "wolff": 0.05}
@@ -60,7 +60,7 @@ def wolff_rate(L: int) -> float:
     st = seed_states(0, [0])[0]
     s = random_spins(L, st)
     p_add = 1 - np.exp(-2 / TC)
-    clusters(s, p_add, 200, st)
+    wolff_calibrate(s, 1 / TC, 30, st)  # equilibrate at Tc: a hot start has only tiny clusters
     n = max(20, int(2e7 / (0.3 * L**2)))  # about 2e7 flipped spins
     flipped = [0]
 

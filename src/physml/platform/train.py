@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +65,14 @@ def improved(value: float, best: float | None, mode: str) -> bool:
 
 
 class _Logger:
-    """Rank-0 MLflow metric logger (no-op elsewhere or without a run)."""
+    """Rank-0 MLflow metric logger (no-op elsewhere or without a run). Metrics are buffered and
+    written in batches (at each epoch end, or every ``FLUSH`` values), keeping the tracking store's
+    latency out of the training steps."""
+
+    FLUSH = 900
 
     def __init__(self, tracking_uri: str, run_id: str, rank: int):
-        self.client = None
+        self.client, self.buffer = None, []
         if rank == 0 and run_id:
             from mlflow import MlflowClient
 
@@ -77,13 +82,17 @@ class _Logger:
         if self.client is None:
             return
         from mlflow.entities import Metric
-        import time
 
         now = int(time.time() * 1000)
-        ms = [Metric(k, float(v), now, step) for k, v in metrics.items()
-              if isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))]
-        if ms:
-            self.client.log_batch(self.run_id, metrics=ms)
+        self.buffer += [Metric(k, float(v), now, step) for k, v in metrics.items()
+                        if isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))]
+        if len(self.buffer) >= self.FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.client is not None and self.buffer:
+            self.client.log_batch(self.run_id, metrics=self.buffer)
+            self.buffer = []
 
 
 def _restore(model, opt, sched) -> dict:
@@ -152,6 +161,7 @@ def train_loop_per_worker(config: dict) -> None:
                 out = task.loss(model, batch, cfg)
             loss = out["loss"]
             if not torch.isfinite(loss):
+                log.flush()
                 raise NonFiniteLoss(f"loss = {loss.item()} at epoch {epoch}, step {progress['step']}; "
                                     f"lower train.lr (now {t.lr}) or check the data")
             opt.zero_grad(set_to_none=True)
@@ -177,6 +187,7 @@ def train_loop_per_worker(config: dict) -> None:
         progress["epoch"] = epoch + 1
         stop = _early_stop(metrics, progress, t) if rank == 0 else False
         log.log(metrics, epoch + 1)
+        log.flush()
         _save(model, opt, sched, progress, config["cfg"], {**metrics, "stop": float(stop)})
         if _broadcast_stop(stop, device):
             break
