@@ -89,3 +89,14 @@ def test_bad_run_input_before_ray(workdir, capsys, argv, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
+
+
+@pytest.mark.parametrize("task,metric,plot", [("phases-confusion", "test/tc", "plots/confusion_w.png"),
+                                              ("phases-unsupervised", "test/r_latent_m", "plots/latent.png")])
+def test_other_phases_tasks_smoke_through_the_platform(workdir, capsys, task, metric, plot):
+    assert main(["run", task, "-c", "smoke", "--no-progress"]) == 0
+    rid = _run_id(capsys.readouterr().out)
+    run = mlflow.get_run(rid)
+    assert run.info.status == "FINISHED" and metric in run.data.metrics
+    arts = {a.path for d in ("model", "plots") for a in mlflow.MlflowClient().list_artifacts(rid, d)}
+    assert {plot, "model/state_dict.pt"} <= arts

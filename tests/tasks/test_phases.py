@@ -196,3 +196,21 @@ def test_vae_latent_tracks_xy_magnetization():
     with torch.no_grad():
         res = task.evaluate(model, [te], cfg)
     assert res["r_latent_m"] >= 0.8, res["r_latent_m"]
+
+
+@pytest.mark.parametrize("channels,L,latent", [(1, 8, 1), (2, 8, 2), (1, 16, 3)])
+def test_vae_shapes(channels, L, latent):
+    from physml.tasks.phases.vae import DenseVAE
+
+    vae = DenseVAE(channels * L * L, latent, 32)
+    x = torch.zeros(4, channels, L, L) if channels > 1 else torch.zeros(4, L, L)
+    recon, mu, logvar = vae(x)
+    assert recon.shape == (4, channels * L * L) and mu.shape == logvar.shape == (4, latent)
+    with pytest.raises(ValueError, match="built for"):
+        vae.encode(torch.zeros(4, L + 1, L + 1))
+
+
+def test_confusion_ensemble_shape():
+    from physml.tasks.phases.confusion import Ensemble
+
+    assert Ensemble(5, 2, 4)(torch.zeros(3, 8, 8)).shape == (3, 5)
