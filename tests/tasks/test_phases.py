@@ -214,3 +214,14 @@ def test_confusion_ensemble_shape():
     from physml.tasks.phases.confusion import Ensemble
 
     assert Ensemble(5, 2, 4)(torch.zeros(3, 8, 8)).shape == (3, 5)
+
+
+def test_middle_peak_ignores_the_outer_arms():
+    from physml.tasks.phases.confusion import middle_peak
+
+    tp = np.linspace(1.0, 3.5, 26)
+    acc = 1 - 0.3 * np.abs(np.sin(np.pi * (tp - 1.0) / (TC - 1.0)))  # W: 1 at 1.0 and Tc, dips between
+    acc = np.where(tp > TC, 1 - 0.3 * np.abs(np.sin(np.pi * (tp - TC) / (3.5 - TC))), acc)
+    acc[1] = 0.99  # the near-trivial neighbour of the end is high but not the middle peak
+    tc, step = middle_peak(tp, acc)
+    assert abs(tc - TC) <= step

@@ -28,7 +28,7 @@ from .nets import ConvClassifier
 class ConfusionModel:
     channels: int = 4          # per classifier
     hidden: int = 8
-    proposals: str = "1.6:3.0:15"   # grid of proposed Tc' (start:stop:count or comma list)
+    proposals: str = "1.0:3.5:26"   # proposed Tc' (start:stop:count or list); span the data's T range
 
 
 @dataclass(frozen=True)
@@ -110,12 +110,13 @@ class ConfusionPhases:
 
 
 def middle_peak(tp: np.ndarray, acc: np.ndarray) -> tuple[float, float]:
-    """Tc' of the interior accuracy maximum of a W curve, refined by a parabola through its
-    neighbours; the error quoted is the grid step (the resolution of the scan)."""
-    inner = np.arange(1, tp.size - 1)
-    if inner.size == 0:
+    """Tc' of the middle peak of a W curve: the highest point with a lower point on each side (the
+    outer arms, rising to the trivial ends, have none on their outer side), refined by a parabola
+    through its neighbours; the error quoted is the grid step (the resolution of the scan)."""
+    inner = [j for j in range(1, tp.size - 1) if acc[:j].min() < acc[j] and acc[j + 1:].min() < acc[j]]
+    if not inner:
         return float("nan"), float("nan")
-    i = inner[np.argmax(acc[inner])]
+    i = max(inner, key=lambda j: acc[j])
     y0, y1, y2 = acc[i - 1], acc[i], acc[i + 1]
     den = y0 - 2 * y1 + y2
     shift = 0.5 * (y0 - y2) / den if den < 0 else 0.0
