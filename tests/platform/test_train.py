@@ -91,7 +91,7 @@ def test_bad_run_input_before_ray(workdir, capsys, argv, needle):
     assert needle in err and "\n" not in err
 
 
-@pytest.mark.parametrize("task,metric,plot", [("phases-confusion", "test/tc", "plots/confusion_w.png"),
+@pytest.mark.parametrize("task,metric,plot", [("phases-confusion", "test/acc", "plots/confusion_w.png"),
                                               ("phases-unsupervised", "test/r_latent_m", "plots/latent.png")])
 def test_other_phases_tasks_smoke_through_the_platform(workdir, capsys, task, metric, plot):
     assert main(["run", task, "-c", "smoke", "--no-progress"]) == 0
