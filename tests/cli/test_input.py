@@ -38,6 +38,15 @@ def test_bad_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
+def test_xy_refuses_ising_only_options(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["simulate", "xy", "--temperatures", "0.5,1.0", "--sweeps", "100", "--algorithm", "wolff",
+            "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "the xy model runs metropolis" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_unwritable_output(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "blocker").write_text("a file, not a directory")

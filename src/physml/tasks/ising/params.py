@@ -66,12 +66,21 @@ def validate(p: IsingParams) -> IsingParams:
         raise InputError(f"--algorithm {p.algorithm!r} is unknown; choose one of {', '.join(ALGORITHMS)}")
     _, even, field_ok, _ = ALGORITHMS[p.algorithm]
     for L in p.L:
+        if even and L >= 2 and L % 2:
+            raise InputError(f"--L {L}: --algorithm {p.algorithm} needs an even L (two-sublattice checkerboard)")
+    if p.field != 0 and not field_ok:
+        raise InputError(f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, "
+                         "hopfield or checkerboard")
+    return _validate_common(p)
+
+
+def _validate_common(p: IsingParams) -> IsingParams:
+    """Checks shared by both models: sizes, temperatures, counts, field, seed."""
+    for L in p.L:
         if L < 2:
             raise InputError(f"--L {L}: the lattice needs L >= 2")
         if L > 4096:
             raise InputError(f"--L {L}: at most 4096 is supported")
-        if even and L % 2:
-            raise InputError(f"--L {L}: --algorithm {p.algorithm} needs an even L (two-sublattice checkerboard)")
     if len(set(p.L)) != len(p.L):
         raise InputError(f"--L {list(p.L)}: each size may appear once")
     if not p.temperatures:
@@ -88,24 +97,8 @@ def validate(p: IsingParams) -> IsingParams:
         raise InputError(f"--thermalize {p.thermalize}: must be >= 0")
     if p.every > p.sweeps:
         raise InputError(f"--every {p.every} is larger than --sweeps {p.sweeps}; need every <= sweeps")
-    if p.field != 0 and not field_ok:
-        raise InputError(f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, hopfield or checkerboard")
     if not np.isfinite(p.field):
         raise InputError(f"--field {p.field}: must be finite")
-    return _validate_common(p)
-
-
-def _validate_common(p: IsingParams) -> IsingParams:
-    if not p.temperatures:
-        raise InputError("--temperatures: empty; give start:stop:count or a comma list")
-    bad = [t for t in p.temperatures if not t > 0 or not np.isfinite(t)]
-    if bad:
-        raise InputError(f"--temperatures: T = {bad[0]} is not allowed; temperatures must be > 0")
-    for name in ("replicas", "sweeps", "every"):
-        if getattr(p, name) < 1:
-            raise InputError(f"--{name} {getattr(p, name)}: must be >= 1")
-    if p.every > p.sweeps:
-        raise InputError(f"--every {p.every} is larger than --sweeps {p.sweeps}; need every <= sweeps")
     if p.seed < 0:
         raise InputError(f"--seed {p.seed}: must be >= 0")
     return p
@@ -117,7 +110,4 @@ def _validate_xy(p: IsingParams) -> IsingParams:
         raise InputError(f"--algorithm {p.algorithm!r}: the xy model runs metropolis (with over-relaxation) only")
     if p.field != 0:
         raise InputError(f"--field {p.field}: the xy model is simulated at h = 0 only")
-    for L in p.L:
-        if L < 2:
-            raise InputError(f"--L {L}: the lattice needs L >= 2")
     return _validate_common(p)
