@@ -124,8 +124,9 @@ def _print_metrics(metrics: dict) -> None:
 def cmd_evaluate(a: argparse.Namespace) -> int:
     from physml.platform.run import evaluate_task
 
-    run_id, metrics = evaluate_task(a.task, a.model, a.data)
+    run_id, metrics, figures = evaluate_task(a.task, a.model, a.data)
     _print_metrics(metrics)
+    print(f"figures: {figures}")
     print(f"MLflow evaluation run {run_id} (experiment '{a.task}')")
     return 0
 

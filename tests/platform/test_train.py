@@ -48,6 +48,7 @@ def test_smoke_run_resume_and_evaluate(workdir, capsys):
     assert main(["evaluate", "phases-supervised", "--model", f"runs:/{rid}/model", "--data", str(workdir / "new")]) == 0
     out = capsys.readouterr().out
     ev = mlflow.get_run(out.split("evaluation run ")[1].split()[0])
+    assert (workdir / "home" / "evaluations" / ev.info.run_id / "p_ordered.png").exists()
     assert ev.data.tags["physml.kind"] == "evaluate" and 0.5 < ev.data.metrics["test/acc"] <= 1.0
 
 

@@ -134,8 +134,9 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         return RunResult(rid, metrics, uri)
 
 
-def evaluate_and_log(task, model, cfg, specs: dict) -> dict:
-    """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow."""
+def evaluate_and_log(task, model, cfg, specs: dict, keep: Path | None = None) -> dict:
+    """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow
+    (the figures are also kept in ``keep`` when given)."""
     model.eval()
     tests = [s for k, s in specs.items() if k.startswith("test")]
     with torch.no_grad():
@@ -144,7 +145,7 @@ def evaluate_and_log(task, model, cfg, specs: dict) -> dict:
     metrics = {k: v for k, v in results.items() if isinstance(v, float)}
     tracking.log_metrics(metrics)
     with tempfile.TemporaryDirectory() as tmp:
-        for p in task.report(results, Path(tmp)):
+        for p in task.report(results, keep or Path(tmp)):
             tracking.log_artifacts([p], "plots")
     return metrics
 
@@ -177,8 +178,9 @@ def load_model(model_uri: str):
     return (local / "task.txt").read_text().strip(), load_toml(local / "config.toml"), state
 
 
-def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict]:
-    """Evaluate a saved model on new shards; logs an evaluation run. Returns (run id, metrics)."""
+def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict, Path]:
+    """Evaluate a saved model on new shards; logs an evaluation run and writes its figures under
+    ``<PHYSML_HOME>/evaluations/<run id>``. Returns (run id, metrics, figure directory)."""
     trained, cfg_dict, state = load_model(model_uri)
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
@@ -190,8 +192,9 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     model.load_state_dict(state)
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}
     with tracking.run(task_name, f"evaluate-{task_name}", to_dict(cfg), tags) as active:
-        metrics = evaluate_and_log(task, model, cfg, task.datasets(cfg, data_uri))
-        return active.info.run_id, metrics
+        out = data_root() / "evaluations" / active.info.run_id
+        metrics = evaluate_and_log(task, model, cfg, task.datasets(cfg, data_uri), out)
+        return active.info.run_id, metrics, out
 
 
 __all__ = ["resolve", "run_task", "evaluate_task", "TrainingError", "DatasetError", "ConfigError"]
