@@ -83,7 +83,7 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
     a = ap.parse_args(argv)
     algs = ["metropolis", "heatbath", "hopfield", "checkerboard", "synchronous", "wolff", "msc"]
-    print(f"flips per ns per core at T = Tc (one core); ratio = / NumPy checkerboard measured now")
+    print("flips per ns per core at T = Tc (one core); ratio = / NumPy checkerboard measured now")
     print(f"{'L':>6} {'numpy':>8} " + " ".join(f"{x:>18}" for x in algs))
     for L in a.sizes:
         ref = numpy_rate(L)

@@ -7,13 +7,11 @@ import time
 import uuid
 
 import mlflow
-import numpy as np
 import pytest
 
 from physml.cli import main
 from physml.platform.data import DatasetWriter, read_manifest, read_table
 from physml.platform.ensemble import run_ensemble
-from physml.platform.simulate import simulate
 from physml.tasks import SAMPLERS
 from physml.tasks.ising.params import IsingParams
 from physml.tasks.ising.sampler import IsingSampler

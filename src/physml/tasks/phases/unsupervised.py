@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import ClassVar, Iterable
 
 import numpy as np
-import torch
 
 from physml.tasks.base import TrainConfig
 
