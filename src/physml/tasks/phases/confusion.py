@@ -110,15 +110,23 @@ class ConfusionPhases:
 
 
 def middle_peak(tp: np.ndarray, acc: np.ndarray) -> tuple[float, float]:
-    """Tc' of the middle peak of a W curve: the highest point with a lower point on each side (the
-    outer arms, rising to the trivial ends, have none on their outer side), refined by a parabola
-    through its neighbours; the error quoted is the grid step (the resolution of the scan)."""
+    """Tc' of the middle peak of a W curve, and the grid step as the resolution of the scan.
+
+    The peak is the highest point with a lower point on each side (the outer arms, rising to the
+    trivial ends, have none on their outer side). Its top is often a noisy plateau, so the estimate
+    is the vertex of a parabola fitted to the points of the hump that lie in its upper half (between
+    the dips on either side), falling back to the highest point when that fit is not concave.
+    """
     inner = [j for j in range(1, tp.size - 1) if acc[:j].min() < acc[j] and acc[j + 1:].min() < acc[j]]
     if not inner:
         return float("nan"), float("nan")
     i = max(inner, key=lambda j: acc[j])
-    y0, y1, y2 = acc[i - 1], acc[i], acc[i + 1]
-    den = y0 - 2 * y1 + y2
-    shift = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+    lo, hi = int(np.argmin(acc[:i])), i + 1 + int(np.argmin(acc[i + 1:]))
+    level = acc[i] - 0.5 * (acc[i] - max(acc[lo], acc[hi]))
+    top = [j for j in range(lo, hi + 1) if acc[j] >= level]
     step = float(tp[1] - tp[0])
-    return float(tp[i] + np.clip(shift, -0.5, 0.5) * step), step
+    if len(top) >= 3:
+        a, b, _ = np.polyfit(tp[top], acc[top], 2)
+        if a < 0 and tp[top[0]] <= -b / (2 * a) <= tp[top[-1]]:
+            return float(-b / (2 * a)), step
+    return float(tp[i]), step
