@@ -35,6 +35,11 @@ def test_smoke_run_resume_and_evaluate(workdir, capsys):
     assert {"test/acc", "test/loss"} <= set(run.data.metrics)
     arts = {a.path for d in ("", "model", "plots") for a in client.list_artifacts(rid, d or None)}
     assert {"config.toml", "model/state_dict.pt", "model/config.toml", "plots/p_ordered.png"} <= arts
+    # the same seed trains the same model: identical epoch losses in a second run
+    assert main(SMOKE) == 0
+    again = _run_id(capsys.readouterr().out)
+    loss = lambda r: [m.value for m in sorted(client.get_metric_history(r, "train/epoch_loss"), key=lambda m: m.step)]  # noqa: E731
+    assert loss(again) == loss(rid)
     # resume the same run with two more epochs: the epoch count continues from the checkpoint
     assert main(SMOKE + ["--resume", rid, "--set", "train.epochs=5"]) == 0
     assert _run_id(capsys.readouterr().out) == rid

@@ -37,8 +37,9 @@ def quiet_ray_data() -> None:
     ctx.enable_operator_progress_bars = False
 
 
-def ray_dataset(spec: DatasetSpec, shuffle: bool = False) -> "ray.data.Dataset":
-    """Ray dataset of a split, after the task's preprocess (block order randomized when ``shuffle``).
+def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data.Dataset":
+    """Ray dataset of a split, after the task's preprocess (block order randomized, reproducibly,
+    when a ``shuffle_seed`` is given).
 
     A split larger than ``MATERIALIZE_BYTES`` streams: ``read_parquet`` on its shards, so datasets
     larger than memory work. A smaller one is read here once (its bytes are read anyway to verify
@@ -55,7 +56,7 @@ def ray_dataset(spec: DatasetSpec, shuffle: bool = False) -> "ray.data.Dataset":
         local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         ds = ray.data.read_parquet(paths, filesystem=None if local else fs).select_columns(spec.columns)
         ds = ds.map_batches(spec.preprocess, batch_format="numpy")
-    return ds.randomize_block_order() if shuffle else ds
+    return ds.randomize_block_order(seed=shuffle_seed) if shuffle_seed is not None else ds
 
 
 def _arrow_blocks(spec: DatasetSpec, rows: int = 4096) -> list:

@@ -121,7 +121,8 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         rid = active.info.run_id
         mlflow.log_text(dump_toml(to_dict(cfg)), "config.toml")
         try:
-            res = fit(TASKS[task_name], cfg, ray_dataset(specs["train"], shuffle=True), ray_dataset(specs["val"]),
+            train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
+            res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]),
                       str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
             raise _failure(err) from None

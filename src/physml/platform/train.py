@@ -125,15 +125,15 @@ def _save(model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> N
 SHUFFLE_ROWS = 20000  #: local shuffle buffer of the training split (rows)
 
 
-def _iter(split: str, batch_size: int, device, shuffle: bool = False):
-    """Torch batches of this worker's part of ``split``; the training split is shuffled locally
-    (shards hold one chain each: unshuffled batches would be one temperature at a time)."""
+def _iter(split: str, batch_size: int, device, shuffle_seed: int | None = None):
+    """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
+    reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time)."""
     shard = ray.train.get_dataset_shard(split)
     if shard is None:
         return iter(())
-    buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle else None
+    buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
     return shard.iter_torch_batches(batch_size=batch_size, device=device, drop_last=False,
-                                    local_shuffle_buffer_size=buffer)
+                                    local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
 
 
 def train_loop_per_worker(config: dict) -> None:
@@ -156,7 +156,7 @@ def train_loop_per_worker(config: dict) -> None:
     for epoch in range(progress["epoch"], t.epochs):
         model.train()
         sums, n = {}, 0
-        for batch in _iter("train", t.batch_size, device, shuffle=True):
+        for batch in _iter("train", t.batch_size, device, shuffle_seed=(t.seed + rank) * 100003 + epoch):
             with torch.autocast(device.type, enabled=amp):
                 out = task.loss(model, batch, cfg)
             loss = out["loss"]
