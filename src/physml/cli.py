@@ -134,7 +134,7 @@ def cmd_tasks() -> int:
     from physml.tasks import TASKS, load, shipped_configs
 
     for name, path in TASKS.items():
-        doc = (load(path).__module__ and __import__(path.partition(":")[0], fromlist=["x"]).__doc__ or "").strip()
+        doc = (sys.modules[load(path).__module__].__doc__ or "").strip()
         print(f"{name:<22} {doc.splitlines()[0] if doc else ''}  [configs: {', '.join(shipped_configs(name))}]")
     return 0
 

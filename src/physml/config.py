@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ def _hints(cls) -> dict[str, Any]:
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     """Check/convert ``value`` to the annotated type ``hint`` (int, float, bool, str, tuples, Optional)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]

@@ -62,11 +62,6 @@ def step(s0: np.uint64, s1: np.uint64, s2: np.uint64, s3: np.uint64) -> tuple:
     return result, s0, s1, s2, s3
 
 
-def threshold53(p: float) -> np.uint64:
-    """Integer threshold so that (bits >> 11) < threshold53(p) has probability p (53-bit exact)."""
-    return np.uint64(min(max(p, 0.0), 1.0) * 2.0**53)
-
-
 @njit(cache=True, inline="always")
 def uniform(s: np.ndarray) -> float:
     """Uniform double in [0, 1) with 53 random bits."""

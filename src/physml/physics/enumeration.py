@@ -17,12 +17,6 @@ def all_states(L: int) -> np.ndarray:
     return (2 * bits - 1).astype(np.int8).reshape(-1, L, L)
 
 
-def state_index(spins: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`all_states` for int8[M, L, L] or int8[M, N] configurations."""
-    flat = spins.reshape(spins.shape[0], -1)
-    return ((flat > 0).astype(np.int64) << np.arange(flat.shape[1])).sum(axis=1)
-
-
 def energies(states: np.ndarray, h: float = 0.0) -> np.ndarray:
     """Total energy of each configuration (int8[M, L, L]), J = 1."""
     s = states.astype(np.int64)

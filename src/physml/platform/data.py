@@ -188,8 +188,3 @@ def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
         raise DatasetError(f"{uri}: shards have different schemas (e.g. several L); read one part with "
                            f"where={{'L': ...}} or leave out the 'spins' column") from None
 
-
-def shard_uris(uri: str) -> list[str]:
-    """Full URIs of the manifest's shards (for Ray Data readers)."""
-    manifest = read_manifest(uri)
-    return [f"{str(uri).rstrip('/')}/{s['path']}" for s in manifest["shards"]]
