@@ -50,6 +50,32 @@ def _add_simulate(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+def _add_sweep(sub) -> None:
+    sw = sub.add_parser("sweep", help="hyperparameter sweep: Ray Tune + Optuna + ASHA, nested MLflow runs",
+                        description="Sweep TASK over its search space (the task's default, or a sweep file's "
+                        "[sweep.space] / [[sweep.table]]). Each trial is a full `physml run`; one MLflow parent "
+                        "run holds a nested run per trial. --resume continues a killed sweep; --status shows one.")
+    sw.add_argument("task", nargs="?", help="task name (see `physml tasks`)")
+    sw.add_argument("-c", "--config", default=None,
+                    help="sweep file (.toml with [sweep]) or a shipped config name (default: default)")
+    sw.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a base config value (repeatable)")
+    sw.add_argument("--samples", type=_positive_int, default=None,
+                    help="trials (Optuna), or repeats of a grid/table (default 8, grids 1)")
+    sw.add_argument("--max-concurrent", type=_positive_int, default=None,
+                    help="trials at once (default: as many as the cluster fits)")
+    sw.add_argument("--scheduler", default=None, help="asha (default) or none")
+    sw.add_argument("--metric", nargs="+", default=None, help="objective(s), e.g. val/acc (two: multi-objective)")
+    sw.add_argument("--mode", nargs="+", default=None, help="min or max per metric")
+    sw.add_argument("--name", default=None, help="sweep name (default sweep-<date>-<time>)")
+    sw.add_argument("--resume", nargs="?", const="last", default=None, metavar="DIR",
+                    help="continue a sweep (default: the task's latest)")
+    sw.add_argument("--status", nargs="?", const="last", default=None, metavar="DIR",
+                    help="print the trials table of a sweep (default: the task's latest) and exit")
+    sw.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="physml", description="physml: Monte Carlo, training and sweeps "
                                      "for physics on Ray, tracked in MLflow.")
@@ -73,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("task", help="task name")
     ev.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
     ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`)")
+    _add_sweep(sub)
     sub.add_parser("tasks", help="list the tasks")
     demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
     demo.add_argument("--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)")
@@ -127,6 +154,35 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     _print_metrics(metrics)
     print(f"figures: {figures}")
     print(f"MLflow evaluation run {run_id} (experiment '{a.task}')")
+    return 0
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from physml.platform import sweep
+    from physml.platform.sweep_report import format_table, status_text
+
+    if a.status is not None:
+        print(status_text(sweep.find_sweep(a.task, a.status)))
+        return 0
+    if a.resume is not None:
+        res = sweep.resume_sweep(sweep.find_sweep(a.task, a.resume), a.address, not a.no_progress)
+    else:
+        if not a.task:
+            raise CliError("physml sweep: give a TASK (see `physml tasks`), or --status/--resume DIR")
+        cli = {"samples": a.samples, "max_concurrent": a.max_concurrent, "scheduler": a.scheduler,
+               "metric": a.metric, "mode": a.mode}
+        req = sweep.prepare(a.task, a.config, a.sets, cli)
+        res = sweep.run_sweep(req, a.address, not a.no_progress, a.name)
+    from physml.platform.sweep_report import load_status
+
+    meta, _ = load_status(res.dir)
+    print(format_table(res.rows, meta["settings"]["metric"]))
+    if res.best is not None:
+        print(f"best: trial {res.best['trial']} (MLflow run {res.best['run_id']}, model runs:/{res.best['run_id']}/model)")
+    print(f"MLflow parent run {res.parent_id} (experiment '{meta['task']}'); compare the trials with: physml ui")
+    if not res.complete:
+        print(f"sweep interrupted; continue it with: physml sweep --resume {res.dir}", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -185,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         if args.command == "tasks":
             return cmd_tasks()
         if args.command == "ui":

@@ -29,19 +29,23 @@ def data_root() -> Path:
     return Path(os.environ.get("PHYSML_HOME", "physml-data")).resolve()
 
 
-def resolve(task_name: str, config: str | None, sets: list[str]):
-    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides."""
+def config_dict(task_name: str, config: str | None) -> dict:
+    """The raw TOML dict of a shipped config name (default "default") or of a .toml path."""
     if task_name not in TASKS:
         raise ConfigError(f"unknown task {task_name!r}; choose one of {', '.join(TASKS)}")
-    task = load(TASKS[task_name])()
     name = config or "default"
     if name.endswith(".toml") or os.sep in name:
-        base = load_toml(Path(name))
-    elif config_path(task_name, name).exists():
-        base = load_toml(config_path(task_name, name))
-    else:
-        raise ConfigError(f"-c {name!r}: not a .toml file nor a config of {task_name} "
-                          f"({', '.join(shipped_configs(task_name))})")
+        return load_toml(Path(name))
+    if config_path(task_name, name).exists():
+        return load_toml(config_path(task_name, name))
+    raise ConfigError(f"-c {name!r}: not a .toml file nor a config of {task_name} "
+                      f"({', '.join(shipped_configs(task_name))})")
+
+
+def resolve(task_name: str, config: str | None, sets: list[str]):
+    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides."""
+    base = config_dict(task_name, config)
+    task = load(TASKS[task_name])()
     return task, from_dict(task.Config, merge(base, sets))
 
 
@@ -52,7 +56,7 @@ class RunResult:
     data_uri: str
 
 
-def _check_resources(cfg, info: dict) -> None:
+def check_resources(cfg, info: dict) -> None:
     t = cfg.train
     need = t.workers * t.cpus_per_worker
     if need > info["cpus"]:
@@ -63,7 +67,7 @@ def _check_resources(cfg, info: dict) -> None:
                           f"{info['gpus']}")
 
 
-def _data_uri(task, cfg, progress: bool) -> str:
+def data_uri(task, cfg, progress: bool) -> str:
     if cfg.data.uri:
         return cfg.data.uri
     sim = task.simulation(cfg)
@@ -93,7 +97,7 @@ def _resume_id(task_name: str, resume: str | None) -> str | None:
     return runs[0].info.run_id
 
 
-def _failure(err: BaseException) -> TrainingError:
+def training_failure(err: BaseException) -> TrainingError:
     text = str(err)
     m = re.search(r"NonFiniteLoss: ([^\n]+)", text)
     if m:
@@ -109,8 +113,8 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
 
     task = task or load(TASKS[task_name])()
     info = cluster.connect(address)
-    _check_resources(cfg, info)
-    uri = _data_uri(task, cfg, progress)
+    check_resources(cfg, info)
+    uri = data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind(cfg), task_name)
     cfg = _for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, user_data=bool(cfg.data.uri))
     specs = task.datasets(cfg, uri)
@@ -125,9 +129,9 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
             res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]),
                       str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
-            raise _failure(err) from None
+            raise training_failure(err) from None
         if res.error is not None:
-            raise _failure(res.error)
+            raise training_failure(res.error)
         model = task.model(cfg)
         model.load_state_dict(load_state(res.checkpoint_dir)["model"])
         metrics = evaluate_and_log(task, model, cfg, specs)
@@ -135,14 +139,19 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         return RunResult(rid, metrics, uri)
 
 
-def evaluate_and_log(task, model, cfg, specs: dict, keep: Path | None = None) -> dict:
-    """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow
-    (the figures are also kept in ``keep`` when given)."""
+def evaluate_splits(task, model, cfg, specs: dict) -> dict:
+    """``task.evaluate`` over the test splits, read in this process; float results become ``test/<k>``."""
     model.eval()
     tests = [s for k, s in specs.items() if k.startswith("test")]
     with torch.no_grad():
         results = task.evaluate(model, itertools.chain.from_iterable(local_batches(s) for s in tests), cfg)
-    results = {(f"test/{k}" if isinstance(v, float) else k): v for k, v in results.items()}
+    return {(f"test/{k}" if isinstance(v, float) else k): v for k, v in results.items()}
+
+
+def evaluate_and_log(task, model, cfg, specs: dict, keep: Path | None = None) -> dict:
+    """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow
+    (the figures are also kept in ``keep`` when given)."""
+    results = evaluate_splits(task, model, cfg, specs)
     metrics = {k: v for k, v in results.items() if isinstance(v, float)}
     tracking.log_metrics(metrics)
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,15 +160,19 @@ def evaluate_and_log(task, model, cfg, specs: dict, keep: Path | None = None) ->
     return metrics
 
 
+def write_model(model: torch.nn.Module, cfg, task_name: str, d: Path) -> Path:
+    """A model directory: state_dict.pt (torch.load(weights_only=True)) + config.toml + task.txt."""
+    d.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), d / "state_dict.pt")
+    (d / "config.toml").write_text(dump_toml(to_dict(cfg)))
+    (d / "task.txt").write_text(task_name + "\n")
+    return d
+
+
 def log_model(model: torch.nn.Module, cfg, task_name: str) -> None:
-    """model/ artefact: state_dict.pt (torch.load(weights_only=True)) + config.toml + task name."""
+    """The model/ artefact of the active MLflow run (see :func:`write_model`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp) / "model"
-        d.mkdir()
-        torch.save(model.state_dict(), d / "state_dict.pt")
-        (d / "config.toml").write_text(dump_toml(to_dict(cfg)))
-        (d / "task.txt").write_text(task_name + "\n")
-        mlflow.log_artifacts(str(d), "model")
+        mlflow.log_artifacts(str(write_model(model, cfg, task_name, Path(tmp) / "model")), "model")
 
 
 def load_model(model_uri: str):

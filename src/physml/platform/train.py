@@ -8,6 +8,7 @@ again (``--resume``). Rank 0 alone logs metrics to MLflow. A non-finite loss sto
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -91,68 +92,104 @@ class _Logger:
             self.buffer = []
 
 
-def _restore(model, opt, sched) -> dict:
-    ckpt = ray.train.get_checkpoint()
+class RayTrainSession:
+    """The loop's view of a Ray Train worker: rank, device, its data shards, checkpoints, reports."""
+
+    def __init__(self):
+        self.rank = ray.train.get_context().get_world_rank()
+        self.device = ray.train.torch.get_device()
+
+    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        return ray.train.torch.prepare_model(model)
+
+    def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):
+        """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
+        reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time)."""
+        shard = ray.train.get_dataset_shard(split)
+        if shard is None:
+            return iter(())
+        buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
+        return shard.iter_torch_batches(batch_size=batch_size, device=self.device, drop_last=False,
+                                        local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
+
+    def get_checkpoint(self):
+        return ray.train.get_checkpoint()
+
+    def report(self, metrics: dict, checkpoint=None, name: str | None = None) -> None:
+        if checkpoint is None:
+            ray.train.report(metrics)
+        else:
+            ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name)
+
+    def broadcast_stop(self, stop: bool) -> bool:
+        """Rank 0's early-stopping decision, shared with every worker."""
+        if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+            return stop
+        flag = torch.tensor([1.0 if stop else 0.0], device=self.device)
+        torch.distributed.broadcast(flag, src=0)
+        return bool(flag.item() > 0)
+
+
+def _restore(session, model, opt, sched) -> dict:
+    ckpt = session.get_checkpoint()
     if ckpt is None:
         return {"epoch": 0, "best": None, "bad_epochs": 0, "step": 0}
     with ckpt.as_directory() as d:
         state = torch.load(Path(d) / STATE, weights_only=True, map_location="cpu")
-    model.load_state_dict(state["model"])
+    raw = model.module if hasattr(model, "module") else model
+    raw.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     if sched is not None and state.get("scheduler"):
         sched.load_state_dict(state["scheduler"])
     return {k: state[k] for k in ("epoch", "best", "bad_epochs", "step")}
 
 
-def _save(model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> None:
+def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> None:
     """Report metrics with a checkpoint from rank 0 (others report metrics only: a barrier)."""
     raw = model.module if hasattr(model, "module") else model
-    if ray.train.get_context().get_world_rank() != 0:
-        ray.train.report(metrics)
+    if session.rank != 0:
+        session.report(metrics)
         return
     with tempfile.TemporaryDirectory() as d:
         torch.save({"model": raw.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict() if sched else {}, **progress}, Path(d) / STATE)
-        (Path(d) / "config.json").write_text(__import__("json").dumps(cfg_dict))
-        ray.train.report(metrics, checkpoint=Checkpoint.from_directory(d),
-                         checkpoint_dir_name=f"epoch-{progress['epoch']:04d}")
+        (Path(d) / "config.json").write_text(json.dumps(cfg_dict))
+        session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
 
 
 SHUFFLE_ROWS = 20000  #: local shuffle buffer of the training split (rows)
 
 
-def _iter(split: str, batch_size: int, device, shuffle_seed: int | None = None):
-    """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
-    reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time)."""
-    shard = ray.train.get_dataset_shard(split)
-    if shard is None:
-        return iter(())
-    buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
-    return shard.iter_torch_batches(batch_size=batch_size, device=device, drop_last=False,
-                                    local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
-
-
 def train_loop_per_worker(config: dict) -> None:
-    """The per-worker loop: same for every task; the task supplies model, loss and metrics."""
+    """Ray Train's entry point on each worker: the task's loop with this worker's session."""
     from .datasets import quiet_ray_data
 
     quiet_ray_data()
     task = load(config["task_path"])()
-    cfg = from_dict(task.Config, config["cfg"])
+    session = RayTrainSession()
+    log = _Logger(config["tracking_uri"], config["run_id"], session.rank)
+    run_loop(task, from_dict(task.Config, config["cfg"]), config["cfg"], session, log)
+
+
+def run_loop(task, cfg, cfg_dict: dict, session, log) -> tuple[torch.nn.Module, dict]:
+    """The training loop, the same for every task and every runner (Ray Train worker or Tune trial):
+    epochs of ``task.loss`` steps, validation on rank 0, a checkpoint per epoch, early stopping.
+    Returns the (unwrapped) model and the last epoch's metrics."""
     t = cfg.train
-    rank = ray.train.get_context().get_world_rank()
-    torch.manual_seed(t.seed + rank)
-    device = ray.train.torch.get_device()
-    model = ray.train.torch.prepare_model(task.model(cfg))
-    opt, log = make_optimizer(model, t), _Logger(config["tracking_uri"], config["run_id"], rank)
+    torch.manual_seed(t.seed + session.rank)
+    device = session.device
+    model = session.prepare(task.model(cfg))
+    opt = make_optimizer(model, t)
     sched = make_scheduler(opt, t)
     amp = t.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    progress = _restore(model, opt, sched)
+    progress = _restore(session, model, opt, sched)
+    metrics: dict = {}
     for epoch in range(progress["epoch"], t.epochs):
         model.train()
         sums, n = {}, 0
-        for batch in _iter("train", t.batch_size, device, shuffle_seed=(t.seed + rank) * 100003 + epoch):
+        seed = (t.seed + session.rank) * 100003 + epoch
+        for batch in session.batches("train", t.batch_size, shuffle_seed=seed):
             with torch.autocast(device.type, enabled=amp):
                 out = task.loss(model, batch, cfg)
             loss = out["loss"]
@@ -173,20 +210,21 @@ def train_loop_per_worker(config: dict) -> None:
         if sched is not None:
             sched.step()
         metrics = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
-        if rank == 0:
+        if session.rank == 0:
             model.eval()
             with torch.no_grad():
                 res = task.evaluate(model.module if hasattr(model, "module") else model,
-                                    _iter("val", t.batch_size, device), cfg)
+                                    session.batches("val", t.batch_size), cfg)
             metrics.update({f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))})
         metrics["epoch"] = epoch + 1
         progress["epoch"] = epoch + 1
-        stop = _early_stop(metrics, progress, t) if rank == 0 else False
+        stop = _early_stop(metrics, progress, t) if session.rank == 0 else False
         log.log(metrics, epoch + 1)
         log.flush()
-        _save(model, opt, sched, progress, config["cfg"], {**metrics, "stop": float(stop)})
-        if _broadcast_stop(stop, device):
+        _save(session, model, opt, sched, progress, cfg_dict, {**metrics, "stop": float(stop)})
+        if session.broadcast_stop(stop):
             break
+    return (model.module if hasattr(model, "module") else model), metrics
 
 
 def _early_stop(metrics: dict, progress: dict, t) -> bool:
@@ -203,18 +241,10 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
     return progress["bad_epochs"] >= t.patience
 
 
-def _broadcast_stop(stop: bool, device) -> bool:
-    """Rank 0's early-stopping decision, shared with every worker."""
-    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
-        return stop
-    flag = torch.tensor([1.0 if stop else 0.0], device=device)
-    torch.distributed.broadcast(flag, src=0)
-    return bool(flag.item() > 0)
-
-
 def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking_uri: str,
-        run_id: str) -> FitResult:
-    """Run the loop on a TorchTrainer; returns the last checkpoint directory and metrics."""
+        run_id: str, callbacks: tuple = ()) -> FitResult:
+    """Run the loop on a TorchTrainer; returns the last checkpoint directory and metrics.
+    ``run_id = ""`` turns rank 0's MLflow logging off (a sweep logs from its driver)."""
     t = cfg.train
     trainer = TorchTrainer(
         train_loop_per_worker,
@@ -225,7 +255,7 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
         datasets={"train": train_ds, "val": val_ds},
         dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
         run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=0),
-                             checkpoint_config=CheckpointConfig(num_to_keep=2)),
+                             checkpoint_config=CheckpointConfig(num_to_keep=2), callbacks=list(callbacks)),
     )
     result = trainer.fit()
     ckpt = result.checkpoint.path if result.checkpoint is not None else None

@@ -83,7 +83,8 @@ class DatasetSpec:
 class Task(Protocol):
     name: ClassVar[str]
     Config: ClassVar[type]               # frozen dataclass; sections data, model, train
-    search_space: ClassVar[dict]         # default sweep space
+    search_space: ClassVar[dict]         # default sweep space (physml.platform.space syntax)
+    sweep_metric: ClassVar[tuple[str, str]]  # default sweep objective, e.g. ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:
         """(manifest kind, params.model) of the data the task accepts, e.g. ("ising", "xy")."""

@@ -59,6 +59,7 @@ class ConfusionPhases:
     name: ClassVar[str] = "phases-confusion"
     Config: ClassVar[type] = ConfusionConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:
         return ("ising", "ising")

@@ -47,6 +47,7 @@ class SupervisedPhases:
     Config: ClassVar[type] = SupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]},
                                     "model.channels": {"choice": [8, 16, 32]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:
         return ("ising", "ising")

@@ -39,6 +39,7 @@ class UnsupervisedPhases:
     name: ClassVar[str] = "phases-unsupervised"
     Config: ClassVar[type] = UnsupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [64, 256]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
 
     def data_kind(self, cfg) -> tuple[str, str]:
         return ("ising", cfg.data.model)

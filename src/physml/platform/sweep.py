@@ -1,0 +1,345 @@
+"""`physml sweep`: Ray Tune + OptunaSearch (TPE) + ASHA over a task's search space (design.md section 5).
+
+A sweep file is a task config (or ``base = "smoke"`` plus overrides) with a ``[sweep]`` table:
+settings (samples, metric, mode, scheduler, max_concurrent, grace_period, reduction_factor), a
+``[sweep.space]`` (see :mod:`physml.platform.space`) and optional ``[[sweep.table]]`` rows. All of it is
+checked before Ray starts; the resource plan is checked against the cluster before Tune starts.
+The sweep lives in ``<PHYSML_HOME>/sweeps/<task>/<name>``: Tune's state, ``physml-sweep.json`` and
+``physml-trials.json``; ``--resume`` restores it with ``Tuner.restore``.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import mlflow
+
+from physml.config import ConfigError, dump_toml, from_dict, merge, to_dict
+from physml.tasks import TASKS, load
+
+from . import cluster, tracking
+from .data import open_uri
+from .datasets import MATERIALIZE_BYTES, check_kind, shard_paths
+from .run import check_resources, config_dict, data_root, data_uri
+from .space import Space, SweepSettings, apply, parse_space, sample_values
+from .sweep_log import META, STATUS, SweepLogger, write_json
+from .trial import ROW, run_trial, trial_config
+
+TRIAL_CPU = 0.01   #: a ray-train trial's own share (it only waits on its TorchTrainer)
+SETTINGS = {f for f in SweepSettings.__dataclass_fields__} | {"space", "table"}
+
+
+@dataclass
+class SweepRequest:
+    """Everything a sweep needs, validated (no Ray)."""
+
+    task: str
+    base: dict
+    space: Space
+    settings: SweepSettings
+
+    @property
+    def total(self) -> int:
+        """Trials: samples (Optuna), or samples x the grid/table configurations."""
+        n = self.settings.samples or (1 if self.space.exhaustive else 8)
+        return n * self.space.grid_size if self.space.exhaustive else n
+
+
+@dataclass
+class Plan:
+    runner: str            # inline | ray-train
+    cpus: float            # per trial
+    gpus: float            # per trial
+    concurrent: int
+
+
+def prepare(task_name: str, config: str | None, sets: list[str], cli: dict) -> SweepRequest:
+    """Read the sweep file (or a plain task config), apply --set and the CLI's settings, check all."""
+    raw = config_dict(task_name, config)
+    table = dict(raw.pop("sweep", {}))
+    base_name = raw.pop("base", None)
+    base = _overlay(config_dict(task_name, _near(base_name, config)), raw) if base_name else raw
+    task = load(TASKS[task_name])()
+    base = to_dict(from_dict(task.Config, merge(base, sets)))
+    unknown = sorted(set(table) - SETTINGS)
+    if unknown:
+        raise ConfigError(f"unknown [sweep] key {unknown[0]!r}; valid: {', '.join(sorted(SETTINGS))}")
+    space_tree = table.pop("space", None)
+    rows = table.pop("table", None)
+    if space_tree is None and rows is None:
+        space_tree = task.search_space
+    space = parse_space(space_tree or {}, rows, task.Config, base)
+    if not space.dims and not space.table:
+        raise ConfigError("the sweep space is empty: add [sweep.space] entries or [[sweep.table]] rows")
+    settings = _settings(table, cli, task.sweep_metric)
+    _check_data(task, base, space)
+    return SweepRequest(task_name, base, space, settings)
+
+
+def _near(name: str, config: str | None) -> str:
+    """``base = "x.toml"`` is relative to the sweep file; a bare name is a shipped config."""
+    if config and name.endswith(".toml") and not os.path.isabs(name):
+        return str(Path(config).parent / name)
+    return name
+
+
+def _overlay(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _overlay(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _settings(table: dict, cli: dict, default_metric: tuple[str, str]) -> SweepSettings:
+    merged = {**table, **{k: v for k, v in cli.items() if v is not None}}
+    for key in ("metric", "mode"):
+        if isinstance(merged.get(key), str):
+            merged[key] = [merged[key]]
+    merged.setdefault("metric", [default_metric[0]])
+    merged.setdefault("mode", [default_metric[1]] if merged["metric"] == [default_metric[0]] else
+                      ["min" if "loss" in m else "max" for m in merged["metric"]])
+    try:
+        return SweepSettings(**merged).check()
+    except TypeError as err:
+        raise ConfigError(f"[sweep]: {err}") from None
+
+
+def _check_data(task, base: dict, space: Space) -> None:
+    """Refuse sweep values that would need other simulated data than the base config's."""
+    if base.get("data", {}).get("uri"):
+        return
+    want = task.simulation(from_dict(task.Config, base))
+    for values in sample_values(space):
+        if task.simulation(from_dict(task.Config, apply(base, values))) != want:
+            key = next(iter(values))
+            raise ConfigError(f"sweep key {key} changes the simulated data; simulate it once "
+                              f"(physml simulate ...) and set data.uri, or leave {key} out of the sweep")
+
+
+def plan(req: SweepRequest, cfg, uri: str, info: dict) -> Plan:
+    """Trials x workers x CPUs/GPUs against the cluster; ConfigError saying what to change."""
+    check_resources(cfg, info)
+    t = cfg.train
+    runner = "inline" if t.workers == 1 and _small(TASKS[req.task], cfg, uri) else "ray-train"
+    cpus = t.cpus_per_worker if runner == "inline" else TRIAL_CPU + t.workers * t.cpus_per_worker
+    gpus = float(t.gpu) * (1 if runner == "inline" else t.workers)
+    fit = math.floor(info["cpus"] / cpus + 1e-9)
+    if gpus:
+        fit = min(fit, math.floor(info["gpus"] / gpus + 1e-9))
+    want = req.settings.max_concurrent
+    if want is not None and want > fit:
+        gpu_need = f" and {gpus:g} GPU(s)" if gpus else ""
+        gpu_have = f" and {info['gpus']} GPUs" if gpus else ""
+        raise ConfigError(
+            f"--max-concurrent {want}: each trial needs {cpus:g} CPU(s){gpu_need} ({t.workers} worker(s) x "
+            f"train.cpus_per_worker = {t.cpus_per_worker:g}); the cluster has {info['cpus']} CPUs{gpu_have}: "
+            f"use --max-concurrent {fit} or lower train.cpus_per_worker")
+    return Plan(runner, cpus, gpus, max(1, min(want or fit, req.total)))
+
+
+def _small(task_path: str, cfg, uri: str) -> bool:
+    """True when the train and val splits fit in a trial's memory (read once, kept by the actor)."""
+    specs = load(task_path)().datasets(cfg, uri)
+    fs, _ = open_uri(uri)
+    size = sum(fs.size(p) for name in ("train", "val") for p in shard_paths(specs[name], verify=False))
+    return size < MATERIALIZE_BYTES
+
+
+def tune_space(space: Space) -> tuple[dict, dict]:
+    """(Tune param_space, {key: values} of choices encoded as indices: Optuna only takes scalars)."""
+    from ray import tune
+
+    out, encoded = {}, {}
+    for d in space.dims:
+        if d.kind == "uniform":
+            out[d.key] = tune.uniform(*d.args)
+        elif d.kind == "loguniform":
+            out[d.key] = tune.loguniform(*d.args)
+        elif d.kind == "int":
+            out[d.key] = tune.randint(d.args[0], d.args[1] + 1)
+        elif d.kind == "grid":
+            out[d.key] = tune.grid_search(list(d.args))
+        elif all(isinstance(v, (int, float, str, bool)) for v in d.args):
+            out[d.key] = tune.choice(list(d.args))
+        else:
+            out[d.key], encoded[d.key] = tune.choice(list(range(len(d.args)))), list(d.args)
+    if space.table:
+        out[ROW] = tune.grid_search(list(range(len(space.table))))
+    return out, encoded
+
+
+def _quiet_tune() -> None:
+    """Checkpoint snapshots each epoch are intended (resume); Tune's warning about them is noise."""
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+
+
+def _trial_dirname(trial) -> str:
+    return trial.trial_id
+
+
+def _tuner_parts(req: SweepRequest, meta: dict, plan_: Plan):
+    """(trainable, TuneConfig) of a sweep, rebuilt identically on --resume."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    s = req.settings
+    setup = {"task": req.task, "base": req.base, "table": [dict(r) for r in req.space.table],
+             "choices": meta["choices"], "uri": meta["uri"], "runner": plan_.runner, "storage": meta["dir"]}
+    trainable = tune.with_resources(tune.with_parameters(run_trial, setup=setup),
+                                    {"CPU": plan_.cpus, "GPU": plan_.gpus})
+    search = None
+    if not req.space.exhaustive:
+        from ray.tune.search.optuna import OptunaSearch
+
+        one = len(s.metric) == 1
+        search = OptunaSearch(metric=s.metric[0] if one else s.metric, mode=s.mode[0] if one else s.mode,
+                              seed=req.base.get("train", {}).get("seed", 0))
+    epochs = req.base["train"]["epochs"]
+    scheduler = (ASHAScheduler(time_attr="epoch", metric=s.metric[0], mode=s.mode[0], max_t=epochs + 1,
+                               grace_period=s.grace_period, reduction_factor=s.reduction_factor)
+                 if s.scheduler == "asha" else FIFOScheduler())
+    config = tune.TuneConfig(num_samples=s.samples or (1 if req.space.exhaustive else 8), search_alg=search,
+                             scheduler=scheduler, max_concurrent_trials=plan_.concurrent,
+                             reuse_actors=plan_.runner == "inline", trial_dirname_creator=_trial_dirname)
+    return trainable, config, setup
+
+
+@dataclass
+class SweepResult:
+    name: str
+    dir: str
+    parent_id: str
+    rows: list[dict]
+    best: dict | None
+    complete: bool
+
+
+def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = True,
+              name: str | None = None) -> SweepResult:
+    """Launch a new sweep: data, resource plan, parent MLflow run, Tuner.fit, summary artefacts."""
+    from ray import tune
+
+    _quiet_tune()
+    task = load(TASKS[req.task])()
+    cfg = from_dict(task.Config, req.base)
+    info = cluster.connect(address)
+    uri = data_uri(task, cfg, progress)
+    check_kind(uri, task.data_kind(cfg), req.task)
+    plan_ = plan(req, cfg, uri, info)
+    name = name or time.strftime("sweep-%Y%m%d-%H%M%S")
+    storage = data_root() / "sweeps" / req.task
+    sweep_dir = storage / name
+    if sweep_dir.exists():
+        raise ConfigError(f"sweep {sweep_dir} exists; resume it with --resume {sweep_dir}")
+    sweep_dir.mkdir(parents=True)
+    space, choices = tune_space(req.space)
+    exp_id = tracking.experiment(req.task)
+    parent = _parent_run(req, exp_id, name, uri, plan_, info)
+    meta = {"task": req.task, "name": name, "dir": str(sweep_dir), "uri": uri, "parent_id": parent,
+            "experiment_id": exp_id, "tracking_uri": tracking.tracking_uri(), "base": req.base,
+            "space": [asdict(d) for d in req.space.dims], "table": [dict(r) for r in req.space.table],
+            "settings": asdict(req.settings), "choices": choices, "plan": asdict(plan_), "total": req.total}
+    write_json(sweep_dir / META, meta)
+    trainable, tune_config, setup = _tuner_parts(req, meta, plan_)
+    logger = SweepLogger(meta["tracking_uri"], exp_id, parent, str(sweep_dir),
+                         functools.partial(trial_config, setup), req.total, progress)
+    tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
+                       run_config=tune.RunConfig(name=name, storage_path=str(storage), callbacks=[logger], verbose=0,
+                                                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+    _print_plan(req, plan_, info, sweep_dir)
+    return _finish(tuner, meta, setup)
+
+
+def _print_plan(req: SweepRequest, p: Plan, info: dict, sweep_dir: Path) -> None:
+    s = req.settings
+    searcher = "grid/table (exact)" if req.space.exhaustive else "Optuna TPE"
+    print(f"sweep {req.task}: {req.total} trials, {searcher}, scheduler {s.scheduler}, objective "
+          f"{', '.join(f'{m} ({o})' for m, o in zip(s.metric, s.mode))}; {p.concurrent} concurrent x "
+          f"{p.cpus:g} CPU ({p.runner}) on {info['cpus']} CPUs; state in {sweep_dir}", flush=True)
+
+
+def _parent_run(req: SweepRequest, exp_id: str, name: str, uri: str, p: Plan, info: dict) -> str:
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    tags = {"physml.kind": "sweep", "physml.task": req.task, "data.uri": uri, "ray.address": info["address"],
+            "physml.version": __import__("physml").__version__}
+    run = client.create_run(exp_id, run_name=name, tags=tags)
+    rid = run.info.run_id
+    params = {**tracking.flatten(req.base), **{f"sweep.{k}": str(v) for k, v in asdict(req.settings).items()},
+              "sweep.runner": p.runner, "sweep.concurrent": str(p.concurrent), "sweep.trials": str(req.total)}
+    from mlflow.entities import Param
+
+    items = [Param(k, v) for k, v in params.items()]
+    for i in range(0, len(items), 100):
+        client.log_batch(rid, params=items[i:i + 100])
+    client.log_dict(rid, {"space": [asdict(d) for d in req.space.dims], "table": list(req.space.table)},
+                    "sweep_space.json")
+    return rid
+
+
+def _finish(tuner, meta: dict, setup: dict) -> SweepResult:
+    """Run (or continue) the Tuner, then write the summary to the parent run."""
+    from .sweep_report import summarize
+
+    client = mlflow.MlflowClient(meta["tracking_uri"])
+    client.update_run(meta["parent_id"], status="RUNNING")
+    try:
+        tuner.fit()
+    except KeyboardInterrupt:
+        client.set_terminated(meta["parent_id"], "KILLED")
+        raise
+    except Exception:
+        client.set_terminated(meta["parent_id"], "FAILED")
+        raise
+    rows, best, complete = summarize(meta, setup, client)
+    status = "FINISHED" if complete and any(r["status"] != "failed" for r in rows) else \
+        ("KILLED" if not complete else "FAILED")
+    client.set_terminated(meta["parent_id"], status)
+    return SweepResult(meta["name"], meta["dir"], meta["parent_id"], rows, best, complete)
+
+
+def find_sweep(task: str | None, where: str | None) -> Path:
+    """A sweep directory: ``where`` itself, or the latest sweep of ``task``."""
+    if where and where != "last":
+        d = Path(where).expanduser().resolve()
+        if not (d / META).exists():
+            raise ConfigError(f"{where}: not a physml sweep directory (no {META})")
+        return d
+    if not task:
+        raise ConfigError("give the sweep directory, or the task whose latest sweep to use")
+    root = data_root() / "sweeps" / task
+    dirs = sorted((p.parent for p in root.glob(f"*/{META}")), key=lambda p: (p / META).stat().st_mtime)
+    if not dirs:
+        raise ConfigError(f"no sweep of {task} under {root}")
+    return dirs[-1]
+
+
+def resume_sweep(where: Path, address: str | None = None, progress: bool = True) -> SweepResult:
+    """Continue a sweep with Tuner.restore: finished trials are kept, unfinished ones continue from
+    their last checkpoint, the remaining samples are run; same parent and child MLflow runs."""
+    import json
+
+    from ray import tune
+
+    _quiet_tune()
+    meta = json.loads((where / META).read_text())
+    if meta["tracking_uri"] != tracking.tracking_uri():
+        raise ConfigError(f"sweep {where} logs to {meta['tracking_uri']}, but the tracking URI in force is "
+                          f"{tracking.tracking_uri()}: set MLFLOW_TRACKING_URI or run from the same directory")
+    task = load(TASKS[meta["task"]])()
+    space = parse_space({d["key"]: {d["kind"]: list(d["args"])} for d in meta["space"]}, meta["table"],
+                        task.Config, meta["base"])
+    req = SweepRequest(meta["task"], meta["base"], space, SweepSettings(**meta["settings"]))
+    info = cluster.connect(address)
+    plan_ = Plan(**meta["plan"])
+    if plan_.cpus * plan_.concurrent > info["cpus"] + 1e-9:
+        plan_ = replace(plan_, concurrent=max(1, math.floor(info["cpus"] / plan_.cpus)))
+    if not tune.Tuner.can_restore(str(where)):
+        raise ConfigError(f"{where}: Tune saved no state yet (killed before the first trial); start it again")
+    trainable, _, setup = _tuner_parts(req, meta, plan_)
+    tuner = tune.Tuner.restore(str(where), trainable, resume_unfinished=True, resume_errored=False)
+    print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
+    return _finish(tuner, meta, setup)

@@ -1,0 +1,159 @@
+"""The sweep's record: one MLflow parent run, one nested child run per trial, and a status file.
+
+Everything is written by the sweep driver (a Tune callback), never by trials: one writer per store.
+After a ``--resume`` the callback finds each trial's child run again by its ``physml.trial_id`` tag,
+so no trial gets a second run and finished runs are left as they are.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+from ray.tune import Callback
+
+from .tracking import flatten
+from .trial import DONE
+
+STATUS = "physml-trials.json"   #: per-trial status table in the sweep directory
+META = "physml-sweep.json"      #: the sweep's settings, base config, space and parent run id
+
+
+def write_json(path: Path, obj) -> None:
+    """Atomic JSON write (a reader never sees half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def numeric(result: dict) -> dict[str, float]:
+    """The metrics worth logging from a Tune result: namespaced finite numbers and the epoch."""
+    out = {}
+    for k, v in result.items():
+        if ("/" in k or k == "epoch") and isinstance(v, (int, float)) and not isinstance(v, bool) \
+                and math.isfinite(float(v)):
+            out[k] = float(v)
+    return out
+
+
+class SweepLogger(Callback):
+    """Tune callback: child runs per trial under ``parent_id``, metrics per epoch, artefacts at the
+    end (model/, plots/), FAILED on error; keeps ``physml-trials.json`` and a progress bar."""
+
+    def __init__(self, tracking_uri: str, experiment_id: str, parent_id: str, sweep_dir: str,
+                 trial_cfg, total: int, progress: bool = True):
+        self.uri, self.exp_id, self.parent_id = tracking_uri, experiment_id, parent_id
+        self.dir, self.trial_cfg, self.total, self.progress = sweep_dir, trial_cfg, total, progress
+        self._client = self._bar = None
+        self.runs: dict[str, str] = {}
+        self.status: dict[str, dict] = {}
+
+    def __getstate__(self):
+        return {**self.__dict__, "_client": None, "_bar": None}
+
+    def setup(self, **info) -> None:
+        from mlflow import MlflowClient
+
+        self._client = MlflowClient(self.uri)
+        children = self._client.search_runs([self.exp_id], f"tags.mlflow.parentRunId = '{self.parent_id}'",
+                                            max_results=10000)
+        self.runs = {r.data.tags["physml.trial_id"]: r.info.run_id for r in children
+                     if "physml.trial_id" in r.data.tags}
+        path = Path(self.dir) / STATUS
+        self.status = json.loads(path.read_text()) if path.exists() else {}
+        if self.progress:
+            from tqdm import tqdm
+
+            done = sum(s["status"] in ("finished", "failed", "stopped") for s in self.status.values())
+            self._bar = tqdm(total=self.total, initial=done, desc="trials", unit="trial", dynamic_ncols=True)
+
+    def _save(self) -> None:
+        write_json(Path(self.dir) / STATUS, self.status)
+
+    def on_trial_start(self, iteration, trials, trial, **info) -> None:
+        tid = trial.trial_id
+        cfg = self.trial_cfg(trial.config)
+        if tid not in self.runs:
+            tags = {"mlflow.parentRunId": self.parent_id, "physml.trial_id": tid, "physml.kind": "trial",
+                    "physml.sweep_dir": self.dir}
+            run = self._client.create_run(self.exp_id, run_name=f"trial-{len(self.runs) + 1:03d}", tags=tags)
+            self.runs[tid] = run.info.run_id
+            params = flatten(cfg)
+            items = list(params.items())
+            from mlflow.entities import Param
+
+            for i in range(0, len(items), 100):
+                self._client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in items[i:i + 100]])
+        else:
+            self._client.update_run(self.runs[tid], status="RUNNING")
+        entry = self.status.setdefault(tid, {"run_id": self.runs[tid], "params": _sampled(trial.config),
+                                             "metrics": {}, "started": time.time()})
+        entry.update(status="running", driver_pid=os.getpid())
+        self._save()
+
+    def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
+        from mlflow.entities import Metric
+
+        metrics = numeric(result)
+        step = int(result.get("epoch", result.get("training_iteration", 0)))
+        now = int(time.time() * 1000)
+        self._client.log_batch(self.runs[trial.trial_id], metrics=[Metric(k, v, now, step) for k, v in metrics.items()])
+        entry = self.status[trial.trial_id]
+        entry["metrics"].update(metrics)
+        self._save()
+
+    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        entry = self.status[trial.trial_id]
+        finished = entry["metrics"].get(DONE) == 1.0
+        run_id = self.runs[trial.trial_id]
+        ckpt = trial.checkpoint
+        if finished and ckpt is not None:
+            for sub in ("model", "plots"):
+                local = Path(ckpt.path) / sub
+                if local.is_dir():
+                    self._client.log_artifacts(run_id, str(local), sub)
+        if not finished:
+            self._client.set_tag(run_id, "physml.stopped_early", "true")
+        self._client.set_terminated(run_id, "FINISHED")
+        self._end(trial, "finished" if finished else "stopped")
+
+    def on_trial_error(self, iteration, trials, trial, **info) -> None:
+        run_id = self.runs.get(trial.trial_id)
+        message = _error_line(trial)
+        if run_id:
+            self._client.set_tag(run_id, "physml.error", message[:5000])
+            self._client.set_terminated(run_id, "FAILED")
+        self.status.setdefault(trial.trial_id, {"params": _sampled(trial.config), "metrics": {}})["error"] = message
+        self._end(trial, "failed")
+
+    def _end(self, trial, status: str) -> None:
+        entry = self.status[trial.trial_id]
+        entry.update(status=status, ended=time.time())
+        entry["wall_s"] = entry["ended"] - entry.get("started", entry["ended"])
+        self._save()
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(f"last: {status}")
+
+    def on_experiment_end(self, trials, **info) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _sampled(config: dict) -> dict:
+    return {k: v for k, v in config.items()}
+
+
+def _error_line(trial) -> str:
+    """The last 'XxxError: message' line of the trial's error (the cause, not Ray's traceback)."""
+    text = ""
+    path = getattr(trial, "error_file", None) or ""
+    if path and Path(path).exists():
+        text = Path(path).read_text()
+    text = text or str(getattr(trial, "error_msg", "") or "trial failed")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    causes = [ln for ln in lines if ln.split(":")[0].endswith(("Error", "Exception", "Loss"))]
+    return (causes[-1] if causes else lines[-1]) if lines else "trial failed"
+
