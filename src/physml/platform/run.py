@@ -98,11 +98,12 @@ def _resume_id(task_name: str, resume: str | None) -> str | None:
 
 
 def training_failure(err: BaseException) -> TrainingError:
+    """A one-line TrainingError naming the cause inside Ray's wrapped worker/trial traceback."""
     text = str(err)
     m = re.search(r"NonFiniteLoss: ([^\n]+)", text)
     if m:
         return TrainingError(f"training stopped: non-finite loss ({m.group(1)})")
-    last = [ln for ln in text.splitlines() if re.match(r"^\w+(Error|Exception)\b", ln.strip())]
+    last = [ln for ln in text.splitlines() if re.match(r"^[\w.]+(Error|Exception)\b", ln.strip())]
     return TrainingError(f"training failed: {last[-1].strip() if last else text.splitlines()[0]}")
 
 

@@ -68,13 +68,16 @@ def flatten_space(tree: dict, prefix: str = "") -> dict[str, Any]:
     out = {}
     for k, v in tree.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and not (len(v) == 1 and next(iter(v)) in KINDS):
-            if len(v) == 1 and not any(isinstance(x, dict) for x in v.values()):
-                raise ConfigError(f"sweep space {key}: unknown distribution {next(iter(v))!r}; "
-                                  f"use one of {', '.join(KINDS)}")
-            out.update(flatten_space(v, key + "."))
-        else:
-            out[key] = v
+        leaf = not isinstance(v, dict) or (len(v) == 1 and not isinstance(next(iter(v.values())), dict))
+        out.update({key: v} if leaf else flatten_space(v, key + "."))
+    return out
+
+
+def flatten_row(row: dict, prefix: str = "") -> dict[str, Any]:
+    """A table row {"train": {"lr": 0.1}} or {"train.lr": 0.1} -> {"train.lr": 0.1}."""
+    out = {}
+    for k, v in row.items():
+        out.update(flatten_row(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
     return out
 
 
@@ -125,7 +128,7 @@ def parse_space(space: dict, table: list | None, config_cls, base: dict) -> Spac
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not row:
             raise ConfigError(f"sweep table row {i + 1}: expected a table of key = value")
-        rows = rows[:i] + (flatten_space(row),) + rows[i + 1:]
+        rows = rows[:i] + (flatten_row(row),) + rows[i + 1:]
     keys = [d.key for d in dims]
     overlap = sorted(set(keys) & {k for r in rows for k in r})
     if overlap:

@@ -4,8 +4,9 @@ A sweep file is a task config (or ``base = "smoke"`` plus overrides) with a ``[s
 settings (samples, metric, mode, scheduler, max_concurrent, grace_period, reduction_factor), a
 ``[sweep.space]`` (see :mod:`physml.platform.space`) and optional ``[[sweep.table]]`` rows. All of it is
 checked before Ray starts; the resource plan is checked against the cluster before Tune starts.
-The sweep lives in ``<PHYSML_HOME>/sweeps/<task>/<name>``: Tune's state, ``physml-sweep.json`` and
-``physml-trials.json``; ``--resume`` restores it with ``Tuner.restore``.
+The sweep lives in ``<PHYSML_HOME>/sweeps/<task>/<name>``: ``physml-sweep.json``, ``physml-trials.json``,
+Tune's experiment in ``tune/`` (restored by ``--resume`` with ``Tuner.restore``) and, for trials running
+a TorchTrainer, Ray Train's checkpoints in ``train/``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import mlflow
 
-from physml.config import ConfigError, dump_toml, from_dict, merge, to_dict
+from physml.config import ConfigError, from_dict, merge, to_dict
 from physml.tasks import TASKS, load
 
 from . import cluster, tracking
@@ -26,10 +27,12 @@ from .data import open_uri
 from .datasets import MATERIALIZE_BYTES, check_kind, shard_paths
 from .run import check_resources, config_dict, data_root, data_uri
 from .space import Space, SweepSettings, apply, parse_space, sample_values
-from .sweep_log import META, STATUS, SweepLogger, write_json
+from .sweep_log import META, SweepLogger, write_json
 from .trial import ROW, run_trial, trial_config
 
 TRIAL_CPU = 0.01   #: a ray-train trial's own share (it only waits on its TorchTrainer)
+DATA_CPUS = 1.0    #: kept free for Ray Data's read/shuffle tasks when trials run TorchTrainers
+TUNE_DIR = "tune"  #: Tune's experiment directory inside the sweep directory (Tune syncs it; ours stay apart)
 SETTINGS = {f for f in SweepSettings.__dataclass_fields__} | {"space", "table"}
 
 
@@ -120,24 +123,27 @@ def _check_data(task, base: dict, space: Space) -> None:
                               f"(physml simulate ...) and set data.uri, or leave {key} out of the sweep")
 
 
-def plan(req: SweepRequest, cfg, uri: str, info: dict) -> Plan:
-    """Trials x workers x CPUs/GPUs against the cluster; ConfigError saying what to change."""
+def plan(req: SweepRequest, cfg, info: dict, small: bool = True) -> Plan:
+    """Trials x workers x CPUs/GPUs against the cluster ``info`` ({"cpus", "gpus"}); ConfigError saying
+    what to change. ``small``: the splits fit in a trial's memory (1-worker trials then run inline)."""
     check_resources(cfg, info)
     t = cfg.train
-    runner = "inline" if t.workers == 1 and _small(TASKS[req.task], cfg, uri) else "ray-train"
+    runner = "inline" if t.workers == 1 and small else "ray-train"
     cpus = t.cpus_per_worker if runner == "inline" else TRIAL_CPU + t.workers * t.cpus_per_worker
     gpus = float(t.gpu) * (1 if runner == "inline" else t.workers)
-    fit = math.floor(info["cpus"] / cpus + 1e-9)
+    reserve = DATA_CPUS if runner == "ray-train" else 0.0
+    fit = math.floor((info["cpus"] - reserve) / cpus + 1e-9)
     if gpus:
         fit = min(fit, math.floor(info["gpus"] / gpus + 1e-9))
     want = req.settings.max_concurrent
-    if want is not None and want > fit:
-        gpu_need = f" and {gpus:g} GPU(s)" if gpus else ""
-        gpu_have = f" and {info['gpus']} GPUs" if gpus else ""
-        raise ConfigError(
-            f"--max-concurrent {want}: each trial needs {cpus:g} CPU(s){gpu_need} ({t.workers} worker(s) x "
-            f"train.cpus_per_worker = {t.cpus_per_worker:g}); the cluster has {info['cpus']} CPUs{gpu_have}: "
-            f"use --max-concurrent {fit} or lower train.cpus_per_worker")
+    if fit < 1 or (want is not None and want > fit):
+        need = f"{cpus:g} CPU(s)" + (f" and {gpus:g} GPU(s)" if gpus else "")
+        have = f"{info['cpus']} CPUs" + (f" and {info['gpus']} GPUs" if gpus else "")
+        kept = f", {reserve:g} CPU kept for Ray Data" if reserve else ""
+        fix = f"use --max-concurrent {fit} or " if fit >= 1 else ""
+        raise ConfigError(f"{f'--max-concurrent {want}: ' if want else ''}each trial needs {need} ({t.workers} "
+                          f"worker(s) x train.cpus_per_worker = {t.cpus_per_worker:g}); the cluster has {have}"
+                          f"{kept}: {fix}lower train.workers or train.cpus_per_worker")
     return Plan(runner, cpus, gpus, max(1, min(want or fit, req.total)))
 
 
@@ -175,6 +181,7 @@ def tune_space(space: Space) -> tuple[dict, dict]:
 def _quiet_tune() -> None:
     """Checkpoint snapshots each epoch are intended (resume); Tune's warning about them is noise."""
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # our progress bar and table instead of Tune's
 
 
 def _trial_dirname(trial) -> str:
@@ -229,10 +236,9 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     info = cluster.connect(address)
     uri = data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind(cfg), req.task)
-    plan_ = plan(req, cfg, uri, info)
+    plan_ = plan(req, cfg, info, _small(TASKS[req.task], cfg, uri))
     name = name or time.strftime("sweep-%Y%m%d-%H%M%S")
-    storage = data_root() / "sweeps" / req.task
-    sweep_dir = storage / name
+    sweep_dir = data_root() / "sweeps" / req.task / name
     if sweep_dir.exists():
         raise ConfigError(f"sweep {sweep_dir} exists; resume it with --resume {sweep_dir}")
     sweep_dir.mkdir(parents=True)
@@ -248,7 +254,7 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     logger = SweepLogger(meta["tracking_uri"], exp_id, parent, str(sweep_dir),
                          functools.partial(trial_config, setup), req.total, progress)
     tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
-                       run_config=tune.RunConfig(name=name, storage_path=str(storage), callbacks=[logger], verbose=0,
+                       run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(sweep_dir), callbacks=[logger], verbose=0,
                                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
     _print_plan(req, plan_, info, sweep_dir)
     return _finish(tuner, meta, setup)
@@ -337,9 +343,9 @@ def resume_sweep(where: Path, address: str | None = None, progress: bool = True)
     plan_ = Plan(**meta["plan"])
     if plan_.cpus * plan_.concurrent > info["cpus"] + 1e-9:
         plan_ = replace(plan_, concurrent=max(1, math.floor(info["cpus"] / plan_.cpus)))
-    if not tune.Tuner.can_restore(str(where)):
+    if not tune.Tuner.can_restore(str(where / TUNE_DIR)):
         raise ConfigError(f"{where}: Tune saved no state yet (killed before the first trial); start it again")
     trainable, _, setup = _tuner_parts(req, meta, plan_)
-    tuner = tune.Tuner.restore(str(where), trainable, resume_unfinished=True, resume_errored=False)
+    tuner = tune.Tuner.restore(str(where / TUNE_DIR), trainable, resume_unfinished=True, resume_errored=False)
     print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
     return _finish(tuner, meta, setup)

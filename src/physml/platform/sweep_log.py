@@ -98,10 +98,12 @@ class SweepLogger(Callback):
 
         metrics = numeric(result)
         step = int(result.get("epoch", result.get("training_iteration", 0)))
+        if result.get(DONE) == 1.0:  # the final report repeats the last epoch's metrics: log the new ones
+            metrics = {k: v for k, v in metrics.items() if k.startswith(("test/", "time/", "trial/"))}
         now = int(time.time() * 1000)
         self._client.log_batch(self.runs[trial.trial_id], metrics=[Metric(k, v, now, step) for k, v in metrics.items()])
         entry = self.status[trial.trial_id]
-        entry["metrics"].update(metrics)
+        entry["metrics"].update(numeric(result))
         self._save()
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
@@ -147,13 +149,10 @@ def _sampled(config: dict) -> dict:
 
 
 def _error_line(trial) -> str:
-    """The last 'XxxError: message' line of the trial's error (the cause, not Ray's traceback)."""
-    text = ""
-    path = getattr(trial, "error_file", None) or ""
-    if path and Path(path).exists():
-        text = Path(path).read_text()
-    text = text or str(getattr(trial, "error_msg", "") or "trial failed")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    causes = [ln for ln in lines if ln.split(":")[0].endswith(("Error", "Exception", "Loss"))]
-    return (causes[-1] if causes else lines[-1]) if lines else "trial failed"
+    """The cause of a trial's error in one line (e.g. "training stopped: non-finite loss (...)")."""
+    from .run import training_failure
 
+    path = getattr(trial, "error_file", None) or ""
+    text = Path(path).read_text() if path and Path(path).exists() else ""
+    text = text or str(getattr(trial, "error_msg", "") or "trial failed")
+    return str(training_failure(RuntimeError(text.strip())))

@@ -173,7 +173,6 @@ def plots(meta: dict, rows: list[dict], out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import optuna
     from optuna.visualization import matplotlib as ovm
 
     s = meta["settings"]
