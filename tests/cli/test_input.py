@@ -64,3 +64,38 @@ def test_help_explains_every_option(capsys):
     for opt in ("--L", "--temperatures", "--replicas", "--sweeps", "--thermalize", "--every", "--algorithm",
                 "--field", "--seed", "--out", "--actors", "--address"):
         assert opt in text
+
+
+SWEEP_CASES = [
+    ([], '[sweep.space]\n"train.lr" = {normal = [0, 1]}\n', "unknown distribution 'normal'"),
+    ([], '[sweep.space]\n"model.kind" = {choice = ["cnn", "mlp"]}\n', "model.kind = 'mlp'"),
+    ([], '[sweep.space]\n"train.lr" = {loguniform = [0.1, 0.01]}\n', "low must be below high"),
+    ([], '[sweep.space]\n"train.workers" = {choice = [1, 2]}\n', "resources and data are fixed"),
+    ([], "[sweep]\nsamples = 4\n[sweep.space]\n", "the sweep space is empty"),
+    (["--metric", "acc"], "", "--metric 'acc'"),
+    (["--metric", "val/acc", "val/loss", "--mode", "max"], "", "give min or max for each metric"),
+    (["--scheduler", "hyperband"], "", "--scheduler 'hyperband'"),
+    (["--set", "train.lr=-1"], "", "train.lr = -1"),
+]
+
+
+@pytest.mark.parametrize("extra,text,needle", SWEEP_CASES)
+def test_bad_sweep_input_is_refused_before_ray(extra, text, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "sweep.toml"
+    f.write_text('base = "smoke"\n' + text)
+    assert main(["sweep", "phases-supervised", "-c", str(f), "--no-progress"] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not (tmp_path / "physml-data").exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+def test_sweep_status_and_resume_need_a_sweep(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--status", str(tmp_path)]) == 2
+    assert "not a physml sweep directory" in capsys.readouterr().err
+    assert main(["sweep", "phases-supervised", "--resume"]) == 2
+    assert "no sweep of phases-supervised" in capsys.readouterr().err
+    assert main(["sweep"]) == 2
+    assert "give a TASK" in capsys.readouterr().err

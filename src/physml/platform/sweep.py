@@ -200,8 +200,10 @@ def _tuner_parts(req: SweepRequest, meta: dict, plan_: Plan):
                                     {"CPU": plan_.cpus, "GPU": plan_.gpus})
     search = None
     if not req.space.exhaustive:
+        import optuna
         from ray.tune.search.optuna import OptunaSearch
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         one = len(s.metric) == 1
         search = OptunaSearch(metric=s.metric[0] if one else s.metric, mode=s.mode[0] if one else s.mode,
                               seed=req.base.get("train", {}).get("seed", 0))
