@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench screenshot venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ising_kernels
 	$(BIN)/python -m benchmarks.ensemble_scaling
 	$(BIN)/python -m benchmarks.table1
+	$(BIN)/python -m benchmarks.train_throughput
+	$(BIN)/python -m benchmarks.sweep_overhead
+
+# The README's MLflow UI screenshot: the latest sweep in the store of directory STORE, shown by
+# headless Chromium from Debian's packages (installed here when missing; not part of `make test`).
+STORE ?= .
+screenshot: $(STAMP)
+	@command -v chromium >/dev/null || apt-get install -y chromium || sudo apt-get install -y chromium
+	$(BIN)/python .ci/ui_screenshot.py $(STORE) docs/sweep-ui.png compare
 
 clean:
 	rm -rf $(VENV) mlruns mlflow.db physml-data .pytest_cache

@@ -188,3 +188,17 @@ def test_resume_after_the_driver_is_killed(home, capsys, ray_cluster):
     assert mlflow.get_run(parent).info.status == "FINISHED"
     assert main(["sweep", "--status", str(sweep_dir)]) == 0
     assert "3 finished" in capsys.readouterr().out
+
+
+def test_two_metrics_make_a_multi_objective_search(home, capsys, tmp_path):
+    argv = SMOKE + ["--samples", "2", "--set", "train.epochs=1", "--metric", "val/acc", "val/loss",
+                    "--mode", "max", "min"]
+    assert main(argv) == 0
+    parent = _parent(capsys.readouterr().out)
+    run = mlflow.get_run(parent)
+    assert run.data.params["sweep.metric"] == "['val/acc', 'val/loss']"
+    assert len(_children(parent)) == 2
+    rows = Path(mlflow.artifacts.download_artifacts(f"runs:/{parent}/results.csv", dst_path=str(tmp_path)))
+    header, *lines = rows.read_text().strip().splitlines()
+    assert "pareto" in header.split(",") and len(lines) == 2
+    assert any(line.split(",")[header.split(",").index("pareto")] == "True" for line in lines)

@@ -88,7 +88,7 @@ class SweepLogger(Callback):
                 self._client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in items[i:i + 100]])
         else:
             self._client.update_run(self.runs[tid], status="RUNNING")
-        entry = self.status.setdefault(tid, {"run_id": self.runs[tid], "params": _sampled(trial.config),
+        entry = self.status.setdefault(tid, {"run_id": self.runs[tid], "params": dict(trial.config),
                                              "metrics": {}, "started": time.time()})
         entry.update(status="running", driver_pid=os.getpid())
         self._save()
@@ -127,7 +127,7 @@ class SweepLogger(Callback):
         if run_id:
             self._client.set_tag(run_id, "physml.error", message[:5000])
             self._client.set_terminated(run_id, "FAILED")
-        self.status.setdefault(trial.trial_id, {"params": _sampled(trial.config), "metrics": {}})["error"] = message
+        self.status.setdefault(trial.trial_id, {"params": dict(trial.config), "metrics": {}})["error"] = message
         self._end(trial, "failed")
 
     def _end(self, trial, status: str) -> None:
@@ -142,10 +142,6 @@ class SweepLogger(Callback):
     def on_experiment_end(self, trials, **info) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-def _sampled(config: dict) -> dict:
-    return {k: v for k, v in config.items()}
 
 
 def _error_line(trial) -> str:
