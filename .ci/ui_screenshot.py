@@ -60,7 +60,7 @@ def main() -> None:
                 time.sleep(0.5)
         q = urllib.parse.quote
         url = (f"http://127.0.0.1:{port}/#/compare-runs?runs={q(json.dumps(kids))}&experiments={q(json.dumps([exp]))}"
-               if view == "compare" else f"http://127.0.0.1:{port}/#/experiments/{exp}")
+               if view == "compare" else f"http://127.0.0.1:{port}/#/experiments/{exp}/runs")
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                         "--window-size=1600,1200", "--virtual-time-budget=30000", f"--screenshot={out}", url],

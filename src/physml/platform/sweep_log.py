@@ -136,8 +136,8 @@ class SweepLogger(Callback):
         entry["wall_s"] = entry["ended"] - entry.get("started", entry["ended"])
         self._save()
         if self._bar is not None:
+            self._bar.set_postfix_str(f"last: {status}", refresh=False)
             self._bar.update(1)
-            self._bar.set_postfix_str(f"last: {status}")
 
     def on_experiment_end(self, trials, **info) -> None:
         if self._bar is not None:
