@@ -126,8 +126,9 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
                    "physml " + shlex.join(argv))
     s = res.stats
     print(res.analysis["text"])
-    print(f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) "
-          f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns); data: {a.out}")
+    lost = f"; {s.actor_failures} actor(s) lost, their chains restarted from saved states" if s.actor_failures else ""
+    print(f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) on {s.nodes} node(s) "
+          f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns){lost}; data: {a.out}")
     print(f"MLflow run {res.run_id} (experiment '{a.model}'); open it with: physml ui")
     return 0
 

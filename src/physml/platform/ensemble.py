@@ -28,6 +28,10 @@ class ChainActor:
         self.sampler = _load(sampler_path)(*sampler_args)
         self.units = {u.index: u for u in self.sampler.units()}
 
+    def node(self) -> str:
+        """Id of the Ray node this actor runs on."""
+        return ray.get_runtime_context().get_node_id()
+
     @ray.method(num_returns=2)
     def step(self, unit: int, state: dict, burn: int, nrec: int):
         """(new state, rows or None) of one step of ``unit``."""
@@ -42,6 +46,8 @@ class EnsembleStats:
     spin_updates: float
     actors: int
     resumed_steps: int
+    nodes: int = 1           # distinct Ray nodes the actors ran on
+    actor_failures: int = 0  # actors lost (e.g. their node died) and whose units were restarted
 
 
 def _state_name(unit) -> str:
@@ -85,19 +91,27 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
     t0, steps, shards = time.perf_counter(), 0, 0
     bar = tqdm(total=total, initial=done0, unit="flip", unit_scale=True, disable=not progress,
                desc=f"{sampler.kind} x{n_act} actors", smoothing=0.1)
+    nodes, failures = set(), 0
     if todo:
-        pool = [ChainActor.remote(sampler_path, sampler_args) for _ in range(n_act)]
-        queues = [deque() for _ in pool]
+        pool = {a: ChainActor.remote(sampler_path, sampler_args) for a in range(n_act)}
+        queues = {a: deque() for a in pool}
         for i, (u, state, k) in enumerate(todo.values()):
             queues[i % n_act].append((u, state, k))
         inflight: dict = {}
-        for a in range(n_act):
+        nodes = _nodes(pool)
+        for a in pool:
             _submit(pool, a, queues, inflight, sampler)
             _submit(pool, a, queues, inflight, sampler)
         while inflight:
             ready, _ = ray.wait(list(inflight), num_returns=1)
-            a, u, k, state_ref = inflight.pop(ready[0])
-            table, state = ray.get(ready[0]), ray.get(state_ref)
+            a, u, k, state_ref = inflight[ready[0]]
+            try:
+                table, state = ray.get(ready[0]), ray.get(state_ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError):
+                failures += 1
+                _reassign(a, pool, queues, inflight, writer, sampler, sampler_path, sampler_args)
+                continue
+            del inflight[ready[0]]
             entries = []
             if table is not None:
                 entries.append(writer.put_shard(_shard_name(u, k), table, unit=u.index, step=k, L=u.L))
@@ -107,15 +121,47 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
             steps += 1
             bar.update(per(u, *sampler.plan(u)[k]))
             _submit(pool, a, queues, inflight, sampler)
-        for actor in pool:
+        nodes |= _nodes(pool)
+        for actor in pool.values():
             ray.kill(actor)
     writer.commit([], complete=True)
     bar.close()
-    return EnsembleStats(time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed)
+    return EnsembleStats(time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed,
+                         max(1, len(nodes)), failures)
 
 
 def _steps_done(u, todo, sampler) -> int:
     return todo[u.index][2] if u.index in todo else len(sampler.plan(u))
+
+
+def _nodes(pool: dict) -> set:
+    try:
+        return set(ray.get([actor.node.remote() for actor in pool.values()], timeout=30))
+    except ray.exceptions.RayError:
+        return set()
+
+
+def _reassign(a: int, pool: dict, queues: dict, inflight: dict, writer, sampler, sampler_path: str,
+              sampler_args: tuple) -> None:
+    """Actor ``a`` died (its node was lost): drop its steps in flight, restart each of its units from
+    the last state the driver saved (nothing of theirs was written after it), on the surviving actors
+    (a new actor when none survive). Rows are neither lost nor duplicated: a unit's RNG state is saved
+    with its chain state, so a step re-run gives the same rows."""
+    units = {u.index: u for (b, u, _, _) in inflight.values() if b == a}
+    units.update({u.index: u for (u, _, _) in queues.pop(a)})
+    for ref in [r for r, v in inflight.items() if v[0] == a]:
+        del inflight[ref]
+    ray.kill(pool.pop(a), no_restart=True)
+    if not pool:
+        pool[a], queues[a] = ChainActor.remote(sampler_path, sampler_args), deque()
+    alive = sorted(pool)
+    for i, u in enumerate(sorted(units.values(), key=lambda u: u.index)):
+        state, k = _resume(writer, sampler, u)
+        if k < len(sampler.plan(u)):
+            target = alive[i % len(alive)]
+            queues[target].append((u, state, k))
+            if sum(v[0] == target for v in inflight.values()) < 2:
+                _submit(pool, target, queues, inflight, sampler)
 
 
 def _submit(pool, a: int, queues, inflight: dict, sampler) -> None:
