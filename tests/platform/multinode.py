@@ -3,14 +3,18 @@ with its own raylet and object store), running `physml simulate` and optionally 
 mid-run. Run by tests/platform/test_multinode.py in a subprocess, because one process can only be
 connected to one Ray cluster and the test session shares its own.
 
-Usage: python tests/platform/multinode.py OUT_URI kill|nokill  -> prints one JSON line of results.
+Usage: python tests/platform/multinode.py OUT_URI kill|nokill  -> prints one JSON line of results;
+       python tests/platform/multinode.py HOME run                -> `physml run` with 2 Train workers on
+       two worker nodes (a third is spare), killing one of their nodes after the first checkpoint.
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import ray
 from ray.cluster_utils import Cluster
@@ -40,8 +44,51 @@ def _killer(cluster: Cluster, node, out: str, report: dict) -> None:
         time.sleep(0.05)
 
 
+def _train_nodes() -> set[str]:
+    from ray.util.state import list_actors
+
+    return {a.node_id for a in list_actors(filters=[("state", "=", "ALIVE")], limit=1000)
+            if "TrainWorker" in (a.class_name or "")}
+
+
+def _kill_a_train_node(cluster: Cluster, home: Path, report: dict) -> None:
+    """After the first epoch's checkpoint, kill (no graceful shutdown) a node hosting a Train worker."""
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(home.glob("runs/*/*/epoch-0001")):
+        time.sleep(0.1)
+    hosts = _train_nodes()
+    report["train_nodes"] = len(hosts)
+    victim = next(n for n in cluster.worker_nodes if n.node_id in hosts)
+    cluster.remove_node(victim, allow_graceful=False)
+    report["killed_after"] = sorted(p.name for p in home.glob("runs/*/*/epoch-*"))[-1]
+
+
+def run_mode(home: str) -> None:
+    """`physml run` on head (1 CPU, driver + Ray Data) + 3 one-CPU worker nodes, 2 workers of 1 CPU."""
+    os.environ["PHYSML_HOME"] = home
+    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 1})
+    for _ in range(3):
+        cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    report: dict = {}
+    killer = threading.Thread(target=_kill_a_train_node, args=(cluster, Path(home), report), daemon=True)
+    killer.start()
+    from physml.platform.run import resolve, run_task
+
+    sets = ["train.workers=2", "train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=1"]
+    task, cfg = resolve("phases-supervised", "smoke", sets)
+    res = run_task("phases-supervised", cfg, task, progress=False)
+    killer.join(timeout=5)
+    report.update(run_id=res.run_id, test_acc=res.metrics.get("test/acc"))
+    print("RESULT " + json.dumps(report), flush=True)
+    ray.shutdown()
+    cluster.shutdown()
+
+
 def main() -> None:
     out, mode = sys.argv[1], sys.argv[2]
+    if mode == "run":
+        return run_mode(out)
     cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 0})
     workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
     cluster.wait_for_nodes()

@@ -53,3 +53,28 @@ def test_simulate_on_three_nodes_and_after_a_node_is_killed(tmp_path):
     got = _rows(str(tmp_path / "kill"))
     assert got.num_rows == expected.num_rows and got.equals(expected)  # nothing lost, nothing twice
     assert len(read_manifest(str(tmp_path / "kill"))["shards"]) == total
+
+
+@pytest.mark.slow
+def test_run_with_two_workers_on_two_nodes_survives_a_node_kill(tmp_path):
+    """`physml run` with 2 Train workers on two 1-CPU nodes (a third is spare): one of their nodes is
+    killed after the first checkpoint; Ray Train restarts the group from the last checkpoint
+    (train.max_failures = 1) and the run ends with every epoch logged once, in one MLflow run."""
+    import mlflow
+
+    env_home = tmp_path / "home"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    env.pop("RAY_ADDRESS", None)
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(env_home), "run"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    report = json.loads(lines[-1][len("RESULT "):])
+    assert report["train_nodes"] == 2 and report["killed_after"] < "epoch-0006"
+    assert "[FailurePolicy] RETRY" in proc.stderr
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    runs = client.search_runs([client.get_experiment_by_name("phases-supervised").experiment_id],
+                              "tags.`physml.kind` = 'train'")
+    assert [r.info.run_id for r in runs] == [report["run_id"]] and runs[0].info.status == "FINISHED"
+    assert sorted(m.step for m in client.get_metric_history(report["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]

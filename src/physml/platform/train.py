@@ -64,19 +64,24 @@ def improved(value: float, best: float | None, mode: str) -> bool:
 class _Logger:
     """Rank-0 MLflow metric logger (no-op elsewhere or without a run). Metrics are buffered and
     written in batches (at each epoch end, or every ``FLUSH`` values), keeping the tracking store's
-    latency out of the training steps."""
+    latency out of the training steps. Idempotent across restarts: after a worker-group retry from an
+    older checkpoint (a node lost between logging an epoch and Ray Train registering its checkpoint),
+    epochs and steps the run already logged are not logged a second time."""
 
     FLUSH = 900
 
     def __init__(self, tracking_uri: str, run_id: str, rank: int):
-        self.client, self.buffer = None, []
+        self.client, self.buffer, self.done = None, [], {"epoch": 0, "step": 0}
         if rank == 0 and run_id:
             from mlflow import MlflowClient
 
             self.client, self.run_id = MlflowClient(tracking_uri), run_id
+            for kind, key in (("epoch", "epoch"), ("step", "train/loss")):
+                self.done[kind] = max((m.step for m in self.client.get_metric_history(run_id, key)), default=0)
 
     def log(self, metrics: dict, step: int) -> None:
-        if self.client is None:
+        kind = "epoch" if "epoch" in metrics else "step"
+        if self.client is None or step <= self.done[kind]:
             return
         from mlflow.entities import Metric
 
@@ -254,7 +259,7 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
                                      resources_per_worker={"CPU": t.cpus_per_worker}),
         datasets={"train": train_ds, "val": val_ds},
         dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
-        run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=0),
+        run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=t.max_failures),
                              checkpoint_config=CheckpointConfig(num_to_keep=2), callbacks=list(callbacks)),
     )
     result = trainer.fit()

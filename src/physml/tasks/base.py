@@ -37,6 +37,8 @@ class TrainConfig:
     early_stop_mode: str = "min"     # min | max
     patience: int = 5                # epochs without improvement before stopping
     seed: int = 0                    # torch seed (worker rank is added)
+    max_failures: int = 0            # worker-group restarts from the last checkpoint (a node lost on a
+                                     # cluster); -1 = unlimited. A non-finite loss is retried too.
     log_every: int = 10              # steps between train/loss metrics
 
     def __post_init__(self):
@@ -46,6 +48,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "workers", "patience", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} = {getattr(self, name)}: must be >= 1")
+        if self.max_failures < -1:
+            raise ValueError(f"train.max_failures = {self.max_failures}: must be >= 0, or -1 for unlimited")
         if not self.lr > 0:
             raise ValueError(f"train.lr = {self.lr}: must be > 0")
         if not self.cpus_per_worker > 0:
