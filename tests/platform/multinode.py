@@ -85,10 +85,49 @@ def run_mode(home: str) -> None:
     cluster.shutdown()
 
 
+def _kill_a_trial_node(cluster: Cluster, home: Path, report: dict) -> None:
+    """Once a trial has reported an epoch and another has finished, kill the node of a running trial."""
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        files = list(home.glob("sweeps/*/*/physml-trials.json"))
+        st = json.loads(files[0].read_text()) if files else {}
+        running = [e for e in st.values() if e["status"] == "running" and e.get("node")]
+        if running and any(e["status"] == "finished" for e in st.values()):
+            victim = next(n for n in cluster.worker_nodes if n.node_id == running[0]["node"])
+            cluster.remove_node(victim, allow_graceful=False)
+            report["killed_trial_epoch"] = running[0]["metrics"].get("epoch")
+            return
+        time.sleep(0.1)
+
+
+def sweep_mode(home: str) -> None:
+    """`physml sweep` (4 trials, 2 at a time, 1 CPU each) on 3 one-CPU worker nodes; a trial's node killed."""
+    os.environ["PHYSML_HOME"] = home
+    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 0})
+    for _ in range(3):
+        cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    report: dict = {}
+    killer = threading.Thread(target=_kill_a_trial_node, args=(cluster, Path(home), report), daemon=True)
+    killer.start()
+    from physml.platform.sweep import prepare, run_sweep
+
+    sets = ["train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=2"]
+    req = prepare("phases-supervised", "smoke", sets, {"samples": 4, "max_concurrent": 2, "scheduler": "none"})
+    res = run_sweep(req, progress=False, name="nodes")
+    killer.join(timeout=5)
+    report.update(parent=res.parent_id, dir=res.dir, complete=res.complete)
+    print("RESULT " + json.dumps(report), flush=True)
+    ray.shutdown()
+    cluster.shutdown()
+
+
 def main() -> None:
     out, mode = sys.argv[1], sys.argv[2]
     if mode == "run":
         return run_mode(out)
+    if mode == "sweep":
+        return sweep_mode(out)
     cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 0})
     workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
     cluster.wait_for_nodes()

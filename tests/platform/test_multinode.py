@@ -20,15 +20,16 @@ SCRIPT = Path(__file__).with_name("multinode.py")
 
 
 def _scenario(tmp_path: Path, mode: str) -> dict:
-    """Run the three-node scenario in its own process; returns its report."""
+    """Run a multi-node scenario of multinode.py in its own process; returns its report."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
     env.pop("RAY_ADDRESS", None)
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / mode), mode], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=420)
+    target = tmp_path / ("home" if mode in ("run", "sweep") else mode)
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(target), mode], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    return json.loads(lines[-1][len("RESULT "):])
+    return {**json.loads(lines[-1][len("RESULT "):]), "stderr": proc.stderr}
 
 
 def _rows(uri: str):
@@ -62,19 +63,29 @@ def test_run_with_two_workers_on_two_nodes_survives_a_node_kill(tmp_path):
     (train.max_failures = 1) and the run ends with every epoch logged once, in one MLflow run."""
     import mlflow
 
-    env_home = tmp_path / "home"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
-    env.pop("RAY_ADDRESS", None)
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(env_home), "run"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    report = json.loads(lines[-1][len("RESULT "):])
+    report = _scenario(tmp_path, "run")
     assert report["train_nodes"] == 2 and report["killed_after"] < "epoch-0006"
-    assert "[FailurePolicy] RETRY" in proc.stderr
-    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    assert "[FailurePolicy] RETRY" in report["stderr"]
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("phases-supervised").experiment_id],
                               "tags.`physml.kind` = 'train'")
     assert [r.info.run_id for r in runs] == [report["run_id"]] and runs[0].info.status == "FINISHED"
     assert sorted(m.step for m in client.get_metric_history(report["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]
+
+
+def test_sweep_spreads_trials_over_nodes_and_retries_a_killed_one(tmp_path):
+    """4 trials, 2 at a time, on three 1-CPU worker nodes; the node of a running trial is killed
+    after another trial finished: Tune retries it from its last checkpoint elsewhere
+    (train.max_failures = 2) and the sweep completes with every trial's epochs logged once."""
+    import mlflow
+
+    report = _scenario(tmp_path, "sweep")
+    assert report["complete"] and report["killed_trial_epoch"] >= 1
+    status = json.loads((Path(report["dir"]) / "physml-trials.json").read_text())
+    assert len(status) == 4 and all(e["status"] == "finished" for e in status.values())
+    assert len({n for e in status.values() for n in e["nodes"]}) >= 2  # trials ran on several nodes
+    moved = [e for e in status.values() if len(e["nodes"]) == 2]
+    assert len(moved) == 1  # the killed trial finished on another node
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert client.get_run(report["parent"]).info.status == "FINISHED"
+    assert sorted(m.step for m in client.get_metric_history(moved[0]["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]

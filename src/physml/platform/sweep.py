@@ -257,7 +257,9 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
                          functools.partial(trial_config, setup), req.total, progress)
     tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
                        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(sweep_dir), callbacks=[logger], verbose=0,
-                                                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+                                                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                                                 failure_config=tune.FailureConfig(
+                                                     max_failures=req.base["train"]["max_failures"])))
     _print_plan(req, plan_, info, sweep_dir)
     return _finish(tuner, meta, setup)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from ray.tune import Callback
 
 from .tracking import flatten
-from .trial import DONE
+from .trial import DONE, NODE
 
 STATUS = "physml-trials.json"   #: per-trial status table in the sweep directory
 META = "physml-sweep.json"      #: the sweep's settings, base config, space and parent run id
@@ -104,6 +104,10 @@ class SweepLogger(Callback):
         self._client.log_batch(self.runs[trial.trial_id], metrics=[Metric(k, v, now, step) for k, v in metrics.items()])
         entry = self.status[trial.trial_id]
         entry["metrics"].update(numeric(result))
+        if NODE in result:
+            entry["node"] = result[NODE]
+            entry["nodes"] = sorted({*entry.get("nodes", []), result[NODE]})
+            self._client.set_tag(self.runs[trial.trial_id], "ray.node_id", result[NODE])
         self._save()
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:

@@ -20,7 +20,13 @@ import numpy as np
 import ray
 import ray.train
 import torch
-from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+from ray.train import (
+    Checkpoint,
+    CheckpointConfig,
+    FailureConfig,
+    RunConfig,
+    ScalingConfig,
+)
 from ray.train.torch import TorchTrainer
 
 from physml.config import from_dict, to_dict
@@ -138,7 +144,7 @@ class RayTrainSession:
 def _restore(session, model, opt, sched) -> dict:
     ckpt = session.get_checkpoint()
     if ckpt is None:
-        return {"epoch": 0, "best": None, "bad_epochs": 0, "step": 0}
+        return {"epoch": 0, "best": None, "bad_epochs": 0, "step": 0, "metrics": {}}
     with ckpt.as_directory() as d:
         state = torch.load(Path(d) / STATE, weights_only=True, map_location="cpu")
     raw = model.module if hasattr(model, "module") else model
@@ -146,7 +152,7 @@ def _restore(session, model, opt, sched) -> dict:
     opt.load_state_dict(state["optimizer"])
     if sched is not None and state.get("scheduler"):
         sched.load_state_dict(state["scheduler"])
-    return {k: state[k] for k in ("epoch", "best", "bad_epochs", "step")}
+    return {"metrics": state.get("metrics", {}), **{k: state[k] for k in ("epoch", "best", "bad_epochs", "step")}}
 
 
 def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> None:
@@ -189,7 +195,7 @@ def run_loop(task, cfg, cfg_dict: dict, session, log) -> tuple[torch.nn.Module, 
     amp = t.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     progress = _restore(session, model, opt, sched)
-    metrics: dict = {}
+    metrics: dict = progress["metrics"]  # a run restored at its last epoch returns that epoch's metrics
     for epoch in range(progress["epoch"], t.epochs):
         model.train()
         sums, n = {}, 0
@@ -223,6 +229,7 @@ def run_loop(task, cfg, cfg_dict: dict, session, log) -> tuple[torch.nn.Module, 
             metrics.update({f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))})
         metrics["epoch"] = epoch + 1
         progress["epoch"] = epoch + 1
+        progress["metrics"] = metrics
         stop = _early_stop(metrics, progress, t) if session.rank == 0 else False
         log.log(metrics, epoch + 1)
         log.flush()

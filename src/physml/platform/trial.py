@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import ray
 import torch
 from ray import tune
 from ray.tune import Checkpoint
@@ -31,6 +32,7 @@ from .space import apply
 
 ROW = "__row__"          #: config key of the table-row index in a trial's Tune config
 DONE = "trial/done"      #: reported (= 1) with the test metrics when a trial ran to its end
+NODE = "trial/node"      #: the Ray node id the trial ran on (its last attempt)
 _CACHE: dict = {}        #: split arrays kept by this actor between trials (Tune reuses actors)
 
 
@@ -79,6 +81,7 @@ class InlineSession:
 
     def report(self, metrics: dict, checkpoint=None, name: str | None = None) -> None:
         if self._report is not None:
+            metrics = {**metrics, NODE: ray.get_runtime_context().get_node_id()}
             self._report(metrics, checkpoint=Checkpoint.from_directory(checkpoint.path) if checkpoint else None)
 
     def broadcast_stop(self, stop: bool) -> bool:
@@ -121,9 +124,11 @@ def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: st
               callbacks=(TuneReportCallback(),))
     if res.error is not None:
         raise training_failure(res.error)
+    state = load_state(res.checkpoint_dir)
     model = task.model(cfg)
-    model.load_state_dict(load_state(res.checkpoint_dir)["model"])
-    return model, {k: v for k, v in res.metrics.items() if isinstance(v, (int, float))}
+    model.load_state_dict(state["model"])
+    metrics = state.get("metrics") or res.metrics  # a trial resumed at its last epoch trains no more
+    return model, {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
 
 
 def run_trial(params: dict, setup: dict) -> None:
@@ -147,5 +152,6 @@ def run_trial(params: dict, setup: dict) -> None:
         write_model(model, cfg, setup["task"], Path(d) / "model")
         task.report(results, Path(d) / "plots")
         final = {k: v for k, v in results.items() if isinstance(v, float)}
-        final.update({"time/train_s": trained - start, "time/work_s": time.perf_counter() - start, DONE: 1.0})
+        final.update({"time/train_s": trained - start, "time/work_s": time.perf_counter() - start, DONE: 1.0,
+                      NODE: ray.get_runtime_context().get_node_id()})
         tune.report({**metrics, **final}, checkpoint=Checkpoint.from_directory(d))
