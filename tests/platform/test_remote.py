@@ -1,0 +1,125 @@
+"""Remote storage for real: an S3-compatible server (moto, on 127.0.0.1) holds shards that are written,
+killed, resumed and read back; an MLflow tracking server (`mlflow server`, SQLite backend) stores a
+training run's artefacts in the same bucket."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+BUCKET = "physml"
+SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "20000", "--thermalize", "100",
+       "--every", "50", "--algorithm", "metropolis", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A moto S3 server on a free loopback port; AWS_* variables point boto/s3fs at it."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://{host}:{port}", "MLFLOW_S3_ENDPOINT_URL": f"http://{host}:{port}"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    yield env
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    server.stop()
+
+
+def _sorted(table):
+    return table.sort_by([("chain", "ascending"), ("sweep", "ascending")])
+
+
+def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
+    import fsspec
+
+    from physml.cli import main
+    from physml.platform.data import read_manifest, read_table
+
+    uri = f"s3://{BUCKET}/ising-killed"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "physml", "simulate", "ising", *SIM, "--out", uri, "--no-progress",
+                             "--actors", "2"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    fs, deadline = fsspec.filesystem("s3"), time.time() + 240
+    while not (fs.exists(f"{BUCKET}/ising-killed/manifest.json") and read_manifest(uri)["shards"]):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not read_manifest(uri)["complete"]
+    os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+    try:
+        assert main(["simulate", "ising", *SIM, "--out", uri, "--no-progress"]) == 0  # resumes
+        assert main(["simulate", "ising", *SIM, "--out", str(tmp_path / "local"), "--no-progress"]) == 0
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_URI")
+    remote, local = _sorted(read_table(uri)), _sorted(read_table(str(tmp_path / "local")))
+    assert read_manifest(uri)["complete"] and remote.num_rows == 4 * 400
+    assert remote.equals(local)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_server_keeps_a_runs_artefacts_in_the_bucket(s3, tmp_path, monkeypatch):
+    import fsspec
+
+    from physml.cli import main
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+                               "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+                               "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--serve-artifacts"],
+                              env=os.environ.copy(), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, server.stderr.read().decode()[-2000:]
+                time.sleep(0.5)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
+        monkeypatch.chdir(tmp_path)
+        assert main(["run", "phases-supervised", "-c", "smoke", "--set", "train.epochs=1", "--no-progress"]) == 0
+        body = json.dumps({"experiment_ids": [], "max_results": 10}).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name"
+                                    f"?experiment_name=phases-supervised", timeout=10) as r:
+            exp_id = json.load(r)["experiment"]["experiment_id"]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/search",
+                                     data=body.replace(b"[]", f'["{exp_id}"]'.encode()),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            runs = json.load(r)["runs"]
+        assert [run["info"]["status"] for run in runs] == ["FINISHED"]
+        run_id = runs[0]["info"]["run_id"]
+        keys = fsspec.filesystem("s3").find(f"{BUCKET}/mlflow")
+        assert any(k.endswith(f"{run_id}/artifacts/model/state_dict.pt") for k in keys), keys[:20]
+        assert any(k.endswith(f"{run_id}/artifacts/plots/p_ordered.png") for k in keys)
+        assert not (tmp_path / "mlruns").exists()  # nothing fell back to the local store
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
