@@ -124,6 +124,7 @@ def sweep_mode(home: str) -> None:
 
 def main() -> None:
     out, mode = sys.argv[1], sys.argv[2]
+    os.environ["PHYSML_SHARED_FS"] = "1"  # the nodes are on this machine: one filesystem
     if mode == "run":
         return run_mode(out)
     if mode == "sweep":

@@ -149,3 +149,17 @@ def test_pareto_front_of_two_objectives():
 
 def test_space_of_nothing_is_empty():
     assert Space().grid_size == 1 and not Space().exhaustive
+
+
+def test_cluster_runs_refuse_node_local_storage(monkeypatch):
+    from physml.platform.cluster import require_shared
+
+    monkeypatch.delenv("PHYSML_SHARED_FS", raising=False)
+    require_shared({"nodes": 1}, PHYSML_HOME="/tmp/x")  # one node: anything goes
+    require_shared({"nodes": 3}, PHYSML_HOME="s3://bucket/home", data="gs://b/d")
+    with pytest.raises(ValueError, match="PHYSML_HOME = /tmp/x is node-local, but the Ray cluster has 3 nodes"):
+        require_shared({"nodes": 3}, PHYSML_HOME="/tmp/x")
+    with pytest.raises(ValueError, match="file:///d is node-local"):
+        require_shared({"nodes": 2}, data="file:///d")
+    monkeypatch.setenv("PHYSML_SHARED_FS", "1")
+    require_shared({"nodes": 3}, PHYSML_HOME="/shared/x")

@@ -34,3 +34,17 @@ def shutdown() -> None:
     """Leave Ray (stops the local instance if this process started it)."""
     if ray.is_initialized():
         ray.shutdown()
+
+
+def require_shared(info: dict, **locations: str) -> None:
+    """On a cluster of several nodes, refuse node-local storage that workers on other nodes must read
+    or write (checkpoints, sweep state, datasets read by workers). A path is accepted when it has a
+    remote scheme (s3://, gs://, ...) or when PHYSML_SHARED_FS=1 says local paths are one filesystem
+    mounted by every node (NFS, Lustre, EFS; or several Ray nodes on one machine)."""
+    if info.get("nodes", 1) <= 1 or os.environ.get("PHYSML_SHARED_FS") == "1":
+        return
+    for name, where in locations.items():
+        text = str(where)
+        if "://" not in text or text.startswith("file://"):
+            raise ValueError(f"{name} = {text} is node-local, but the Ray cluster has {info['nodes']} nodes: "
+                             "use s3:// or gs://, or a filesystem every node mounts and set PHYSML_SHARED_FS=1")

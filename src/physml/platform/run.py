@@ -67,6 +67,14 @@ def check_resources(cfg, info: dict) -> None:
                           f"{info['gpus']}")
 
 
+def shared(info: dict, uri: str) -> None:
+    """PHYSML_HOME (checkpoints, sweep state, the data cache) and a dataset must reach every node."""
+    try:
+        cluster.require_shared(info, PHYSML_HOME=str(data_root()), **({"data.uri": uri} if uri else {}))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+
+
 def data_uri(task, cfg, progress: bool) -> str:
     if cfg.data.uri:
         return cfg.data.uri
@@ -115,6 +123,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     task = task or load(TASKS[task_name])()
     info = cluster.connect(address)
     check_resources(cfg, info)
+    shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind(cfg), task_name)
     cfg = _for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, user_data=bool(cfg.data.uri))

@@ -25,7 +25,7 @@ from physml.tasks import TASKS, load
 from . import cluster, tracking
 from .data import open_uri
 from .datasets import MATERIALIZE_BYTES, check_kind, shard_paths
-from .run import check_resources, config_dict, data_root, data_uri
+from .run import check_resources, config_dict, data_root, data_uri, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger, write_json
 from .trial import ROW, run_trial, trial_config
@@ -236,6 +236,7 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     task = load(TASKS[req.task])()
     cfg = from_dict(task.Config, req.base)
     info = cluster.connect(address)
+    shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind(cfg), req.task)
     plan_ = plan(req, cfg, info, _small(TASKS[req.task], cfg, uri))
@@ -344,6 +345,7 @@ def resume_sweep(where: Path, address: str | None = None, progress: bool = True)
                         task.Config, meta["base"])
     req = SweepRequest(meta["task"], meta["base"], space, SweepSettings(**meta["settings"]))
     info = cluster.connect(address)
+    shared(info, meta["uri"])
     plan_ = Plan(**meta["plan"])
     if plan_.cpus * plan_.concurrent > info["cpus"] + 1e-9:
         plan_ = replace(plan_, concurrent=max(1, math.floor(info["cpus"] / plan_.cpus)))
