@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 BUCKET = "physml"
-SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "20000", "--thermalize", "100",
+SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "40000", "--thermalize", "100",
        "--every", "50", "--algorithm", "metropolis", "--seed", "3"]
 
 
@@ -58,7 +58,10 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
                              "--actors", "2"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     fs, deadline = fsspec.filesystem("s3"), time.time() + 240
-    while not (fs.exists(f"{BUCKET}/ising-killed/manifest.json") and read_manifest(uri)["shards"]):
+    while True:
+        fs.invalidate_cache()  # s3fs caches listings: look at the bucket as it is now
+        if fs.exists(f"{BUCKET}/ising-killed/manifest.json") and read_manifest(uri)["shards"]:
+            break
         assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -71,7 +74,7 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI")
     remote, local = _sorted(read_table(uri)), _sorted(read_table(str(tmp_path / "local")))
-    assert read_manifest(uri)["complete"] and remote.num_rows == 4 * 400
+    assert read_manifest(uri)["complete"] and remote.num_rows == 4 * 800
     assert remote.equals(local)
 
 

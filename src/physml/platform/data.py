@@ -33,6 +33,7 @@ def open_uri(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
         fs, path = fsspec.core.url_to_fs(str(uri))
     except (ImportError, ValueError) as err:
         raise DatasetError(f"cannot open {uri!r}: {err}") from None
+    fs.invalidate_cache()  # object stores cache listings per process: another process may have written
     return fs, path.rstrip("/") or "/"
 
 
