@@ -63,22 +63,31 @@ def _kill_a_train_node(cluster: Cluster, home: Path, report: dict) -> None:
     report["killed_after"] = sorted(p.name for p in home.glob("runs/*/*/epoch-*"))[-1]
 
 
+def _start(head_cpus: int, workers: int) -> tuple[Cluster, list]:
+    """A head with ``head_cpus`` CPUs and ``workers`` one-CPU worker nodes, this process connected."""
+    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": head_cpus})
+    nodes = [cluster.add_node(num_cpus=1) for _ in range(workers)]
+    cluster.wait_for_nodes()
+    return cluster, nodes
+
+
+def _kill_in_background(killer, cluster: Cluster, home: str) -> dict:
+    """Run ``killer(cluster, home, report)`` in a thread; returns the report it fills."""
+    os.environ["PHYSML_HOME"] = home
+    report: dict = {}
+    threading.Thread(target=killer, args=(cluster, Path(home), report), daemon=True).start()
+    return report
+
+
 def run_mode(home: str) -> None:
     """`physml run` on head (1 CPU, driver + Ray Data) + 3 one-CPU worker nodes, 2 workers of 1 CPU."""
-    os.environ["PHYSML_HOME"] = home
-    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 1})
-    for _ in range(3):
-        cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    report: dict = {}
-    killer = threading.Thread(target=_kill_a_train_node, args=(cluster, Path(home), report), daemon=True)
-    killer.start()
+    cluster, _ = _start(head_cpus=1, workers=3)
+    report = _kill_in_background(_kill_a_train_node, cluster, home)
     from physml.platform.run import resolve, run_task
 
     sets = ["train.workers=2", "train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=1"]
     task, cfg = resolve("phases-supervised", "smoke", sets)
     res = run_task("phases-supervised", cfg, task, progress=False)
-    killer.join(timeout=5)
     report.update(run_id=res.run_id, test_acc=res.metrics.get("test/acc"))
     print("RESULT " + json.dumps(report), flush=True)
     ray.shutdown()
@@ -102,20 +111,13 @@ def _kill_a_trial_node(cluster: Cluster, home: Path, report: dict) -> None:
 
 def sweep_mode(home: str) -> None:
     """`physml sweep` (4 trials, 2 at a time, 1 CPU each) on 3 one-CPU worker nodes; a trial's node killed."""
-    os.environ["PHYSML_HOME"] = home
-    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 0})
-    for _ in range(3):
-        cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    report: dict = {}
-    killer = threading.Thread(target=_kill_a_trial_node, args=(cluster, Path(home), report), daemon=True)
-    killer.start()
+    cluster, _ = _start(head_cpus=0, workers=3)
+    report = _kill_in_background(_kill_a_trial_node, cluster, home)
     from physml.platform.sweep import prepare, run_sweep
 
     sets = ["train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=2"]
     req = prepare("phases-supervised", "smoke", sets, {"samples": 4, "max_concurrent": 2, "scheduler": "none"})
     res = run_sweep(req, progress=False, name="nodes")
-    killer.join(timeout=5)
     report.update(parent=res.parent_id, dir=res.dir, complete=res.complete)
     print("RESULT " + json.dumps(report), flush=True)
     ray.shutdown()
@@ -129,9 +131,7 @@ def main() -> None:
         return run_mode(out)
     if mode == "sweep":
         return sweep_mode(out)
-    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 0})
-    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
-    cluster.wait_for_nodes()
+    cluster, workers = _start(head_cpus=0, workers=2)
     report: dict = {"t0": time.time()}
     killer = None
     if mode == "kill":
