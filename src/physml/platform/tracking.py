@@ -87,3 +87,7 @@ def log_artifacts(paths: list[Path], subdir: str | None = None) -> None:
 
 def log_dict(obj: dict, name: str) -> None:
     mlflow.log_dict(obj, name)
+
+
+def log_text(text: str, name: str) -> None:
+    mlflow.log_text(text, name)

@@ -1,0 +1,167 @@
+"""Generators of Ising configurations (plain torch): the seed's VAE (eq. 2) and actor-critic (eq. 3).
+
+Spins are float[B, L, L] with entries +-1. ``t`` is the temperature input, float[B] in J/k_B; a
+conditional net sees T - Tc, an unconditional one ignores it.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from physml.physics import TC
+
+
+def scale(a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1, each drawn with
+    P(s = +1) = (1 + tanh a) / 2, so <s> = tanh a. Gradients pass straight through the draw to tanh a
+    (the straight-through estimator of stochastic binary units, Bengio et al., arXiv:1308.3432): the
+    critic judges genuine spin configurations, and every site keeps its own randomness."""
+    mean = torch.tanh(a)
+    u = torch.rand(a.shape, device=a.device, generator=generator)
+    hard = torch.where(2 * u < 1 + mean, 1.0, -1.0)
+    return mean + (hard - mean).detach()
+
+
+def _tvalue(t: torch.Tensor, on: bool) -> torch.Tensor:
+    """T - Tc, float[B] (zeros when unconditional)."""
+    return (t.float() - TC) if on else torch.zeros_like(t, dtype=torch.float32)
+
+
+def _conv(cin: int, cout: int) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, padding=1, padding_mode="circular")
+
+
+def _stack(cin: int, channels: int, layers: int, cout: int) -> list[nn.Module]:
+    """``layers`` periodic 3x3 convolutions cin -> channels ... -> cout with LeakyReLU between."""
+    body: list[nn.Module] = [_conv(cin, channels), nn.LeakyReLU(0.2)]
+    for _ in range(layers - 2):
+        body += [_conv(channels, channels), nn.LeakyReLU(0.2)]
+    return body + [_conv(channels, cout)]
+
+
+class Actor(nn.Module):
+    """Fully convolutional generator: noise fields -> output field a, float[B, L, L] (spins: ``scale(a)``),
+    for any L divisible by
+    ``coarse`` (train on L, generate 2L or 4L: the "scale-up" of the seed's Fig. 4b).
+
+    Noise enters at three scales: per site (``noise`` channels), on a grid ``coarse`` times coarser
+    (upsampled; longer-range correlations) and one value per configuration broadcast to every site.
+    With ``symmetric`` the output is multiplied by a random global sign: the Z2 symmetry s -> -s of
+    the h = 0 Hamiltonian built in, so both magnetization sectors are equally likely by construction.
+    """
+
+    def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
+                 conditional: bool = True, symmetric: bool = True):
+        super().__init__()
+        self.noise, self.coarse, self.conditional, self.symmetric = noise, coarse, conditional, symmetric
+        self.net = nn.Sequential(*_stack(3 * noise + 1, channels, layers, 1))
+
+    def forward(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        if L % self.coarse:
+            raise ValueError(f"L = {L}: the actor generates L divisible by {self.coarse}")
+        B, dev = t.shape[0], t.device
+        randn = lambda *s: torch.randn(*s, device=dev, generator=generator)  # noqa: E731
+        local = randn(B, self.noise, L, L)
+        coarse = F.interpolate(randn(B, self.noise, L // self.coarse, L // self.coarse), scale_factor=self.coarse)
+        glob = randn(B, self.noise, 1, 1).expand(-1, -1, L, L)
+        temp = _tvalue(t, self.conditional).view(-1, 1, 1, 1).expand(-1, 1, L, L)
+        out = self.net(torch.cat([local, coarse, glob, temp], dim=1)).squeeze(1)
+        if self.symmetric:
+            out = out * torch.where(randn(B, 1, 1) >= 0, 1.0, -1.0)
+        return out
+
+
+class Critic(nn.Module):
+    """Scores configurations: it estimates their temperature. Local convolutional features averaged over
+    the lattice, float[B, features] in (-1, 1) (intensive: a critic of L-lattices also judges 2L), and a
+    linear head T_hat = w . f + b. Since p(s | T) ~ exp(-E(s)/T), the energy is a sufficient statistic
+    for T: the features that predict T are the energy-like ones the actor must reproduce."""
+
+    def __init__(self, channels: int = 16, layers: int = 3, features: int = 16):
+        super().__init__()
+        self.net = nn.Sequential(*_stack(1, channels, layers - 1, channels), nn.LeakyReLU(0.2),
+                                 nn.Conv2d(channels, features, 1), nn.Tanh())
+        self.head = nn.Linear(features, 1)
+
+    def features(self, s: torch.Tensor) -> torch.Tensor:
+        return self.net(s.unsqueeze(1)).mean(dim=(2, 3))
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(s)).squeeze(-1)
+
+
+class ActorCritic(nn.Module):
+    """The seed's actor-critic pair. ``forward(s, t)`` on a real batch returns the critic's features of
+    the real spins ("real") and of as many generated ones at the same temperatures ("fake"; critic
+    weights detached there, so the actor's loss never trains the critic), and the critic's temperature
+    estimates of the real spins ("t_hat"; the critic's own loss)."""
+
+    def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
+                 critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True):
+        super().__init__()
+        self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric)
+        self.critic = Critic(critic_channels, critic_layers, features)
+
+    def forward(self, s: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
+        fake = scale(self.actor(t, s.shape[-1]))
+        frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
+        real = self.critic.features(s)
+        return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),
+                "fake": _call(self.critic, frozen, "features", fake)}
+
+    def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Spins float[B, L, L] (+-1) at temperatures ``t``."""
+        return torch.sign(scale(self.actor(t, L, generator), generator))  # exact +-1 (no rounding residue)
+
+
+def _call(module: nn.Module, params: dict, method: str, *args):
+    """``module.<method>(*args)`` evaluated with ``params`` in place of its own parameters."""
+    return functional_call(_Method(module, method), {f"m.{k}": v for k, v in params.items()}, args)
+
+
+class _Method(nn.Module):
+    def __init__(self, module: nn.Module, method: str):
+        super().__init__()
+        self.m, self.method = module, method
+
+    def forward(self, *args):
+        return getattr(self.m, self.method)(*args)
+
+
+class ConditionalVAE(nn.Module):
+    """Dense VAE (Kingma & Welling 2014) on L x L spins, with T appended to encoder and decoder inputs
+    when conditional. Encoder -> mu, logvar float[B, latent]; decoder -> float[B, L, L] in (-1, 1)."""
+
+    def __init__(self, L: int, latent: int = 8, hidden: int = 256, conditional: bool = True):
+        super().__init__()
+        self.L, self.latent, self.conditional = L, latent, conditional
+        self.encoder = nn.Sequential(nn.Linear(L * L + 1, hidden), nn.ReLU())
+        self.mu, self.logvar = nn.Linear(hidden, latent), nn.Linear(hidden, latent)
+        self.decoder = nn.Sequential(nn.Linear(latent + 1, hidden), nn.ReLU(), nn.Linear(hidden, L * L), nn.Tanh())
+
+    def _t(self, t: torch.Tensor) -> torch.Tensor:
+        return _tvalue(t, self.conditional).unsqueeze(1)
+
+    def encode(self, s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if s.shape[-1] != self.L:
+            raise ValueError(f"the VAE was built for L = {self.L}, got L = {s.shape[-1]}")
+        h = self.encoder(torch.cat([s.flatten(1), self._t(t)], dim=1))
+        return self.mu(h), self.logvar(h)
+
+    def decode(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.decoder(torch.cat([z, self._t(t)], dim=1)).view(-1, self.L, self.L)
+
+    def forward(self, s: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Reconstruction of a real batch: {"recon" float[B, L, L], "mu", "logvar"}."""
+        mu, logvar = self.encode(s, t)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return {"recon": self.decode(z, t), "mu": mu, "logvar": logvar}
+
+    def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Samples: z ~ N(0, I) decoded at temperatures ``t`` (only the L it was built for)."""
+        if L != self.L:
+            raise ValueError(f"model.kind = vae is dense: it generates L = {self.L} only, not {L}")
+        z = torch.randn(t.shape[0], self.latent, device=t.device, generator=generator)
+        return self.decode(z, t)

@@ -1,0 +1,249 @@
+"""ising-generation: generative models of Ising configurations, judged by physics (the seed's
+"generating Ising spin configurations with generative models": the VAE of eq. (2), Fig. 3, and the
+actor-critic of eq. (3), Fig. 4, whose fully convolutional actor also generates larger lattices).
+
+Generated and Monte Carlo configurations are compared per (L, T): distributions of the energy and of
+|m| per site (first Wasserstein distance, KS statistic), <e>, <|m|>, C, chi, the energy spread and
+the magnetization sector balance (mode collapse). Sizes other than data.train_L are the scale-up test.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+
+from physml.physics import TC
+from physml.tasks.base import TrainConfig
+from physml.tasks.phases import data as phases_data
+
+from .mmd import KERNELS, grouped_mmd2
+from .nets import ActorCritic, ConditionalVAE
+from .physics import compare, observables
+
+KINDS = ("actor-critic", "vae")
+CHAINS = 4  #: generated rows per (L, T) are split into this many "chains" (jackknife blocks of the summary)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The [model] section: which generator, and its size."""
+
+    kind: str = "actor-critic"     # actor-critic | vae
+    conditional: bool = True       # T as an input (one model for all temperatures)
+    channels: int = 32             # actor: channels of its periodic 3x3 convolutions
+    layers: int = 5                # actor: convolutions (receptive field 2 layers + 1 sites)
+    noise: int = 4                 # actor: noise channels per scale (site, coarse grid, global)
+    symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
+    critic_channels: int = 16
+    critic_layers: int = 3
+    features: int = 16             # critic features the actor must match
+    kernel: str = "rbf"            # rbf (feature distributions) | mean (eq. 3: feature means)
+    critic_weight: float = 1.0     # weight of the critic's temperature regression in the loss
+    latent: int = 8                # vae: latent dimensions
+    hidden: int = 256              # vae: hidden units
+    beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
+        for name in ("channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
+            if getattr(self, name) < (3 if name.endswith("layers") else 1):
+                raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """The [eval] section: how generated sets are compared with Monte Carlo."""
+
+    samples: int = 400             # generated configurations per (L, T) (at most; MC count if fewer)
+    far: float = 0.3               # "away from Tc": |T - Tc| > far
+    seed: int = 1234               # noise of the evaluation samples
+
+
+def _default_data() -> phases_data.IsingData:
+    return phases_data.IsingData(L=(32, 64), train_L=32, temperatures="1.5:3.5:21")
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    data: phases_data.IsingData = field(default_factory=_default_data)
+    model: GeneratorConfig = field(default_factory=GeneratorConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+class IsingGeneration:
+    name: ClassVar[str] = "ising-generation"
+    Config: ClassVar[type] = GenerationConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [2e-4, 3e-3]}, "model.channels": {"choice": [16, 32]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/w1_e", "min")
+    generates: ClassVar[str] = "ising"   # `physml generate ising` writes Ising shards
+    generated_columns: ClassVar[list[str]] = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("ising", "ising")
+
+    def simulation(self, cfg):
+        _check(cfg)
+        return phases_data.simulation(cfg.data)
+
+    def datasets(self, cfg, uri: str):
+        _check(cfg)
+        return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False)
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        from physml.tasks.phases.unsupervised import UnsupervisedPhases
+
+        return UnsupervisedPhases().adapt(cfg_dict, data_params)
+
+    def model(self, cfg) -> torch.nn.Module:
+        m = cfg.model
+        if m.kind == "vae":
+            return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
+        return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
+                           m.conditional, m.symmetric)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
+        unbiased MMD^2 of critic features within equal-T groups, plus the critic's own loss (its
+        temperature estimate of the real batch, squared error)."""
+        x, t = batch["x"], batch["T"].float()
+        out = model(x, t)
+        if cfg.model.kind == "vae":
+            rec = ((out["recon"] - x) ** 2).sum(dim=(1, 2)).mean()
+            kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp()).sum(1)).mean()
+            return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
+        groups = t if cfg.model.conditional else torch.zeros_like(t)
+        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel)
+        critic = ((out["t_hat"] - t) ** 2).mean()
+        return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
+
+    def generate(self, model, cfg, L: int, T: float, n: int, seed: int) -> np.ndarray:
+        """n configurations int8[n, L, L] at temperature T (reproducible from ``seed``)."""
+        device = next(model.parameters()).device
+        g = torch.Generator(device=device).manual_seed(int(seed))
+        model.eval()
+        with torch.no_grad():
+            out = [model.generate(torch.full((min(256, n - k),), float(T), device=device), L, g)
+                   for k in range(0, n, 256)]
+        s = torch.cat(out) if out else torch.zeros((0, L, L))
+        return torch.where(s >= 0, 1, -1).to(torch.int8).cpu().numpy()
+
+    def generation_plan(self, cfg, request: dict) -> tuple[dict, list[dict]]:
+        """Manifest params and shards of a `physml generate ising` request {"L": [..], "temperatures":
+        text or list, "n": int}: one shard per (L, T) of about n rows in CHAINS "chains"."""
+        from physml.tasks.ising.params import parse_temperatures
+
+        sizes, n = [int(x) for x in request["L"]], int(request["n"])
+        temps = request["temperatures"]
+        temps = list(parse_temperatures(temps) if isinstance(temps, str) else temps)
+        if n < 1:
+            raise ValueError(f"--n {n}: must be >= 1 configurations per (L, T)")
+        if not temps or min(temps) <= 0:
+            raise ValueError(f"--temperatures {request['temperatures']!r}: need temperatures > 0")
+        for L in sizes:
+            if cfg.model.kind == "vae" and L != cfg.data.fit_L:
+                raise ValueError(f"--L {L}: model.kind = vae is dense and generates L = {cfg.data.fit_L} only")
+            if L < 4 or L % 4:
+                raise ValueError(f"--L {L}: the actor generates sizes divisible by 4 (>= 4)")
+        params = {"model": "ising", "L": sizes, "temperatures": temps, "n": n, "replicas": CHAINS,
+                  "field": 0.0, "algorithm": f"generated:{cfg.model.kind}"}
+        parts = [{"path": f"L{L}/T{T:.5f}.parquet", "L": L, "temperature": T, "index": i, "n": n}
+                 for i, (L, T) in enumerate((L, T) for L in sizes for T in temps)]
+        return params, parts
+
+    def generate_shard(self, model, cfg, part: dict, seed: int):
+        """One (L, T) shard in the simulator's schema; chain ids continue the shard index."""
+        import pyarrow as pa
+
+        from physml.tasks.ising.sampler import schema
+
+        L, T, i = part["L"], part["temperature"], part["index"]
+        per = -(-int(part["n"]) // CHAINS)
+        s = self.generate(model, cfg, L, T, per * CHAINS, seed * 1_000_003 + i)
+        e, m = observables(s)
+        rows = per * CHAINS
+        chain = (i * CHAINS + np.arange(rows) // per).astype(np.int32)
+        cols = {"model": ["ising"] * rows, "L": np.full(rows, L, np.int32), "temperature": np.full(rows, T),
+                "field": np.zeros(rows), "algorithm": [f"generated:{cfg.model.kind}"] * rows, "chain": chain,
+                "sweep": (np.arange(rows) % per + 1).astype(np.int64), "energy": e, "magnetization": m,
+                "spins": pa.FixedSizeListArray.from_arrays(pa.array(s.reshape(-1)), L * L)}
+        return pa.table(cols, schema=schema(L))
+
+    def describe_generated(self, table) -> str:
+        """The simulator's per-(L, T) summary of a generated dataset's ``generated_columns`` (Kaufman's
+        exact finite-L e and C beside it), read back exactly as `physml simulate` reads its own shards."""
+        from physml.tasks.ising.report import format_table
+        from physml.tasks.ising.summary import summarize
+
+        return format_table(summarize(table))
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """Per (L, T) comparison rows against the Monte Carlo batches, and their summaries."""
+        groups = _group(batches)
+        rows, hists, samples = [], {}, {}
+        for k, ((L, T), (x, m)) in enumerate(sorted(groups.items())):
+            if cfg.model.kind == "vae" and L != cfg.data.fit_L:
+                continue  # a dense VAE has no other sizes
+            n = min(cfg.eval.samples, len(x))
+            gen = self.generate(model, cfg, L, T, n, cfg.eval.seed + 7919 * k)
+            mc_obs, gen_obs = observables(x), observables(gen)
+            rows.append(compare(mc_obs, gen_obs, T, L))
+            hists[(L, T)] = (*mc_obs, *gen_obs)
+            samples[(L, T)] = (np.asarray(x[:4]), gen[:4])
+        out = summarize_rows(rows, cfg.data.fit_L, cfg.eval.far)
+        if rows:
+            out.update({"generation_rows": rows, "generation_hists": hists, "generation_samples": samples,
+                        "generation_meta": {"kind": cfg.model.kind, "train_L": cfg.data.fit_L, "far": cfg.eval.far}})
+        return out
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_generation
+
+        return plot_generation(results, Path(out_dir))
+
+
+def _check(cfg) -> None:
+    if cfg.data.model != "ising":
+        raise ValueError(f"data.model = {cfg.data.model!r}: ising-generation generates Ising configurations only")
+    if cfg.model.kind == "actor-critic" and any(L % 4 for L in cfg.data.L):
+        raise ValueError(f"data.L = {list(cfg.data.L)}: the actor generates sizes divisible by 4")
+
+
+def _group(batches: Iterable[dict]) -> dict[tuple[int, float], tuple[np.ndarray, np.ndarray]]:
+    """(L, T) -> (spins float[n, L, L], m float[n]) of the Monte Carlo batches."""
+    parts: dict = {}
+    for b in batches:
+        x, t, sizes = (np.asarray(b[k].cpu() if hasattr(b[k], "cpu") else b[k]) for k in ("x", "T", "L"))
+        for key in {(int(a), float(c)) for a, c in zip(sizes, t)}:
+            sel = (sizes == key[0]) & (t == key[1])
+            parts.setdefault(key, []).append(x[sel])
+    return {k: (np.concatenate(v), observables(np.concatenate(v))[1]) for k, v in parts.items()}
+
+
+def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
+    """Float metrics of the comparison rows: for the training size unprefixed, for other sizes under
+    ``scaleup_L<L>/``: mean W1 and KS of e and |m| over T, the largest |relative error of <e>| away
+    from Tc (|T - Tc| > far) and near it, and below Tc the mean energy spread ratio and sector imbalance."""
+    out = {}
+    for L in sorted({r["L"] for r in rows}):
+        rs = [r for r in rows if r["L"] == L]
+        pre = "" if L == train_L else f"scaleup_L{L}/"
+        far_rows = [r for r in rs if abs(r["T"] - TC) > far]
+        near_rows = [r for r in rs if abs(r["T"] - TC) <= far]
+        low = [r for r in rs if r["T"] < TC - far]
+        for key in ("w1_e", "ks_e", "w1_m", "ks_m"):
+            out[pre + key] = float(np.mean([r[key] for r in rs]))
+        if far_rows:
+            out[pre + "e_rel_err_far"] = float(max(abs(r["e_rel_err"]) for r in far_rows))
+        if near_rows:
+            out[pre + "e_rel_err_near"] = float(max(abs(r["e_rel_err"]) for r in near_rows))
+        if low:
+            out[pre + "spread_ratio_low"] = float(np.mean([r["spread_ratio"] for r in low]))
+            out[pre + "imbalance_low"] = float(np.mean([r["imbalance_gen"] for r in low]))
+    return out

@@ -1,0 +1,159 @@
+"""ising-generation: shapes (scale-up), the physics comparison on known cases, the MMD loss, shards."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from physml.physics import TC
+from physml.physics.enumeration import all_states, boltzmann, exact_moments
+from physml.tasks.generation.mmd import grouped_mmd2
+from physml.tasks.generation.nets import ActorCritic, ConditionalVAE, scale
+from physml.tasks.generation.physics import compare, observables, sector_imbalance
+from physml.tasks.generation.task import GenerationConfig, IsingGeneration, summarize_rows
+
+
+@pytest.mark.parametrize("L", [8, 16, 32, 64])
+def test_actor_generates_any_multiple_of_four(L):
+    torch.manual_seed(0)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)
+    s = m.generate(torch.full((3,), 2.0), L)
+    assert s.shape == (3, L, L)
+    assert set(s.unique().tolist()) <= {-1.0, 1.0}
+    assert m.critic.features(s).shape == (3, 4)
+
+
+def test_actor_refuses_sizes_it_cannot_make_and_vae_only_its_own():
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        m.generate(torch.ones(1), 10)
+    v = ConditionalVAE(8, latent=2, hidden=8)
+    assert v.generate(torch.ones(5), 8).shape == (5, 8, 8)
+    with pytest.raises(ValueError, match="L = 8 only"):
+        v.generate(torch.ones(1), 16)
+
+
+def test_scale_draws_spins_with_mean_tanh_and_passes_gradients():
+    torch.manual_seed(1)
+    a = torch.full((200, 16, 16), 0.5, requires_grad=True)
+    s = scale(a)
+    # <s> = tanh(0.5) = 0.4621; 51200 independent +-1 draws: standard error sqrt(1 - 0.4621^2)/sqrt(51200)
+    se = np.sqrt(1 - np.tanh(0.5) ** 2) / np.sqrt(s.numel())
+    assert abs(s.mean().item() - np.tanh(0.5)) < 4 * se
+    s.sum().backward()
+    assert torch.allclose(a.grad, torch.full_like(a, 1 - np.tanh(0.5) ** 2))
+
+
+def test_symmetric_actor_fills_both_sectors():
+    torch.manual_seed(2)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)
+    with torch.no_grad():
+        m.actor.net[-1].bias.fill_(5.0)  # all sites +1 before the global sign
+        s = m.generate(torch.full((400,), 1.5), 8)
+    _, mag = observables(s.numpy())
+    # a fair global sign: the fraction of +m is binomial(400, 1/2), standard error 0.025
+    assert abs(np.mean(mag > 0) - 0.5) < 4 * 0.025
+    assert np.allclose(np.abs(mag), 1.0)
+
+
+def test_observables_match_the_lattice_kernels_and_exact_ground_states():
+    from physml.kernels.lattice import energy_per_site, magnetization_per_site
+
+    rng = np.random.default_rng(0)
+    s = rng.choice(np.array([-1, 1], np.int8), size=(5, 6, 6))
+    e, m = observables(s)
+    assert np.allclose(e, [energy_per_site(x, 0.0) for x in s])
+    assert np.allclose(m, [magnetization_per_site(x) for x in s])
+    e0, m0 = observables(np.ones((1, 4, 4)))
+    assert e0[0] == -2.0 and m0[0] == 1.0
+    checker = np.indices((4, 4)).sum(0) % 2 * 2 - 1
+    assert observables(checker[None])[0][0] == 2.0
+
+
+def test_identical_sets_give_zero_distance_and_flipped_sets_the_sector_fraction():
+    rng = np.random.default_rng(3)
+    s = np.where(rng.random((300, 8, 8)) < 0.9, 1, -1)          # mostly +m
+    obs = observables(s)
+    r = compare(obs, obs, 2.0, 8)
+    assert r["w1_e"] == 0 and r["ks_e"] == 0 and r["w1_m"] == 0 and r["e_rel_err"] == 0
+    assert r["spread_ratio"] == 1
+    flipped = s.copy()
+    flipped[:75] *= -1                                            # a quarter moved to the -m sector
+    e1, m1 = observables(flipped)
+    assert np.allclose(e1, obs[0])                               # energy is Z2 invariant
+    assert sector_imbalance(m1) == pytest.approx(abs(np.mean(m1 > 0) - np.mean(m1 < 0)))
+    assert sector_imbalance(obs[1]) == 1.0 and sector_imbalance(m1) == pytest.approx(0.5)
+    r = compare(obs, (e1, m1), 2.0, 8)
+    assert r["w1_e"] == 0 and r["w1_m"] == 0 and r["imbalance_gen"] == pytest.approx(0.5)
+
+
+def test_moments_reproduce_exact_enumeration():
+    """<e>, <|m|>, C and chi of the comparison, on exact Boltzmann samples of the 4x4 lattice, agree
+    with enumeration within 4 standard errors (errors from the spread over 40 independent sets)."""
+    T, L = 2.5, 4
+    ex = exact_moments(L, T)
+    p, _, _ = boltzmann(L, T)
+    states = all_states(L)
+    rng = np.random.default_rng(4)
+    vals = []
+    for _ in range(40):
+        e, m = observables(states[rng.choice(len(states), size=4000, p=p)])
+        r = compare((e, m), (e, m), T, L)
+        vals.append([r["e_mc"], r["abs_m_mc"], r["C_mc"], r["chi_mc"]])
+    vals = np.array(vals)
+    mean, se = vals.mean(0), vals.std(0, ddof=1) / np.sqrt(len(vals))
+    exact = [ex["energy"], ex["abs_magnetization"], ex["specific_heat"], ex["susceptibility"]]
+    assert np.all(np.abs(mean - exact) < 4 * se), (mean, exact, se)
+
+
+@pytest.mark.parametrize("kind", ["mean", "rbf"])
+def test_mmd_is_unbiased_zero_for_equal_distributions_and_positive_otherwise(kind):
+    """Over 200 batches, the mean unbiased MMD^2 of two samples of one distribution is within 4
+    standard errors of 0; a shifted distribution gives a value many standard errors above 0."""
+    gen = torch.Generator().manual_seed(5)
+    groups = torch.arange(64) % 4
+    same, shifted = [], []
+    for _ in range(200):
+        a, b = torch.randn(64, 3, generator=gen), torch.randn(64, 3, generator=gen)
+        same.append(grouped_mmd2(a, b, groups, kind).item())
+        shifted.append(grouped_mmd2(a, b + 0.5 * (groups[:, None] == 1), groups, kind).item())
+    for vals, lo in ((same, None), (shifted, 5)):
+        v = np.array(vals)
+        z = v.mean() / (v.std(ddof=1) / np.sqrt(v.size))
+        assert (abs(z) < 4) if lo is None else (z > lo)
+
+
+def test_mmd_compares_within_groups_only():
+    """Real and fake sets with the same pooled distribution but swapped groups differ."""
+    real = torch.cat([torch.zeros(8, 1), torch.ones(8, 1)])
+    groups = torch.cat([torch.zeros(8), torch.ones(8)])
+    assert grouped_mmd2(real, real.clone(), groups, "mean").item() == pytest.approx(0, abs=1e-6)
+    assert grouped_mmd2(real, real.flip(0), groups, "mean").item() > 0.9
+
+
+def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
+    torch.manual_seed(6)
+    task, cfg = IsingGeneration(), GenerationConfig()
+    from dataclasses import replace
+
+    cfg = replace(cfg, model=replace(cfg.model, channels=4, layers=3, critic_channels=4, features=4))
+    model = task.model(cfg)
+    batch = {"x": torch.sign(torch.randn(16, 8, 8)), "T": torch.tensor([1.5, 3.0] * 8)}
+    out = task.loss(model, batch, cfg)
+    out["mmd2"].backward()
+    assert all(p.grad is None for p in model.critic.parameters())      # eq. (3) never trains the critic
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.actor.parameters())
+    model.zero_grad()
+    out = task.loss(model, batch, cfg)
+    out["critic_mse"].backward()
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.actor.parameters())
+
+
+def test_summary_splits_training_size_from_scale_up_and_far_from_near():
+    rows = [{"L": L, "T": T, "w1_e": 0.1, "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4, "e_rel_err": err,
+             "spread_ratio": 1.0, "imbalance_gen": 0.0}
+            for L in (8, 16) for T, err in ((1.5, 0.01), (TC, -0.5), (3.0, -0.03))]
+    out = summarize_rows(rows, 8, 0.3)
+    assert out["e_rel_err_far"] == pytest.approx(0.03) and out["e_rel_err_near"] == pytest.approx(0.5)
+    assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
+    assert out["spread_ratio_low"] == 1.0 and "w1_e" in out and "scaleup_L16/w1_e" in out
