@@ -33,22 +33,24 @@ def test_actor_refuses_sizes_it_cannot_make_and_vae_only_its_own():
         v.generate(torch.ones(1), 16)
 
 
-def test_scale_draws_spins_with_mean_tanh_and_passes_gradients():
+def test_scale_draws_spins_with_mean_tanh_or_takes_the_sign_and_passes_gradients_straight():
     torch.manual_seed(1)
     a = torch.full((200, 16, 16), 0.5, requires_grad=True)
-    s = scale(a)
+    s = scale(a, sample=True)
     # <s> = tanh(0.5) = 0.4621; 51200 independent +-1 draws: standard error sqrt(1 - 0.4621^2)/sqrt(51200)
     se = np.sqrt(1 - np.tanh(0.5) ** 2) / np.sqrt(s.numel())
     assert abs(s.mean().item() - np.tanh(0.5)) < 4 * se
     s.sum().backward()
-    assert torch.allclose(a.grad, torch.full_like(a, 1 - np.tanh(0.5) ** 2))
+    assert torch.equal(a.grad, torch.ones_like(a))            # straight through: d s / d a = 1
+    b = torch.tensor([-0.3, 0.0, 2.0])
+    assert scale(b).tolist() == [-1.0, 1.0, 1.0]
 
 
 def test_symmetric_actor_fills_both_sectors():
     torch.manual_seed(2)
     m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)
     with torch.no_grad():
-        m.actor.net[-1].bias.fill_(5.0)  # all sites +1 before the global sign
+        m.ema.net[-1].bias.fill_(20.0)  # all sites +1 before the global sign (the averaged actor generates)
         s = m.generate(torch.full((400,), 1.5), 8)
     _, mag = observables(s.numpy())
     # a fair global sign: the fraction of +m is binomial(400, 1/2), standard error 0.025
@@ -147,6 +149,18 @@ def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
     out = task.loss(model, batch, cfg)
     out["critic_mse"].backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.actor.parameters())
+    # the generating weight average is no optimizer's parameter, and it follows the live actor
+    from physml.platform.train import make_optimizer
+
+    opt_params = {id(p) for g in make_optimizer(model, cfg.train).param_groups for p in g["params"]}
+    assert not any(id(p) in opt_params for p in model.ema.parameters())
+    with torch.no_grad():
+        for p in model.actor.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in model.ema.parameters()]
+    task.loss(model, batch, cfg)
+    for a, b, live in zip(before, model.ema.parameters(), model.actor.parameters()):
+        assert torch.all((b - a).abs() <= (live - a).abs() + 1e-6) and torch.any(b != a)
 
 
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():
@@ -157,3 +171,56 @@ def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     assert out["e_rel_err_far"] == pytest.approx(0.03) and out["e_rel_err_near"] == pytest.approx(0.5)
     assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
     assert out["spread_ratio_low"] == 1.0 and "w1_e" in out and "scaleup_L16/w1_e" in out
+
+
+class _Coins(torch.nn.Module):
+    """A generator of independent fair spins (the exact T = infinity ensemble), or all +1 (collapsed)."""
+
+    def __init__(self, collapsed: bool = False):
+        super().__init__()
+        self.w, self.collapsed = torch.nn.Parameter(torch.zeros(1)), collapsed
+
+    def generate(self, t, L, generator=None):
+        if self.collapsed:
+            return torch.ones(len(t), L, L)
+        return torch.where(torch.rand(len(t), L, L, generator=generator) < 0.5, 1.0, -1.0)
+
+
+def _coin_batches(L: int, temps, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for T in temps:
+        x = np.where(rng.random((n, L, L)) < 0.5, 1.0, -1.0).astype(np.float32)
+        yield {"x": torch.tensor(x), "T": torch.full((n,), T), "L": torch.full((n,), L)}
+
+
+def test_evaluate_finds_a_perfect_generator_within_errors_and_flags_a_collapsed_one():
+    from dataclasses import replace
+
+    task, cfg = IsingGeneration(), GenerationConfig()
+    cfg = replace(cfg, data=replace(cfg.data, L=(8,), train_L=8), eval=replace(cfg.eval, samples=400))
+    res = task.evaluate(_Coins(), _coin_batches(8, [1.5, 3.0], 400, 7), cfg)
+    for r in res["generation_rows"]:
+        assert abs(r["e_dev_se"]) < 4 and r["ks_e"] < 0.12 and 0.85 < r["spread_ratio"] < 1.15
+    bad = task.evaluate(_Coins(collapsed=True), _coin_batches(8, [1.5, 3.0], 400, 7), cfg)
+    assert bad["imbalance_low"] == 1.0 and bad["spread_ratio_low"] == 0.0
+    assert bad["e_rel_err_far"] > 10   # e = -2 against <e> = 0 +- 0.004
+    paths = task.report(res, __import__("pathlib").Path(__import__("tempfile").mkdtemp()))
+    assert {p.name for p in paths} >= {"generation_observables.png", "generation_hist_L8.png", "generation_table.csv"}
+
+
+def test_vae_loss_terms_and_generation_plan_checks():
+    from dataclasses import replace
+
+    task, cfg = IsingGeneration(), GenerationConfig()
+    cfg = replace(cfg, data=replace(cfg.data, L=(8,), train_L=8), model=replace(cfg.model, kind="vae", hidden=16))
+    model = task.model(cfg)
+    x = torch.sign(torch.randn(10, 8, 8))
+    out = task.loss(model, {"x": x, "T": torch.full((10,), 2.0)}, cfg)
+    assert out["kl"] >= 0 and out["reconstruction"] > 0
+    assert torch.isclose(out["loss"], out["reconstruction"] + out["kl"])
+    with pytest.raises(ValueError, match="--L 16: model.kind = vae is dense"):
+        task.generation_plan(cfg, {"L": [16], "temperatures": "2.0", "n": 5})
+    with pytest.raises(ValueError, match="--n 0"):
+        task.generation_plan(cfg, {"L": [8], "temperatures": "2.0", "n": 0})
+    params, parts = task.generation_plan(cfg, {"L": [8], "temperatures": "1.5:2.5:3", "n": 5})
+    assert params["algorithm"] == "generated:vae" and [p["temperature"] for p in parts] == [1.5, 2.0, 2.5]

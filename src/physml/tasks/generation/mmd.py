@@ -22,15 +22,23 @@ def _kernel(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
     return sum(torch.exp(-d2 / (2 * s * s)) for s in BANDWIDTHS)
 
 
+def _standardize(real: torch.Tensor, fake: torch.Tensor, same: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows minus their group's mean, over their group's standard deviation (both sets pooled): every
+    temperature weighs the same, however small its features' spread (high T: nearly random spins)."""
+    both = torch.cat([real, fake]).detach()
+    w = torch.cat([same, same], dim=1) / (2 * same.sum(1, keepdim=True))   # row i -> its group's members
+    mu = w @ both
+    sd = (w @ both.pow(2) - mu.pow(2)).clamp(min=1e-12).sqrt().clamp(min=1e-6)
+    return (real - mu) / sd, (fake - mu) / sd
+
+
 def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, kind: str = "mean") -> torch.Tensor:
     """Unbiased MMD^2 between real and fake float[B, F] rows, averaged over the groups (float/int[B],
     e.g. temperatures; row i of both sets is in group i) that hold at least two rows. Zero in
     expectation when both sets come from the same distribution in every group."""
-    if kind == "rbf":  # features in units of both sets' pooled spread (constants: no gradient; symmetric
-        both = torch.cat([real, fake]).detach()  # in real and fake, so the estimate stays unbiased)
-        mu, sd = both.mean(0), both.std(0).clamp(min=1e-6)
-        real, fake = (real - mu) / sd, (fake - mu) / sd
     same = (groups[:, None] == groups[None, :]).float()
+    if kind == "rbf":  # each group's features in units of its own spread over both sets (constants, no
+        real, fake = _standardize(real, fake, same)  # gradient; symmetric in real and fake: unbiased)
     n = same.sum(1, keepdim=True)                      # members of each row's group
     keep = (n > 1).float()
     off = same * (1 - torch.eye(len(groups), device=real.device))

@@ -5,6 +5,8 @@ conditional net sees T - Tc, an unconditional one ignores it.
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -13,15 +15,17 @@ from torch.func import functional_call
 from physml.physics import TC
 
 
-def scale(a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1, each drawn with
-    P(s = +1) = (1 + tanh a) / 2, so <s> = tanh a. Gradients pass straight through the draw to tanh a
-    (the straight-through estimator of stochastic binary units, Bengio et al., arXiv:1308.3432): the
-    critic judges genuine spin configurations, and every site keeps its own randomness."""
-    mean = torch.tanh(a)
-    u = torch.rand(a.shape, device=a.device, generator=generator)
-    hard = torch.where(2 * u < 1 + mean, 1.0, -1.0)
-    return mean + (hard - mean).detach()
+def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False) -> torch.Tensor:
+    """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1: the sign of a, or
+    with ``sample`` a draw with P(s = +1) = (1 + tanh a) / 2. Gradients pass straight through to a (the
+    straight-through estimator, Bengio et al., arXiv:1308.3432): the critic judges genuine spin
+    configurations, and no saturating output stops the actor's gradient."""
+    if sample:
+        u = torch.rand(a.shape, device=a.device, generator=generator)
+        hard = torch.where(2 * u < 1 + torch.tanh(a), 1.0, -1.0)
+    else:
+        hard = torch.where(a >= 0, 1.0, -1.0)
+    return a + (hard - a).detach()
 
 
 def _tvalue(t: torch.Tensor, on: bool) -> torch.Tensor:
@@ -46,16 +50,18 @@ class Actor(nn.Module):
     for any L divisible by
     ``coarse`` (train on L, generate 2L or 4L: the "scale-up" of the seed's Fig. 4b).
 
-    Noise enters at three scales: per site (``noise`` channels), on a grid ``coarse`` times coarser
-    (upsampled; longer-range correlations) and one value per configuration broadcast to every site.
+    Noise enters per site (``noise`` channels), on a grid ``coarse`` times coarser (upsampled;
+    longer-range correlations) and, with ``global_noise``, as values per configuration broadcast to
+    every site (off by default: it lets whole configurations drift in energy, widening e's spread).
     With ``symmetric`` the output is multiplied by a random global sign: the Z2 symmetry s -> -s of
     the h = 0 Hamiltonian built in, so both magnetization sectors are equally likely by construction.
     """
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
-                 conditional: bool = True, symmetric: bool = True):
+                 conditional: bool = True, symmetric: bool = True, global_noise: bool = False):
         super().__init__()
         self.noise, self.coarse, self.conditional, self.symmetric = noise, coarse, conditional, symmetric
+        self.global_noise = global_noise
         self.net = nn.Sequential(*_stack(3 * noise + 1, channels, layers, 1))
 
     def forward(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -65,7 +71,8 @@ class Actor(nn.Module):
         randn = lambda *s: torch.randn(*s, device=dev, generator=generator)  # noqa: E731
         local = randn(B, self.noise, L, L)
         coarse = F.interpolate(randn(B, self.noise, L // self.coarse, L // self.coarse), scale_factor=self.coarse)
-        glob = randn(B, self.noise, 1, 1).expand(-1, -1, L, L)
+        glob = randn(B, self.noise, 1, 1) if self.global_noise else torch.zeros(B, self.noise, 1, 1, device=dev)
+        glob = glob.expand(-1, -1, L, L)
         temp = _tvalue(t, self.conditional).view(-1, 1, 1, 1).expand(-1, 1, L, L)
         out = self.net(torch.cat([local, coarse, glob, temp], dim=1)).squeeze(1)
         if self.symmetric:
@@ -74,16 +81,18 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """Scores configurations: it estimates their temperature. Local convolutional features averaged over
-    the lattice, float[B, features] in (-1, 1) (intensive: a critic of L-lattices also judges 2L), and a
-    linear head T_hat = w . f + b. Since p(s | T) ~ exp(-E(s)/T), the energy is a sufficient statistic
-    for T: the features that predict T are the energy-like ones the actor must reproduce."""
+    """Scores configurations: it estimates their temperature. Features are lattice means of local
+    convolutional feature maps, float[B, features] (intensive: a critic of L-lattices also judges 2L;
+    no squashing, so they stay sensitive to small changes of the local pattern frequencies at every T),
+    and a small MLP head estimates T - Tc from them (centred: the head need not learn an offset first).
+    Since p(s | T) ~ exp(-E(s)/T), the energy is a sufficient statistic for T: the features that
+    predict T are energy-like, the ones the actor must reproduce."""
 
     def __init__(self, channels: int = 16, layers: int = 3, features: int = 16):
         super().__init__()
         self.net = nn.Sequential(*_stack(1, channels, layers - 1, channels), nn.LeakyReLU(0.2),
-                                 nn.Conv2d(channels, features, 1), nn.Tanh())
-        self.head = nn.Linear(features, 1)
+                                 nn.Conv2d(channels, features, 1), nn.LeakyReLU(0.2))
+        self.head = nn.Sequential(nn.Linear(features, 32), nn.Tanh(), nn.Linear(32, 1))
 
     def features(self, s: torch.Tensor) -> torch.Tensor:
         return self.net(s.unsqueeze(1)).mean(dim=(2, 3))
@@ -93,27 +102,48 @@ class Critic(nn.Module):
 
 
 class ActorCritic(nn.Module):
-    """The seed's actor-critic pair. ``forward(s, t)`` on a real batch returns the critic's features of
-    the real spins ("real") and of as many generated ones at the same temperatures ("fake"; critic
-    weights detached there, so the actor's loss never trains the critic), and the critic's temperature
-    estimates of the real spins ("t_hat"; the critic's own loss)."""
+    """The seed's actor-critic pair, and a Polyak average of the actor's weights (``ema``, decay
+    ``ema_decay`` per step; Yazici et al., ICLR 2019) that generates: weights chasing a moving critic
+    fluctuate from step to step, their average sits closer to the optimum. The average is a frozen
+    copy (requires_grad False: no optimizer or DDP sees it), updated from the live actor at each
+    training forward and saved in the state dict.
+
+    ``forward(s, t)`` on a real batch returns the critic's features of the real spins ("real") and of as many generated ones at the same temperatures ("fake"; critic
+    weights detached there, so the actor's loss never trains the critic), and the critic's estimates of
+    T - Tc for the real spins ("t_hat"; the critic's own loss)."""
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
-                 critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True):
+                 critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
+                 global_noise: bool = False, ema_decay: float = 0.99):
         super().__init__()
-        self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric)
+        self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
+                           global_noise=global_noise)
         self.critic = Critic(critic_channels, critic_layers, features)
+        self.ema = copy.deepcopy(self.actor).requires_grad_(False)
+        self.ema_decay = ema_decay
+        self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def _average(self) -> None:
+        """ema <- d ema + (1 - d) actor, with d ramped up as min(decay, (1 + k) / (10 + k)) after k steps."""
+        k = int(self.ema_steps)
+        d = min(self.ema_decay, (1 + k) / (10 + k))
+        for a, b in zip(self.ema.parameters(), self.actor.parameters()):
+            a.lerp_(b, 1 - d)
+        self.ema_steps += 1
 
     def forward(self, s: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
-        fake = scale(self.actor(t, s.shape[-1]))
+        if self.training:
+            self._average()
+        fake = scale(self.actor(t, s.shape[-1]), sample=True)
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         real = self.critic.features(s)
         return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),
                 "fake": _call(self.critic, frozen, "features", fake)}
 
     def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Spins float[B, L, L] (+-1) at temperatures ``t``."""
-        return torch.sign(scale(self.actor(t, L, generator), generator))  # exact +-1 (no rounding residue)
+        """Spins float[B, L, L] (+-1) at temperatures ``t``, from the averaged actor."""
+        return torch.sign(scale(self.ema(t, L, generator), generator, sample=True))  # exact +-1 (no rounding residue)
 
 
 def _call(module: nn.Module, params: dict, method: str, *args):

@@ -37,6 +37,8 @@ class GeneratorConfig:
     layers: int = 5                # actor: convolutions (receptive field 2 layers + 1 sites)
     noise: int = 4                 # actor: noise channels per scale (site, coarse grid, global)
     symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
+    global_noise: bool = False     # actor: noise shared by all sites of a configuration
+    ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
     critic_channels: int = 16
     critic_layers: int = 3
     features: int = 16             # critic features the actor must match
@@ -49,6 +51,8 @@ class GeneratorConfig:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"model.ema_decay = {self.ema_decay}: must be in [0, 1)")
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
         for name in ("channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
@@ -106,7 +110,7 @@ class IsingGeneration:
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric)
+                           m.conditional, m.symmetric, m.global_noise, m.ema_decay)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
@@ -120,7 +124,7 @@ class IsingGeneration:
             return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
         groups = t if cfg.model.conditional else torch.zeros_like(t)
         mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel)
-        critic = ((out["t_hat"] - t) ** 2).mean()
+        critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
 
     def generate(self, model, cfg, L: int, T: float, n: int, seed: int) -> np.ndarray:
