@@ -99,3 +99,43 @@ def test_sweep_status_and_resume_need_a_sweep(tmp_path, monkeypatch, capsys):
     assert "no sweep of phases-supervised" in capsys.readouterr().err
     assert main(["sweep"]) == 2
     assert "give a TASK" in capsys.readouterr().err
+
+
+GEN_CASES = [
+    (["--L", "10"], "--L 10: the actor generates sizes divisible by 4"),
+    (["--temperatures", "-1"], "need temperatures > 0"),
+    (["--temperatures", "warm"], "'warm'"),
+    (["--n", "0"], "--n 0: must be >= 1"),
+]
+
+
+@pytest.mark.parametrize("extra,needle", GEN_CASES)
+def test_bad_generate_input_writes_nothing(extra, needle, tmp_path, monkeypatch, capsys):
+    from physml.platform.run import write_model
+    from physml.tasks.generation.task import GenerationConfig, IsingGeneration
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    cfg = GenerationConfig()
+    model_dir = write_model(IsingGeneration().model(cfg), cfg, "ising-generation", tmp_path / "model")
+    args = {"--L": "8", "--temperatures": "2.0", "--n": "10"}
+    args.update(dict(zip(extra[::2], extra[1::2])))
+    argv = ["generate", "ising", "--model", str(model_dir), "--out", str(tmp_path / "out")]
+    argv += [x for kv in args.items() for x in kv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()
+
+
+def test_generate_refuses_a_model_that_does_not_generate(tmp_path, monkeypatch, capsys):
+    from physml.platform.run import write_model
+    from physml.tasks.phases.supervised import SupervisedPhases
+
+    monkeypatch.chdir(tmp_path)
+    cfg = SupervisedPhases.Config()
+    d = write_model(SupervisedPhases().model(cfg), cfg, "phases-supervised", tmp_path / "m")
+    assert main(["generate", "ising", "--model", str(d), "--L", "8", "--temperatures", "2", "--out", "o"]) == 2
+    assert "does not generate 'ising' data (tasks that do: ising-generation)" in capsys.readouterr().err
+    assert main(["generate", "ising", "--model", str(tmp_path / "none"), "--L", "8", "--temperatures", "2",
+                 "--out", "o"]) == 2

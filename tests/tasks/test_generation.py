@@ -9,8 +9,12 @@ from physml.physics import TC
 from physml.physics.enumeration import all_states, boltzmann, exact_moments
 from physml.tasks.generation.mmd import grouped_mmd2
 from physml.tasks.generation.nets import ActorCritic, ConditionalVAE, scale
-from physml.tasks.generation.physics import compare, observables, sector_imbalance
-from physml.tasks.generation.task import GenerationConfig, IsingGeneration, summarize_rows
+from physml.tasks.generation.physics import compare, mean_overlap, observables, sector_imbalance
+from physml.tasks.generation.task import (
+    GenerationConfig,
+    IsingGeneration,
+    summarize_rows,
+)
 
 
 @pytest.mark.parametrize("L", [8, 16, 32, 64])
@@ -89,6 +93,16 @@ def test_identical_sets_give_zero_distance_and_flipped_sets_the_sector_fraction(
     assert r["w1_e"] == 0 and r["w1_m"] == 0 and r["imbalance_gen"] == pytest.approx(0.5)
 
 
+def test_overlap_is_one_for_copies_and_small_for_independent_spins():
+    rng = np.random.default_rng(8)
+    one = np.where(rng.random((16, 16)) < 0.5, 1, -1)
+    copies = np.stack([one, -one, one, one])
+    assert mean_overlap(copies) == pytest.approx(1.0)
+    indep = np.where(rng.random((300, 16, 16)) < 0.5, 1, -1)
+    # |q| of two independent random configurations of N = 256 sites: mean sqrt(2/(pi N)) = 0.0499
+    assert mean_overlap(indep) == pytest.approx(np.sqrt(2 / (np.pi * 256)), rel=0.05)
+
+
 def test_moments_reproduce_exact_enumeration():
     """<e>, <|m|>, C and chi of the comparison, on exact Boltzmann samples of the 4x4 lattice, agree
     with enumeration within 4 standard errors (errors from the spread over 40 independent sets)."""
@@ -165,12 +179,13 @@ def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
 
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     rows = [{"L": L, "T": T, "w1_e": 0.1, "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4, "e_rel_err": err,
-             "spread_ratio": 1.0, "imbalance_gen": 0.0}
+             "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.3}
             for L in (8, 16) for T, err in ((1.5, 0.01), (TC, -0.5), (3.0, -0.03))]
     out = summarize_rows(rows, 8, 0.3)
     assert out["e_rel_err_far"] == pytest.approx(0.03) and out["e_rel_err_near"] == pytest.approx(0.5)
     assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
     assert out["spread_ratio_low"] == 1.0 and "w1_e" in out and "scaleup_L16/w1_e" in out
+    assert out["overlap_excess"] == pytest.approx(0.2)
 
 
 class _Coins(torch.nn.Module):

@@ -28,6 +28,10 @@ def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: boo
     return a + (hard - a).detach()
 
 
+GAIN = 4.0  #: the actor's output field is GAIN x its last convolution: at initialization the spins are
+#: already mostly decided by the input noise, not by the final independent draw per site
+
+
 def _tvalue(t: torch.Tensor, on: bool) -> torch.Tensor:
     """T - Tc, float[B] (zeros when unconditional)."""
     return (t.float() - TC) if on else torch.zeros_like(t, dtype=torch.float32)
@@ -50,31 +54,35 @@ class Actor(nn.Module):
     for any L divisible by
     ``coarse`` (train on L, generate 2L or 4L: the "scale-up" of the seed's Fig. 4b).
 
-    Noise enters per site (``noise`` channels), on a grid ``coarse`` times coarser (upsampled;
-    longer-range correlations) and, with ``global_noise``, as values per configuration broadcast to
-    every site (off by default: it lets whole configurations drift in energy, widening e's spread).
+    Noise enters per site (``noise`` channels) and optionally on a grid ``coarse`` times coarser
+    (``coarse_noise``, upsampled: longer-range correlations) and as values per configuration broadcast
+    to every site (``global_noise``). Both are off by default: measured on L = 32, they let whole
+    configurations drift in energy and widen e's spread.
     With ``symmetric`` the output is multiplied by a random global sign: the Z2 symmetry s -> -s of
     the h = 0 Hamiltonian built in, so both magnetization sectors are equally likely by construction.
     """
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
-                 conditional: bool = True, symmetric: bool = True, global_noise: bool = False):
+                 conditional: bool = True, symmetric: bool = True, global_noise: bool = False,
+                 coarse_noise: bool = False):
         super().__init__()
         self.noise, self.coarse, self.conditional, self.symmetric = noise, coarse, conditional, symmetric
-        self.global_noise = global_noise
+        self.global_noise, self.coarse_noise = global_noise, coarse_noise
+        self.gain = GAIN
         self.net = nn.Sequential(*_stack(3 * noise + 1, channels, layers, 1))
 
     def forward(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
         if L % self.coarse:
             raise ValueError(f"L = {L}: the actor generates L divisible by {self.coarse}")
         B, dev = t.shape[0], t.device
-        randn = lambda *s: torch.randn(*s, device=dev, generator=generator)  # noqa: E731
+        randn = lambda *s: torch.randn(*s, device=dev, generator=generator)
         local = randn(B, self.noise, L, L)
         coarse = F.interpolate(randn(B, self.noise, L // self.coarse, L // self.coarse), scale_factor=self.coarse)
+        coarse = coarse if self.coarse_noise else torch.zeros_like(coarse)
         glob = randn(B, self.noise, 1, 1) if self.global_noise else torch.zeros(B, self.noise, 1, 1, device=dev)
         glob = glob.expand(-1, -1, L, L)
         temp = _tvalue(t, self.conditional).view(-1, 1, 1, 1).expand(-1, 1, L, L)
-        out = self.net(torch.cat([local, coarse, glob, temp], dim=1)).squeeze(1)
+        out = self.gain * self.net(torch.cat([local, coarse, glob, temp], dim=1)).squeeze(1)
         if self.symmetric:
             out = out * torch.where(randn(B, 1, 1) >= 0, 1.0, -1.0)
         return out
@@ -114,10 +122,10 @@ class ActorCritic(nn.Module):
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
-                 global_noise: bool = False, ema_decay: float = 0.99):
+                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False):
         super().__init__()
         self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
-                           global_noise=global_noise)
+                           global_noise=global_noise, coarse_noise=coarse_noise)
         self.critic = Critic(critic_channels, critic_layers, features)
         self.ema = copy.deepcopy(self.actor).requires_grad_(False)
         self.ema_decay = ema_decay

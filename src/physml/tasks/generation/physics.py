@@ -31,6 +31,18 @@ def sector_imbalance(m: np.ndarray) -> float:
     return float(abs(2 * plus - 1))
 
 
+def mean_overlap(spins: np.ndarray, max_samples: int = 400) -> float:
+    """Mean |q_ab| over pairs a != b, q_ab = (1/N) sum_i s_i^a s_i^b (Parisi's overlap), of at most
+    ``max_samples`` configurations int/float[n, L, L]: 1 when every sample is the same configuration
+    (or its flip), about sqrt(2 / (pi N)) for independent random ones. Generated above Monte Carlo at
+    the same T: samples too alike, the mode collapse of the seed's Fig. 3."""
+    s = np.asarray(spins[:max_samples], dtype=np.float64).reshape(min(len(spins), max_samples), -1)
+    if len(s) < 2:
+        return float("nan")
+    q = np.abs(s @ s.T) / s.shape[1]
+    return float((q.sum() - np.trace(q)) / (len(s) * (len(s) - 1)))
+
+
 def compare(mc: tuple[np.ndarray, np.ndarray], gen: tuple[np.ndarray, np.ndarray], T: float, L: int) -> dict:
     """Generated (e, m) vs Monte Carlo (e, m) at (L, T): first Wasserstein distances and two-sample KS
     statistics of e and |m|, both sets' moments, the relative error of <e> and its significance in

@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from physml.physics import TC  # noqa: E402
+from physml.physics import TC
 
 
 def _save(fig, path: Path) -> Path:
@@ -50,8 +50,8 @@ def plot_observables(rows: list[dict], meta: dict, path: Path) -> Path:
 
 def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
     """Where the generator matches and where it fails: relative error of <e> (2% band), W1 of e,
-    energy spread ratio and sector imbalance vs T, the region |T - Tc| <= far shaded."""
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    energy spread ratio, sector imbalance and mutual overlap vs T, the region |T - Tc| <= far shaded."""
+    fig, axes = plt.subplots(1, 5, figsize=(18, 3.6))
     for i, (L, rs) in enumerate(_by_L(rows).items()):
         t = np.array([r["T"] for r in rs])
         axes[0].plot(t, [100 * r["e_rel_err"] for r in rs], "o-", color=f"C{i}", label=f"L={L}")
@@ -59,9 +59,13 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
         axes[2].plot(t, [r["spread_ratio"] for r in rs], "o-", color=f"C{i}")
         axes[3].plot(t, [r["imbalance_gen"] for r in rs], "o-", color=f"C{i}", label=f"generated L={L}")
         axes[3].plot(t, [r["imbalance_mc"] for r in rs], "x:", color=f"C{i}", label=f"MC L={L}")
+        if "overlap_gen" in rs[0]:
+            axes[4].plot(t, [r["overlap_gen"] for r in rs], "o-", color=f"C{i}")
+            axes[4].plot(t, [r["overlap_mc"] for r in rs], "x:", color=f"C{i}")
     axes[0].axhspan(-2, 2, color="g", alpha=0.15, label="+-2%")
     axes[2].axhline(1, color="g", lw=0.8)
-    labels = ("<e> gen / MC - 1 [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|")
+    labels = ("<e> gen / MC - 1 [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|",
+              "mean |overlap| (o gen, x MC)")
     for ax, name in zip(axes, labels):
         ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15)
         ax.set_xlabel("T [J/k$_B$]")

@@ -8,9 +8,10 @@ the magnetization sector balance (mode collapse). Sizes other than data.train_L 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from physml.tasks.phases import data as phases_data
 
 from .mmd import KERNELS, grouped_mmd2
 from .nets import ActorCritic, ConditionalVAE
-from .physics import compare, observables
+from .physics import compare, mean_overlap, observables
 
 KINDS = ("actor-critic", "vae")
 CHAINS = 4  #: generated rows per (L, T) are split into this many "chains" (jackknife blocks of the summary)
@@ -38,6 +39,7 @@ class GeneratorConfig:
     noise: int = 4                 # actor: noise channels per scale (site, coarse grid, global)
     symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
     global_noise: bool = False     # actor: noise shared by all sites of a configuration
+    coarse_noise: bool = False     # actor: noise on a 4x coarser grid (longer-range correlations)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
     critic_channels: int = 16
     critic_layers: int = 3
@@ -110,7 +112,7 @@ class IsingGeneration:
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric, m.global_noise, m.ema_decay)
+                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
@@ -197,7 +199,7 @@ class IsingGeneration:
             n = min(cfg.eval.samples, len(x))
             gen = self.generate(model, cfg, L, T, n, cfg.eval.seed + 7919 * k)
             mc_obs, gen_obs = observables(x), observables(gen)
-            rows.append(compare(mc_obs, gen_obs, T, L))
+            rows.append({**compare(mc_obs, gen_obs, T, L), "overlap_mc": mean_overlap(x), "overlap_gen": mean_overlap(gen)})
             hists[(L, T)] = (*mc_obs, *gen_obs)
             samples[(L, T)] = (np.asarray(x[:4]), gen[:4])
         out = summarize_rows(rows, cfg.data.fit_L, cfg.eval.far)
@@ -233,7 +235,8 @@ def _group(batches: Iterable[dict]) -> dict[tuple[int, float], tuple[np.ndarray,
 def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
     """Float metrics of the comparison rows: for the training size unprefixed, for other sizes under
     ``scaleup_L<L>/``: mean W1 and KS of e and |m| over T, the largest |relative error of <e>| away
-    from Tc (|T - Tc| > far) and near it, and below Tc the mean energy spread ratio and sector imbalance."""
+    from Tc (|T - Tc| > far) and near it, the mean excess of the generated samples' mutual overlap over
+    Monte Carlo's, and below Tc the mean energy spread ratio and sector imbalance."""
     out = {}
     for L in sorted({r["L"] for r in rows}):
         rs = [r for r in rows if r["L"] == L]
@@ -247,6 +250,7 @@ def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
             out[pre + "e_rel_err_far"] = float(max(abs(r["e_rel_err"]) for r in far_rows))
         if near_rows:
             out[pre + "e_rel_err_near"] = float(max(abs(r["e_rel_err"]) for r in near_rows))
+        out[pre + "overlap_excess"] = float(np.mean([r["overlap_gen"] - r["overlap_mc"] for r in rs]))
         if low:
             out[pre + "spread_ratio_low"] = float(np.mean([r["spread_ratio"] for r in low]))
             out[pre + "imbalance_low"] = float(np.mean([r["imbalance_gen"] for r in low]))
