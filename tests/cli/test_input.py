@@ -112,7 +112,7 @@ GEN_CASES = [
 @pytest.mark.parametrize("extra,needle", GEN_CASES)
 def test_bad_generate_input_writes_nothing(extra, needle, tmp_path, monkeypatch, capsys):
     from physml.platform.run import write_model
-    from physml.tasks.generation.task import GenerationConfig, IsingGeneration
+    from physml.tasks.ising_generation.task import GenerationConfig, IsingGeneration
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -12,7 +12,7 @@ TASKS: dict[str, str] = {
     "phases-supervised": "physml.tasks.phases.supervised:SupervisedPhases",
     "phases-confusion": "physml.tasks.phases.confusion:ConfusionPhases",
     "phases-unsupervised": "physml.tasks.phases.unsupervised:UnsupervisedPhases",
-    "ising-generation": "physml.tasks.generation.task:IsingGeneration",
+    "ising-generation": "physml.tasks.ising_generation.task:IsingGeneration",
 }
 
 SAMPLERS: dict[str, str] = {

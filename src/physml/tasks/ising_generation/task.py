@@ -235,8 +235,9 @@ def _group(batches: Iterable[dict]) -> dict[tuple[int, float], tuple[np.ndarray,
 def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
     """Float metrics of the comparison rows: for the training size unprefixed, for other sizes under
     ``scaleup_L<L>/``: mean W1 and KS of e and |m| over T, the largest |relative error of <e>| away
-    from Tc (|T - Tc| > far) and near it, the mean excess of the generated samples' mutual overlap over
-    Monte Carlo's, and below Tc the mean energy spread ratio and sector imbalance."""
+    from Tc (|T - Tc| > far) and near it, above Tc the ratio of the generated samples' mean mutual
+    overlap to Monte Carlo's (> 1: samples too alike, mode collapse), and below Tc the mean energy
+    spread ratio and sector imbalance."""
     out = {}
     for L in sorted({r["L"] for r in rows}):
         rs = [r for r in rows if r["L"] == L]
@@ -250,7 +251,10 @@ def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
             out[pre + "e_rel_err_far"] = float(max(abs(r["e_rel_err"]) for r in far_rows))
         if near_rows:
             out[pre + "e_rel_err_near"] = float(max(abs(r["e_rel_err"]) for r in near_rows))
-        out[pre + "overlap_excess"] = float(np.mean([r["overlap_gen"] - r["overlap_mc"] for r in rs]))
+        high = [r for r in rs if r["T"] > TC + far]
+        if high:  # where Monte Carlo samples are diverse, generated ones should be as diverse
+            out[pre + "overlap_ratio_high"] = float(np.mean([r["overlap_gen"] for r in high])
+                                                    / np.mean([r["overlap_mc"] for r in high]))
         if low:
             out[pre + "spread_ratio_low"] = float(np.mean([r["spread_ratio"] for r in low]))
             out[pre + "imbalance_low"] = float(np.mean([r["imbalance_gen"] for r in low]))

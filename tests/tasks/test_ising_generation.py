@@ -7,10 +7,10 @@ import torch
 
 from physml.physics import TC
 from physml.physics.enumeration import all_states, boltzmann, exact_moments
-from physml.tasks.generation.mmd import grouped_mmd2
-from physml.tasks.generation.nets import ActorCritic, ConditionalVAE, scale
-from physml.tasks.generation.physics import compare, mean_overlap, observables, sector_imbalance
-from physml.tasks.generation.task import (
+from physml.tasks.ising_generation.mmd import grouped_mmd2
+from physml.tasks.ising_generation.nets import ActorCritic, ConditionalVAE, scale
+from physml.tasks.ising_generation.physics import compare, mean_overlap, observables, sector_imbalance
+from physml.tasks.ising_generation.task import (
     GenerationConfig,
     IsingGeneration,
     summarize_rows,
@@ -185,7 +185,7 @@ def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     assert out["e_rel_err_far"] == pytest.approx(0.03) and out["e_rel_err_near"] == pytest.approx(0.5)
     assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
     assert out["spread_ratio_low"] == 1.0 and "w1_e" in out and "scaleup_L16/w1_e" in out
-    assert out["overlap_excess"] == pytest.approx(0.2)
+    assert out["overlap_ratio_high"] == pytest.approx(3.0)
 
 
 class _Coins(torch.nn.Module):
