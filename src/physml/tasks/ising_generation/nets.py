@@ -101,11 +101,6 @@ class Critic(nn.Module):
         self.net = nn.Sequential(*_stack(1, channels, layers - 1, channels), nn.LeakyReLU(0.2),
                                  nn.Conv2d(channels, features, 1), nn.LeakyReLU(0.2))
         self.head = nn.Sequential(nn.Linear(features, 32), nn.Tanh(), nn.Linear(32, 1))
-        self.judge = nn.Sequential(nn.Linear(features + 1, 32), nn.Tanh(), nn.Linear(32, 1))
-
-    def realness(self, f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Logit that features f float[B, F] at temperatures t come from Monte Carlo, not the actor."""
-        return self.judge(torch.cat([f, (t.float() - TC).unsqueeze(1)], dim=1)).squeeze(-1)
 
     def features(self, s: torch.Tensor) -> torch.Tensor:
         return self.net(s.unsqueeze(1)).mean(dim=(2, 3))
@@ -151,10 +146,8 @@ class ActorCritic(nn.Module):
         fake = scale(self.actor(t, s.shape[-1]), sample=True)
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         real = self.critic.features(s)
-        seen = self.critic.features(fake.detach())  # the critic's own view of the fakes: trains it only
         return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),
-                "fake": _call(self.critic, frozen, "features", fake),
-                "real_logit": self.critic.realness(real, t), "fake_logit": self.critic.realness(seen, t)}
+                "fake": _call(self.critic, frozen, "features", fake)}
 
     def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Spins float[B, L, L] (+-1) at temperatures ``t``, from the averaged actor."""

@@ -15,7 +15,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from physml.physics import TC
 from physml.tasks.base import TrainConfig
@@ -47,7 +46,6 @@ class GeneratorConfig:
     features: int = 16             # critic features the actor must match
     kernel: str = "rbf"            # rbf (feature distributions) | mean (eq. 3: feature means)
     critic_weight: float = 1.0     # weight of the critic's temperature regression in the loss
-    judge_weight: float = 0.0      # weight of the critic's real-vs-generated classification (0 = off)
     latent: int = 8                # vae: latent dimensions
     hidden: int = 256              # vae: hidden units
     beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
@@ -129,10 +127,7 @@ class IsingGeneration:
         groups = t if cfg.model.conditional else torch.zeros_like(t)
         mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel)
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
-        judge = F.binary_cross_entropy_with_logits(out["real_logit"], torch.ones_like(t)) \
-            + F.binary_cross_entropy_with_logits(out["fake_logit"], torch.zeros_like(t))
-        loss = mmd2 + cfg.model.critic_weight * critic + cfg.model.judge_weight * judge
-        return {"loss": loss, "mmd2": mmd2, "critic_mse": critic, "judge_bce": judge}
+        return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
 
     def generate(self, model, cfg, L: int, T: float, n: int, seed: int) -> np.ndarray:
         """n configurations int8[n, L, L] at temperature T (reproducible from ``seed``)."""
