@@ -11,15 +11,6 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 SMOKE = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    return tmp_path
-
-
 def _run_id(out: str) -> str:
     return out.split("MLflow run ")[1].split()[0]
 

@@ -12,15 +12,6 @@ from physml.tasks.ising.summary import summarize
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    return tmp_path
-
-
 def test_smoke_run_then_generate_scaled_up_shards(workdir, capsys):
     assert main(["run", "ising-generation", "-c", "smoke", "--no-progress"]) == 0
     out = capsys.readouterr().out

@@ -4,21 +4,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from physml.physics import TC
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+from physml.tasks.figures import save_figure
 
 
 def _by_L(rows: list[dict]) -> dict[int, list[dict]]:
@@ -45,7 +35,7 @@ def plot_observables(rows: list[dict], meta: dict, path: Path) -> Path:
     axes[1, 1].set_yscale("log")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"{meta['kind']}: generated vs Monte Carlo (trained on L={meta['train_L']})")
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
@@ -72,7 +62,7 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
         ax.set_ylabel(name)
     axes[0].legend(fontsize=7)
     axes[3].legend(fontsize=6)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def _pick(temps: list[float], k: int = 5) -> list[float]:
@@ -95,7 +85,7 @@ def plot_histograms(hists: dict, L: int, meta: dict, path: Path) -> Path:
         axes[0, j].set_title(f"T = {T:.2f}")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"L = {L}: Monte Carlo vs {meta['kind']}")
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_samples(samples: dict, L: int, meta: dict, path: Path) -> Path:
@@ -114,7 +104,7 @@ def plot_samples(samples: dict, L: int, meta: dict, path: Path) -> Path:
         axes[i, 0].set_ylabel(f"T={T:.2f}", fontsize=8)
     axes[0, 1].set_title("Monte Carlo", fontsize=9)
     axes[0, 5].set_title(meta["kind"], fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def write_table(rows: list[dict], path: Path) -> Path:

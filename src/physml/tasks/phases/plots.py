@@ -3,21 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from physml.physics import TC  # noqa: E402
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+from physml.physics import TC
+from physml.tasks.figures import save_figure
 
 
 def plot_supervised(results: dict, out: Path, published: float) -> list[Path]:
@@ -47,7 +37,7 @@ def plot_supervised(results: dict, out: Path, published: float) -> list[Path]:
     b.set_xlabel("1/L")
     b.set_ylabel("T*(L)")
     b.legend(fontsize=8)
-    return [_save(fig, out / "p_ordered.png")]
+    return [save_figure(fig, out / "p_ordered.png")]
 
 
 def plot_confusion(results: dict, out: Path) -> list[Path]:
@@ -62,7 +52,7 @@ def plot_confusion(results: dict, out: Path) -> list[Path]:
     ax.set_xlabel("proposed Tc'")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
-    return [_save(fig, out / "confusion_w.png")]
+    return [save_figure(fig, out / "confusion_w.png")]
 
 
 def plot_unsupervised(results: dict, out: Path) -> list[Path]:
@@ -91,4 +81,4 @@ def plot_unsupervised(results: dict, out: Path) -> list[Path]:
     ax[1].set_xlabel("|m|")
     ax[1].set_ylabel("|z|")
     ax[1].set_title(f"(c) latent vs magnetization, r = {results.get('test/r_latent_m', np.nan):.3f}")
-    return [_save(fig, out / "latent.png")]
+    return [save_figure(fig, out / "latent.png")]
