@@ -155,7 +155,7 @@ class IsingGeneration:
         for L in sizes:
             if cfg.model.kind == "vae" and L != cfg.data.fit_L:
                 raise ValueError(f"--L {L}: model.kind = vae is dense and generates L = {cfg.data.fit_L} only")
-            if L < 4 or L % 4:
+            if cfg.model.kind == "actor-critic" and (L < 4 or L % 4):
                 raise ValueError(f"--L {L}: the actor generates sizes divisible by 4 (>= 4)")
         params = {"model": "ising", "L": sizes, "temperatures": temps, "n": n, "replicas": CHAINS,
                   "field": 0.0, "algorithm": f"generated:{cfg.model.kind}"}
@@ -193,7 +193,7 @@ class IsingGeneration:
         """Per (L, T) comparison rows against the Monte Carlo batches, and their summaries."""
         groups = _group(batches)
         rows, hists, samples = [], {}, {}
-        for k, ((L, T), (x, m)) in enumerate(sorted(groups.items())):
+        for k, ((L, T), x) in enumerate(sorted(groups.items())):
             if cfg.model.kind == "vae" and L != cfg.data.fit_L:
                 continue  # a dense VAE has no other sizes
             n = min(cfg.eval.samples, len(x))
@@ -221,15 +221,15 @@ def _check(cfg) -> None:
         raise ValueError(f"data.L = {list(cfg.data.L)}: the actor generates sizes divisible by 4")
 
 
-def _group(batches: Iterable[dict]) -> dict[tuple[int, float], tuple[np.ndarray, np.ndarray]]:
-    """(L, T) -> (spins float[n, L, L], m float[n]) of the Monte Carlo batches."""
+def _group(batches: Iterable[dict]) -> dict[tuple[int, float], np.ndarray]:
+    """(L, T) -> spins float[n, L, L] of the Monte Carlo batches."""
     parts: dict = {}
     for b in batches:
         x, t, sizes = (np.asarray(b[k].cpu() if hasattr(b[k], "cpu") else b[k]) for k in ("x", "T", "L"))
         for key in {(int(a), float(c)) for a, c in zip(sizes, t)}:
             sel = (sizes == key[0]) & (t == key[1])
             parts.setdefault(key, []).append(x[sel])
-    return {k: (np.concatenate(v), observables(np.concatenate(v))[1]) for k, v in parts.items()}
+    return {k: np.concatenate(v) for k, v in parts.items()}
 
 
 def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
