@@ -239,3 +239,12 @@ def test_vae_loss_terms_and_generation_plan_checks():
         task.generation_plan(cfg, {"L": [8], "temperatures": "2.0", "n": 0})
     params, parts = task.generation_plan(cfg, {"L": [8], "temperatures": "1.5:2.5:3", "n": 5})
     assert params["algorithm"] == "generated:vae" and [p["temperature"] for p in parts] == [1.5, 2.0, 2.5]
+
+
+def test_selecting_the_best_epoch_needs_a_metric():
+    from physml.config import ConfigError, from_dict
+
+    with pytest.raises(ConfigError, match='train.select = "best" needs train.early_stop_metric'):
+        from_dict(GenerationConfig, {"train": {"select": "best"}})
+    with pytest.raises(ConfigError, match="train.select = 'first': choose one of last, best"):
+        from_dict(GenerationConfig, {"train": {"select": "first"}})

@@ -13,12 +13,16 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
 def test_smoke_run_then_generate_scaled_up_shards(workdir, capsys):
-    assert main(["run", "ising-generation", "-c", "smoke", "--no-progress"]) == 0
+    best = ["--set", 'train.early_stop_metric="val/w1_e"', "--set", "train.patience=5", "--set", 'train.select="best"']
+    assert main(["run", "ising-generation", "-c", "smoke", "--no-progress", *best]) == 0
     out = capsys.readouterr().out
     rid = out.split("MLflow run ")[1].split()[0]
     run = mlflow.get_run(rid)
     client = mlflow.MlflowClient()
-    assert [m.step for m in client.get_metric_history(rid, "val/w1_e")] == [1, 2]
+    history = sorted(client.get_metric_history(rid, "val/w1_e"), key=lambda m: m.step)
+    assert [m.step for m in history] == [1, 2]
+    # train.select = "best": the evaluated and saved model is the epoch with the lowest val/w1_e
+    assert run.data.tags["physml.checkpoint_epoch"] == str(min(history, key=lambda m: m.value).step)
     assert {"test/w1_e", "test/e_rel_err_far", "test/scaleup_L16/w1_e", "test/imbalance_low"} <= set(run.data.metrics)
     plots = {a.path for a in client.list_artifacts(rid, "plots")}
     assert {"plots/generation_errors.png", "plots/generation_samples_L16.png", "plots/generation_table.csv"} <= plots

@@ -142,8 +142,9 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
             raise training_failure(err) from None
         if res.error is not None:
             raise training_failure(res.error)
-        model = task.model(cfg)
-        model.load_state_dict(load_state(res.checkpoint_dir)["model"])
+        model, state = task.model(cfg), load_state(res.checkpoint_dir)
+        model.load_state_dict(state["model"])
+        mlflow.set_tag("physml.checkpoint_epoch", str(state["epoch"]))  # the epoch evaluated and saved
         metrics = evaluate_and_log(task, model, cfg, specs)
         log_model(model, cfg, task_name)
         return RunResult(rid, metrics, uri)

@@ -255,9 +255,13 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
 
 def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking_uri: str,
         run_id: str, callbacks: tuple = ()) -> FitResult:
-    """Run the loop on a TorchTrainer; returns the last checkpoint directory and metrics.
+    """Run the loop on a TorchTrainer; returns the checkpoint directory to use (the last epoch's, or
+    with ``train.select = "best"`` the best by ``train.early_stop_metric``) and the last metrics.
     ``run_id = ""`` turns rank 0's MLflow logging off (a sweep logs from its driver)."""
     t = cfg.train
+    best = t.select == "best"  # keep the best two epochs by the metric (Ray keeps the latest as well)
+    keep = CheckpointConfig(num_to_keep=2, checkpoint_score_attribute=t.early_stop_metric if best else None,
+                            checkpoint_score_order=t.early_stop_mode)
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"task_path": task_path, "cfg": to_dict(cfg), "tracking_uri": tracking_uri,
@@ -267,10 +271,11 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
         datasets={"train": train_ds, "val": val_ds},
         dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
         run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=t.max_failures),
-                             checkpoint_config=CheckpointConfig(num_to_keep=2), callbacks=list(callbacks)),
+                             checkpoint_config=keep, callbacks=list(callbacks)),
     )
     result = trainer.fit()
-    ckpt = result.checkpoint.path if result.checkpoint is not None else None
+    chosen = result.get_best_checkpoint(t.early_stop_metric, t.early_stop_mode) if best else result.checkpoint
+    ckpt = chosen.path if chosen is not None else None
     return FitResult(ckpt, dict(result.metrics or {}), result.error)
 
 

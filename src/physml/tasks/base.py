@@ -36,6 +36,7 @@ class TrainConfig:
     early_stop_metric: str = ""      # e.g. "val/loss"; "" disables early stopping
     early_stop_mode: str = "min"     # min | max
     patience: int = 5                # epochs without improvement before stopping
+    select: str = "last"             # model kept after training: last epoch | best (by early_stop_metric)
     seed: int = 0                    # torch seed (worker rank is added)
     max_failures: int = 0            # worker-group restarts from the last checkpoint (a node lost on a
                                      # cluster); -1 = unlimited. A non-finite loss is retried too.
@@ -45,6 +46,9 @@ class TrainConfig:
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
         _choice("train.scheduler", self.scheduler, ("none", "cosine", "step"))
         _choice("train.early_stop_mode", self.early_stop_mode, ("min", "max"))
+        _choice("train.select", self.select, ("last", "best"))
+        if self.select == "best" and not self.early_stop_metric:
+            raise ValueError('train.select = "best" needs train.early_stop_metric (e.g. "val/loss")')
         for name in ("epochs", "batch_size", "workers", "patience", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} = {getattr(self, name)}: must be >= 1")
