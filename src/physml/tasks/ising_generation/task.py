@@ -103,9 +103,7 @@ class IsingGeneration:
         return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False)
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        from physml.tasks.phases.unsupervised import UnsupervisedPhases
-
-        return UnsupervisedPhases().adapt(cfg_dict, data_params)
+        return phases_data.adapt_keeping_train_size(cfg_dict, data_params)
 
     def model(self, cfg) -> torch.nn.Module:
         m = cfg.model

@@ -52,13 +52,7 @@ class UnsupervisedPhases:
         return {k: v for k, v in specs.items() if not k.startswith("test/") or k == f"test/L{cfg.data.fit_L}"}
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        sizes = [int(x) for x in data_params.get("L", [])]
-        d = cfg_dict.setdefault("data", {})
-        fit = d.get("train_L") or max(d.get("L", sizes))
-        if fit not in sizes:
-            raise ValueError(f"the VAE was trained at L = {fit}; the data has L = {sizes}")
-        d["L"], d["train_L"], d["model"] = sizes, fit, data_params.get("model", "ising")
-        return cfg_dict
+        return phases_data.adapt_keeping_train_size(cfg_dict, data_params)
 
     def model(self, cfg) -> DenseVAE:
         channels = 2 if cfg.data.model == "xy" else 1
