@@ -23,14 +23,9 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
-def _add_simulate(sub) -> None:
+def _ising_options(p, model: str) -> None:
     from physml.kernels.ising import ALGORITHMS
 
-    p = sub.add_parser("simulate", help="run Markov chains on Ray and write a sharded Parquet dataset",
-                       description="Run Ising Markov chains (temperatures x replicas per L) on Ray actors, "
-                       "write Parquet shards + manifest.json to --out (resumable), print a summary and log "
-                       "to MLflow. Re-running the same command on the same --out resumes it.")
-    p.add_argument("model", choices=["ising", "xy"], help="the model to simulate (xy: Metropolis + over-relaxation)")
     p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
     p.add_argument("--temperatures", default="1.5:3.5:21",
                    help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)")
@@ -46,8 +41,51 @@ def _add_simulate(sub) -> None:
     p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     p.add_argument("--actors", type=_positive_int, default=None, help="Ray actors (default: one per CPU)")
+    _cluster_options(p)
+
+
+def _cluster_options(p) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _grid_options(p) -> None:
+    p.add_argument("--size", type=_positive_int, default=64, help="pixels per side of a slice after resampling (default 64)")
+    p.add_argument("--spacing", type=float, default=2.0, help="in-plane pixel size after resampling, mm (default 2.0)")
+    p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="generate a dataset on Ray (Markov chains, simulated MRI cases)",
+                       description="Generate a sharded Parquet dataset (+ manifest.json) at --out on Ray, print a "
+                       "summary and log to MLflow. Re-running the same command on the same --out resumes it. "
+                       "See `physml simulate MODEL --help`.")
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    for name, text in (("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
+                       ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors")):
+        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."), name)
+    pr = models.add_parser("prostate", help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
+                           description="Simulate prostate MRI cases from several sites (resolution, contrast, "
+                           "noise, endorectal coil), write each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, "
+                           "read it back with the PROMISE12 reader, resample and slice it into shards at --out. "
+                           "Resumable.")
+    pr.add_argument("--cases", type=_positive_int, default=50, help="cases (default 50, PROMISE12's labelled set)")
+    pr.add_argument("--sites", default="ABCD", help="sites dealt to cases in turn, letters of ABCD (default ABCD)")
+    pr.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    pr.add_argument("--raw", default="", help="also keep the PROMISE12 files in this local directory")
+    _grid_options(pr)
+    _cluster_options(pr)
+
+
+def _add_convert(sub) -> None:
+    p = sub.add_parser("convert", help="convert real cases (PROMISE12 .mhd, NIfTI) into a sharded dataset",
+                       description="Read a directory of cases (<id>.mhd or <id>.nii.gz with <id>_segmentation.* "
+                       "labels), resample them to a common in-plane grid and write one shard per case to --out, "
+                       "in parallel Ray tasks. Resumable.")
+    p.add_argument("kind", choices=["prostate"], help="what the cases are")
+    p.add_argument("src", help="directory of cases (PROMISE12 layout or NIfTI)")
+    _grid_options(p)
+    _cluster_options(p)
 
 
 def _add_sweep(sub) -> None:
@@ -98,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"physml {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulate(sub)
+    _add_convert(sub)
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
     ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     run = sub.add_parser("run", help="train a task on Ray Train, evaluate it, log to MLflow",
@@ -132,10 +171,40 @@ def _simulate_params(a: argparse.Namespace):
                                 field=a.field, seed=a.seed, model=a.model))
 
 
+def _prostate_params(a: argparse.Namespace, src: str = ""):
+    from physml.tasks.prostate.source import ProstateParams, ProstateSource
+
+    try:
+        extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
+        params = ProstateParams(size=a.size, spacing=a.spacing, src=src, **extra)
+        ProstateSource(params).items()  # a directory's layout is checked here, before Ray starts
+    except ValueError as err:
+        text = str(err)
+        raise CliError(text if src else "--" + text.replace(" = ", " ", 1)) from None
+    return params
+
+
+def cmd_items(a: argparse.Namespace, argv: list[str], src: str = "") -> int:
+    """`simulate prostate` and `convert prostate`: one Ray task per case into shards."""
+    from physml.platform.simulate import simulate
+    from physml.tasks import SAMPLERS
+
+    params = _prostate_params(a, src)
+    res = simulate(SAMPLERS["prostate"], (params,), a.out, None, a.address, not a.no_progress,
+                   "physml " + shlex.join(argv), verb="convert" if src else "simulate")
+    s = res.stats
+    print(res.analysis["text"])
+    print(f"\n{s.items} cases ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}")
+    print(f"MLflow run {res.run_id} (experiment 'prostate'); open it with: physml ui")
+    return 0
+
+
 def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
+    if a.model == "prostate":
+        return cmd_items(a, argv)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:
         raise CliError(f"--actors {a.actors}: must be >= 1")
@@ -268,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             return cmd_simulate(args, argv)
+        if args.command == "convert":
+            return cmd_items(args, argv, src=args.src)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "evaluate":

@@ -164,6 +164,12 @@ def verified_bytes(fs, root: str, entry: dict) -> bytes:
     return data
 
 
+def matches(entry: dict, where: dict | None) -> bool:
+    """Whether a manifest entry has every field of ``where`` (a list value = any of its items)."""
+    return all(entry.get(k) in v if isinstance(v, (list, tuple, set, frozenset)) else entry.get(k) == v
+               for k, v in (where or {}).items())
+
+
 def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
                where: dict | None = None) -> pa.Table:
     """All shards (optionally only those whose manifest entry matches ``where``) as one table."""
@@ -171,7 +177,7 @@ def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
     manifest = read_manifest(uri)
     parts = []
     for entry in manifest["shards"]:
-        if where and any(entry.get(k) != v for k, v in where.items()):
+        if not matches(entry, where):
             continue
         data = verified_bytes(fs, root, entry) if verify else fs.cat_file(_join(root, entry["path"]))
         try:

@@ -10,14 +10,14 @@ import torch
 
 from physml.tasks.base import DatasetSpec
 
-from .data import DatasetError, open_uri, read_manifest, read_table, verified_bytes
+from .data import DatasetError, matches, open_uri, read_manifest, read_table, verified_bytes
 
 
 def shard_paths(spec: DatasetSpec, verify: bool = True) -> list[str]:
     """Filesystem paths of the shards a split reads; hashes checked once here when ``verify``."""
     fs, root = open_uri(spec.uri)
     entries = [s for s in read_manifest(spec.uri)["shards"]
-               if all(s.get(k) == v for k, v in spec.where.items())]
+               if matches(s, spec.where)]
     if not entries:
         raise DatasetError(f"{spec.uri}: no shards with {spec.where}")
     if verify:

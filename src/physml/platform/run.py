@@ -203,13 +203,35 @@ def load_model(model_uri: str):
     return (local / "task.txt").read_text().strip(), load_toml(local / "config.toml"), state
 
 
+def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
+    """``data_uri`` itself when it is a dataset; a directory of raw files (e.g. PROMISE12 cases) that
+    the task can read (``task.ingest``) is converted once into the data cache and that URI returned."""
+    try:
+        read_manifest(data_uri)
+        return data_uri
+    except DatasetError:
+        if not hasattr(task, "ingest") or not Path(data_uri).is_dir():
+            raise
+    from physml.tasks import SAMPLERS
+
+    sim = task.ingest(cfg, data_uri)
+    try:
+        load(SAMPLERS[sim.sampler]).from_dict(sim.params).items()  # the layout, checked before Ray
+    except ValueError as err:
+        raise ConfigError(f"--data {data_uri}: {err}") from None
+    cluster.connect(None)
+    return ensure_dataset(sim.sampler, sim.params, data_root() / "cache", progress=progress)
+
+
 def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict, Path]:
-    """Evaluate a saved model on new shards; logs an evaluation run and writes its figures under
-    ``<PHYSML_HOME>/evaluations/<run id>``. Returns (run id, metrics, figure directory)."""
+    """Evaluate a saved model on new shards (or a directory of raw cases the task can ingest); logs an
+    evaluation run and writes its figures under ``<PHYSML_HOME>/evaluations/<run id>``. Returns (run
+    id, metrics, figure directory)."""
     trained, cfg_dict, state = load_model(model_uri)
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
     task = load(TASKS[task_name])()
+    data_uri = ingested(task, from_dict(task.Config, cfg_dict), data_uri)
     cfg_dict.setdefault("data", {})["uri"] = data_uri
     check_kind(data_uri, task.data_kind(from_dict(task.Config, cfg_dict)), task_name)
     cfg = _for_data(task, from_dict(task.Config, cfg_dict), data_uri, user_data=True)
@@ -218,7 +240,8 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}
     with tracking.run(task_name, f"evaluate-{task_name}", to_dict(cfg), tags) as active:
         out = data_root() / "evaluations" / active.info.run_id
-        metrics = evaluate_and_log(task, model, cfg, task.datasets(cfg, data_uri), out)
+        specs = (task.evaluation_datasets if hasattr(task, "evaluation_datasets") else task.datasets)(cfg, data_uri)
+        metrics = evaluate_and_log(task, model, cfg, specs, out)
         return active.info.run_id, metrics, out
 
 

@@ -1,4 +1,6 @@
-"""`physml simulate`: run a sampler's chains on Ray, write the dataset, analyse it, log to MLflow."""
+"""`physml simulate` / `physml convert`: run a generator on Ray, write the dataset, analyse it, log to
+MLflow. A generator is a Markov-chain sampler (``units``/``plan``/``step``: chain actors, see
+:mod:`.ensemble`) or a source of independent items (``items``/``make``: Ray tasks, see :mod:`.cases`)."""
 from __future__ import annotations
 
 import tempfile
@@ -10,6 +12,7 @@ from physml import __version__
 from physml.tasks import load
 
 from . import cluster, tracking
+from .cases import CaseStats, run_items
 from .data import DatasetWriter, read_manifest, read_table
 from .ensemble import EnsembleStats, run_ensemble
 
@@ -18,26 +21,36 @@ from .ensemble import EnsembleStats, run_ensemble
 class SimulationResult:
     run_id: str
     analysis: dict
-    stats: EnsembleStats
+    stats: EnsembleStats | CaseStats
     cluster: dict
 
 
+def produce(sampler_path: str, sampler_args: tuple, writer: DatasetWriter, actors: int | None,
+            progress: bool) -> tuple[EnsembleStats | CaseStats, dict]:
+    """Run the generator into ``writer`` (chain actors or item tasks); (stats, metrics to log)."""
+    if hasattr(load(sampler_path), "items"):
+        s = run_items(sampler_path, sampler_args, writer, progress)
+        return s, {"sim/items_made": s.made, "sim/rows_written": s.rows, "sim/nodes": s.nodes}
+    s = run_ensemble(sampler_path, sampler_args, writer, actors, progress)
+    return s, {"sim/spin_updates": s.spin_updates, "sim/actors": s.actors,
+               "sim/flips_per_ns": s.spin_updates / max(s.seconds, 1e-9) / 1e9}
+
+
 def simulate(sampler_path: str, sampler_args: tuple, out: str, actors: int | None = None,
-             address: str | None = None, progress: bool = True, command: str = "") -> SimulationResult:
-    """Everything after validation: output, Ray, chains, analysis, MLflow run. Resumes ``out``."""
+             address: str | None = None, progress: bool = True, command: str = "",
+             verb: str = "simulate") -> SimulationResult:
+    """Everything after validation: output, Ray, generator, analysis, MLflow run. Resumes ``out``."""
     sampler = load(sampler_path)(*sampler_args)
     params = sampler.manifest_params()
-    writer = DatasetWriter(out, sampler.kind, params, params["seed"], f"physml {__version__}: {command}")
+    writer = DatasetWriter(out, sampler.kind, params, params.get("seed", 0), f"physml {__version__}: {command}")
     t0 = time.perf_counter()
     tags = {"data.uri": str(out), "command": command}
-    with tracking.run(sampler.task, f"simulate-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
+    with tracking.run(sampler.task, f"{verb}-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
         info = cluster.connect(address)
         tracking.mlflow.set_tag("ray.address", info["address"])
-        stats = run_ensemble(sampler_path, sampler_args, writer, actors, progress)
+        stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
         analysis = sampler.analyse(read_table(out, columns=sampler.summary_columns))
-        tracking.log_metrics({**analysis["metrics"], "sim/seconds": time.perf_counter() - t0,
-                              "sim/spin_updates": stats.spin_updates, "sim/actors": stats.actors,
-                              "sim/flips_per_ns": stats.spin_updates / max(stats.seconds, 1e-9) / 1e9})
+        tracking.log_metrics({**analysis["metrics"], **metrics, "sim/seconds": time.perf_counter() - t0})
         for name, values in analysis["series"].items():
             for step, v in enumerate(values):
                 tracking.log_metrics({name: v}, step=step)
@@ -60,7 +73,7 @@ def ensure_dataset(sampler_name: str, params: dict, cache_root: str | Path, acto
     uri = str(Path(cache_root).resolve() / f"{sampler_name}-{key}")
     sampler = load(SAMPLERS[sampler_name]).from_dict(params)
     mp = sampler.manifest_params()
-    writer = DatasetWriter(uri, sampler.kind, mp, mp["seed"], f"physml {__version__}: cache of {params}")
+    writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {params}")
     if not writer.manifest.get("complete"):
-        run_ensemble(SAMPLERS[sampler_name], (sampler.p,), writer, actors, progress)
+        produce(SAMPLERS[sampler_name], (sampler.p,), writer, actors, progress)
     return uri

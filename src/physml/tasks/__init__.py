@@ -1,7 +1,8 @@
 """Experiments. Each is imported lazily by name; no task imports ray or mlflow.
 
 ``TASKS``: trainable experiments (the Task protocol of ``physml.tasks.base``), run by `physml run`.
-``SAMPLERS``: Markov-chain generators run by `physml simulate NAME` on the platform's ensemble.
+``SAMPLERS``: data generators run by `physml simulate NAME`: Markov chains (the platform's chain
+actors) or independent items such as MRI cases (one Ray task each).
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ TASKS: dict[str, str] = {
     "phases-confusion": "physml.tasks.phases.confusion:ConfusionPhases",
     "phases-unsupervised": "physml.tasks.phases.unsupervised:UnsupervisedPhases",
     "ising-generation": "physml.tasks.ising_generation.task:IsingGeneration",
+    "prostate": "physml.tasks.prostate.task:ProstateSegmentation",
 }
 
 SAMPLERS: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
     "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
+    "prostate": "physml.tasks.prostate.source:ProstateSource",
 }
 
 

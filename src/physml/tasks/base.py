@@ -79,7 +79,8 @@ class DatasetSpec:
 
     ``preprocess(batch) -> batch`` maps a dict of numpy columns to the tensors' arrays (it may drop
     rows, e.g. to select a split); the platform streams it through Ray Data (training) or reads it
-    directly (evaluation). ``where`` selects shards by manifest entry fields (e.g. {"L": 32}).
+    directly (evaluation). ``where`` selects shards by manifest entry fields (e.g. {"L": 32}; a list
+    value matches any of its items, e.g. {"case": ["Case01", "Case07"]}).
     """
 
     uri: str
@@ -102,6 +103,13 @@ class Task(Protocol):
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """"train", "val" and "test" splits of the dataset at ``uri``."""
+
+    def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """Optional: the splits `physml evaluate` scores on a new dataset (default: ``datasets``)."""
+
+    def ingest(self, cfg, directory: str) -> Simulation:
+        """Optional: the generator (``SAMPLERS`` key + params) that converts a directory of raw files
+        (e.g. PROMISE12 cases) into a dataset, so `physml evaluate --data DIR` takes the directory."""
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         """Optional: the trained config adjusted to another dataset's parameters (for evaluate)."""

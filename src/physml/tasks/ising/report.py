@@ -1,7 +1,6 @@
 """Plots and tables of a simulation summary (matplotlib Agg; no display needed)."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import matplotlib
@@ -10,19 +9,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from physml.tasks.figures import write_rows_csv  # noqa: E402
 from physml.physics import TC, kaufman_energy, kaufman_specific_heat, onsager_energy, yang_magnetization  # noqa: E402
 
 PANELS = [("e", "energy per site $e$"), ("abs_m", r"$\langle|m|\rangle$"), ("C", "specific heat $C$"),
           ("chi", r"susceptibility $\chi$"), ("U4", "Binder cumulant $U_4$"), ("tau_e", r"$\tau_{int}(e)$ [records]")]
 
 
-def write_csv(rows: list[dict], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
+write_csv = write_rows_csv
 
 
 def _exact(ax, key: str, sizes: list[int], t: np.ndarray, colours: dict) -> None:

@@ -1,14 +1,13 @@
 """Figures of ising-generation (matplotlib Agg): observables vs T, errors vs T, histograms, samples."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from physml.physics import TC
-from physml.tasks.figures import save_figure
+from physml.tasks.figures import save_figure, write_rows_csv
 
 
 def _by_L(rows: list[dict]) -> dict[int, list[dict]]:
@@ -107,14 +106,7 @@ def plot_samples(samples: dict, L: int, meta: dict, path: Path) -> Path:
     return save_figure(fig, path, dpi=100)
 
 
-def write_table(rows: list[dict], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keys = list(rows[0])
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    return path
+write_table = write_rows_csv
 
 
 def plot_generation(results: dict, out: Path) -> list[Path]:

@@ -1,0 +1,118 @@
+"""The prostate dataset generator: simulated PROMISE12-format cases, or a directory of real ones.
+
+Both paths go through the same reader: a simulated case is written as ``CaseNN.mhd`` +
+``CaseNN_segmentation.mhd`` (to ``raw`` when given, else a temporary directory) and read back by
+:func:`volumes.read_case` before it becomes rows. The platform runs ``make(item)`` for every item in
+parallel (``items()`` are independent: one case each) and writes one shard per case.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from .phantom import SITES, phantom
+from .slices import case_rows
+from .volumes import CaseError, find_cases, read_case, write_mhd
+
+
+@dataclass(frozen=True)
+class ProstateParams:
+    """What defines a prostate dataset (its manifest params)."""
+
+    cases: int = 50          # simulated cases (ignored with src)
+    sites: str = "ABCD"      # sites dealt to cases in turn (phantom.SITES)
+    size: int = 64           # pixels per side after resampling and centre crop
+    spacing: float = 2.0     # in-plane pixel size after resampling, mm
+    seed: int = 0            # root seed of the simulated cases
+    src: str = ""            # a directory of real cases (PROMISE12 .mhd or NIfTI); "" = simulate
+    raw: str = ""            # keep the simulated PROMISE12 files in this local directory; "" = discard
+
+    def __post_init__(self):
+        if self.cases < 1:
+            raise ValueError(f"cases = {self.cases}: must be >= 1")
+        bad = [s for s in self.sites if s not in SITES]
+        if bad or not self.sites:
+            raise ValueError(f"sites = {self.sites!r}: use letters of {''.join(SITES)}")
+        if self.size < 8:
+            raise ValueError(f"size = {self.size}: must be >= 8 pixels")
+        if not 0.1 <= self.spacing <= 10:
+            raise ValueError(f"spacing = {self.spacing}: must be in 0.1..10 mm")
+        if self.seed < 0:
+            raise ValueError(f"seed = {self.seed}: must be >= 0")
+
+
+class ProstateSource:
+    """Items = cases; ``make`` turns one into the rows of :mod:`slices`."""
+
+    kind = "prostate"
+    task = "prostate"                      # MLflow experiment of `physml simulate prostate`
+    summary_columns = ["case", "site", "slice", "foreground", "spacing_x", "spacing_y", "spacing_z", "labelled"]
+
+    def __init__(self, params: ProstateParams):
+        self.p = params
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ProstateSource":
+        return cls(ProstateParams(**d))
+
+    def manifest_params(self) -> dict:
+        d = asdict(self.p)
+        d["model"] = "t2w"
+        d.pop("raw")                       # where copies went does not define the data
+        if self.p.src:
+            d["src"] = str(Path(self.p.src).resolve())
+            d.pop("cases"), d.pop("seed"), d.pop("sites")
+        return d
+
+    def items(self) -> list[dict]:
+        """One per case: {"path": shard name, "case": id, ...}. Reading a directory checks its layout."""
+        if self.p.src:
+            return [{"path": f"cases/{cid}.parquet", "case": cid, "image": str(img),
+                     "label": str(lab) if lab else "", "site": "real"} for cid, img, lab in find_cases(self.p.src)]
+        return [{"path": f"cases/Case{i:02d}.parquet", "case": f"Case{i:02d}", "index": i,
+                 "site": self.p.sites[i % len(self.p.sites)]} for i in range(self.p.cases)]
+
+    def make(self, item: dict) -> pa.Table:
+        """Rows of one case (simulated cases are written as PROMISE12 files and read back)."""
+        if self.p.src:
+            case = read_case(item["case"], Path(item["image"]), Path(item["label"]) if item["label"] else None)
+            return case_rows(case, item["site"], self.p.size, self.p.spacing)
+        image, mask, spacing = phantom(self.p.seed, item["index"], item["site"])
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(self.p.raw) if self.p.raw else Path(tmp)
+            d.mkdir(parents=True, exist_ok=True)
+            img = write_mhd(d / f"{item['case']}.mhd", image, spacing)
+            lab = write_mhd(d / f"{item['case']}_segmentation.mhd", mask, spacing)
+            case = read_case(item["case"], img, lab)
+        return case_rows(case, item["site"], self.p.size, self.p.spacing)
+
+    def analyse(self, table: pa.Table) -> dict:
+        """Cases, slices and gland volume (cc) per site; metrics for MLflow; terminal text."""
+        d = {c: table.column(c).to_numpy(zero_copy_only=False) for c in self.summary_columns}
+        voxel = d["spacing_x"] * d["spacing_y"] * d["spacing_z"] / 1000.0
+        rows, lines = [], [f"{'site':<6}{'cases':>6}{'slices':>8}{'gland cc':>12}{'gland slices':>14}"]
+        for site in sorted(set(d["site"])):
+            sel = d["site"] == site
+            cases = sorted(set(d["case"][sel]))
+            cc = np.array([(d["foreground"] * voxel)[sel & (d["case"] == c)].sum() for c in cases])
+            fg = np.mean(d["foreground"][sel] > 0)
+            rows.append({"site": site, "cases": len(cases), "slices": int(sel.sum()), "gland_cc": float(cc.mean()),
+                         "gland_cc_sd": float(cc.std()), "gland_slice_fraction": float(fg)})
+            lines.append(f"{site:<6}{len(cases):>6}{int(sel.sum()):>8}{cc.mean():>7.1f} +-{cc.std():>4.1f}{fg:>14.2f}")
+        n_cases = len(set(d["case"]))
+        metrics = {"sim/cases": float(n_cases), "sim/slices": float(len(d["case"])),
+                   "sim/labelled_cases": float(len(set(d["case"][d["labelled"]])))}
+        return {"rows": rows, "metrics": metrics, "series": {}, "text": "\n".join(lines)}
+
+    def report(self, analysis: dict, out_dir) -> list:
+        """tables/summary.csv under ``out_dir``."""
+        from physml.tasks.figures import write_rows_csv
+
+        return [write_rows_csv(analysis["rows"], Path(out_dir) / "tables" / "summary.csv")]
+
+
+__all__ = ["ProstateParams", "ProstateSource", "CaseError"]

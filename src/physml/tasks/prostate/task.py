@@ -1,0 +1,194 @@
+"""prostate: PROMISE12 prostate MRI segmentation with a dilated residual U-Net and a learned BN normalizer.
+
+Source: ../shared/seeds/000 part 3: 0-1 normalization vs a BatchNorm CNN as normalizer (Fig. 12), the
+Dice coefficient D = 2 sum p g / (sum p^2 + sum g^2) as the loss, a U-Net with dilation and residual
+connections (Fig. 13), Table 3: DSC 0.729-0.779 without BN, 0.790-0.846 with. Slices are 2D samples;
+splits, Dice and Hausdorff 95 are per case (3D), never per slice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+
+from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+
+from .metrics import soft_dice
+from .phantom import SITES
+from .unet import UNet, check_arch, check_size
+
+PUBLISHED = {"dsc_minmax": (0.729, 0.779), "dsc_bn": (0.790, 0.846)}
+COLUMNS = ["case", "slice", "image", "label", "vmin", "vmax", "spacing_x", "spacing_y", "spacing_z"]
+
+
+@dataclass(frozen=True)
+class ProstateData:
+    """The [data] section: a dataset (uri) or the simulated cases to make (cached by these values)."""
+
+    uri: str = ""            # dataset URI (physml simulate/convert prostate); "" = simulate below
+    cases: int = 50          # simulated cases (PROMISE12 has 50 labelled)
+    sites: str = "ABCD"      # simulated sites dealt to cases in turn (phantom.SITES)
+    size: int = 64           # pixels per side of a slice after resampling
+    spacing: float = 2.0     # in-plane pixel size after resampling, mm
+    seed: int = 0            # simulation seed
+    val_cases: int = 7       # cases held out for validation (per-epoch metrics, early stopping)
+    test_cases: int = 8      # cases held out for the final test
+    split_seed: int = 0      # permutation of the cases into train/val/test
+
+    def __post_init__(self):
+        if self.val_cases < 1 or self.test_cases < 1:
+            raise ValueError(f"data.val_cases = {self.val_cases}, data.test_cases = {self.test_cases}: each >= 1")
+        if self.cases < self.val_cases + self.test_cases + 1:
+            raise ValueError(f"data.cases = {self.cases}: needs > val_cases + test_cases = "
+                             f"{self.val_cases + self.test_cases}")
+        bad = [s for s in self.sites if s not in SITES]
+        if bad or not self.sites:
+            raise ValueError(f"data.sites = {self.sites!r}: use letters of {''.join(SITES)}")
+
+
+@dataclass(frozen=True)
+class ProstateModel:
+    """The [model] section: the axes of the source's Table 3 plus the input normalization."""
+
+    layers: int = 4                              # encoder levels (Table 3: 4 or 5)
+    down: tuple[int, ...] = (20, 20, 20, 20)     # channels per encoder level
+    up: tuple[int, ...] = (20, 20, 10, 5, 1)     # decoder channels per up level, extra convs, output (1)
+    dilation: tuple[int, ...] = (2, 2, 1, 1)     # per encoder level; missing levels = 1
+    residual: str = "conv1-4"                    # residual encoder levels: "none" or "convA-B"
+    norm: str = "bn"                             # minmax (0-1 only) | bn (0-1, then a learned BN CNN)
+    dims: int = 2                                # 2 = slices (3 = volumes: the net only, see README)
+    threshold: float = 0.5                       # probability above which a pixel is gland
+    augment: bool = True                         # training: random left-right flips (pelvis symmetry)
+
+    def __post_init__(self):
+        check_arch(self.layers, self.down, self.up, self.dilation, self.residual, self.norm, self.dims)
+        if self.dims != 2:
+            raise ValueError(f"model.dims = {self.dims}: training reads 2D slices; use 2")
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"model.threshold = {self.threshold}: must be in (0, 1)")
+
+
+@dataclass(frozen=True)
+class ProstateConfig:
+    data: ProstateData = field(default_factory=ProstateData)
+    model: ProstateModel = field(default_factory=ProstateModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        check_size(self.data.size, self.model.layers)
+
+
+def to_arrays(batch: dict, index: dict[str, int]) -> dict:
+    """Rows -> {"x": float32[n, 1, H, W] 0-1 per volume, "y": float32[n, 1, H, W] gland mask,
+    "case": int32[n] (index of the case id), "slice": int32[n], "spacing": float32[n, 3] (z, y, x) mm}."""
+    n = len(batch["case"])
+    img = np.stack(batch["image"]).astype(np.float32) if n else np.zeros((0, 1), np.float32)
+    side = int(round(np.sqrt(img.shape[1])))
+    lo, hi = np.asarray(batch["vmin"], np.float32)[:, None], np.asarray(batch["vmax"], np.float32)[:, None]
+    x = np.clip((img - lo) / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
+    y = np.stack(batch["label"]).astype(np.float32) if n else np.zeros_like(x)
+    spacing = np.stack([np.asarray(batch[f"spacing_{a}"], np.float32) for a in "zyx"], axis=1)
+    return {"x": x.reshape(n, 1, side, side), "y": y.reshape(n, 1, side, side),
+            "case": np.array([index[c] for c in batch["case"]], np.int32),
+            "slice": np.asarray(batch["slice"], np.int32), "spacing": spacing}
+
+
+def case_split(cases: list[str], d: ProstateData) -> dict[str, list[str]]:
+    """Sorted case ids permuted by ``split_seed`` into val, test and train (disjoint, by case)."""
+    order = [cases[i] for i in np.random.default_rng(d.split_seed).permutation(len(cases))]
+    v, t = d.val_cases, d.test_cases
+    if len(cases) < v + t + 1:
+        raise ValueError(f"the dataset has {len(cases)} cases; data.val_cases + data.test_cases = {v + t} "
+                         "leaves none for training")
+    return {"val": sorted(order[:v]), "test": sorted(order[v:v + t]), "train": sorted(order[v + t:])}
+
+
+def dataset_cases(uri: str) -> dict[str, str]:
+    """{case id: site} of the shards listed in a dataset's manifest.json (one shard per case)."""
+    import json
+
+    import fsspec
+
+    with fsspec.open(f"{str(uri).rstrip('/')}/manifest.json", "rt") as f:
+        shards = json.load(f)["shards"]
+    return {s["case"]: s.get("site", "") for s in shards if "case" in s}
+
+
+class ProstateSegmentation:
+    name: ClassVar[str] = "prostate"
+    Config: ClassVar[type] = ProstateConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [3e-4, 3e-3]},
+                                    "model.residual": {"choice": ["none", "conv1-2", "conv1-4"]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/dsc", "max")
+
+    def __init__(self):
+        self.cases: list[str] = []          # all case ids of the dataset (tensor "case" indexes it)
+        self.sites: dict[str, str] = {}     # case id -> site
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("prostate", "t2w")
+
+    def simulation(self, cfg) -> Simulation:
+        d = cfg.data
+        return Simulation("prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed))
+
+    def ingest(self, cfg, directory: str) -> Simulation:
+        """A directory of real cases (PROMISE12 .mhd / NIfTI) on the grid the model was trained on."""
+        return Simulation("prostate", dict(src=str(directory), size=cfg.data.size, spacing=cfg.data.spacing))
+
+    def _index(self, uri: str) -> dict[str, int]:
+        self.sites = dataset_cases(uri)
+        self.cases = sorted(self.sites)
+        return {c: i for i, c in enumerate(self.cases)}
+
+    def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        index = self._index(uri)
+        split = case_split(self.cases, cfg.data)
+        pre = partial(to_arrays, index=index)
+        return {k: DatasetSpec(uri, COLUMNS, pre, {"case": split[k]}) for k in ("train", "val", "test")}
+
+    def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """`physml evaluate`: every labelled case of a new dataset is a test case."""
+        index = self._index(uri)
+        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, index=index), {"case": self.cases})}
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        """A trained config on another dataset: its slice size is taken; its pixel size must match."""
+        d = cfg_dict.setdefault("data", {})
+        trained = float(d.get("spacing", ProstateData.spacing))
+        if abs(float(data_params.get("spacing", trained)) - trained) > 1e-6:
+            raise ValueError(f"the model was trained on {trained} mm pixels, the data has "
+                             f"{data_params['spacing']} mm: convert it with --spacing {trained}")
+        d["size"] = int(data_params.get("size", d.get("size", ProstateData.size)))
+        return cfg_dict
+
+    def model(self, cfg) -> torch.nn.Module:
+        m = cfg.model
+        return UNet(m.layers, m.down, m.up, m.dilation, m.residual, m.norm, m.dims)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """1 - soft Dice (the source's loss) over the batch; slices flipped left-right at random."""
+        x, y = batch["x"], batch["y"]
+        if cfg.model.augment:
+            flip = (torch.rand(len(x), device=x.device) < 0.5).view(-1, *[1] * (x.dim() - 1))
+            x, y = torch.where(flip, x.flip(-1), x), torch.where(flip, y.flip(-1), y)
+        d = soft_dice(torch.sigmoid(model(x)), y)
+        return {"loss": 1.0 - d, "soft_dice": d}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """Per-case 3D DSC and HD95 (mm) from the slices, their mean; per-case rows and overlays."""
+        from .evaluation import collect, per_case
+
+        got = collect(model, batches)
+        if got is None:
+            return {}
+        return per_case(got, cfg.model.threshold, self.cases, self.sites)
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_prostate
+
+        return plot_prostate(results, Path(out_dir))
