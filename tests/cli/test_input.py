@@ -58,12 +58,69 @@ def test_unwritable_output(tmp_path, monkeypatch, capsys):
 
 def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit) as e:
-        main(["simulate", "--help"])
+        main(["simulate", "ising", "--help"])
     assert e.value.code == 0
     text = capsys.readouterr().out
     for opt in ("--L", "--temperatures", "--replicas", "--sweeps", "--thermalize", "--every", "--algorithm",
                 "--field", "--seed", "--out", "--actors", "--address"):
         assert opt in text
+    with pytest.raises(SystemExit):
+        main(["simulate", "prostate", "--help"])
+    text = capsys.readouterr().out
+    for opt in ("--cases", "--sites", "--size", "--spacing", "--seed", "--raw", "--out", "--address"):
+        assert opt in text
+
+
+PROSTATE_CASES = [
+    (["--cases", "0"], "--cases 0: must be >= 1"),
+    (["--sites", "AX"], "--sites 'AX': use letters of ABCD"),
+    (["--size", "4"], "--size 4: must be >= 8"),
+    (["--spacing", "0"], "--spacing 0.0: must be in 0.1..10 mm"),
+]
+
+
+@pytest.mark.parametrize("extra,needle", PROSTATE_CASES)
+def test_bad_prostate_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "prostate", "--out", str(tmp_path / "out")] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+def _case_dir(tmp_path, problem: str):
+    """A PROMISE12-layout directory with one ``problem``: none, empty, nolabel, shape, truncated."""
+    import numpy as np
+
+    from physml.tasks.prostate.volumes import write_mhd
+
+    d = tmp_path / "cases"
+    d.mkdir()
+    if problem == "empty":
+        return d
+    img = np.ones((4, 8, 8), np.float32)
+    write_mhd(d / "Case00.mhd", img, (1.0, 1.0, 3.0))
+    if problem != "nolabel":
+        write_mhd(d / "Case00_segmentation.mhd", np.zeros((4, 8, 7 if problem == "shape" else 8), np.uint8),
+                  (1.0, 1.0, 3.0))
+    if problem == "truncated":
+        (d / "Case00.raw").write_bytes(b"\0" * 10)
+    return d
+
+
+@pytest.mark.parametrize("problem,needle", [
+    ("empty", "no cases"), ("nolabel", "no segmentation file Case00_segmentation.mhd"),
+    ("shape", "label shape (7, 8, 4) differs from image shape (8, 8, 4)"), ("truncated", "truncated (10 bytes"),
+])
+def test_bad_prostate_directory(problem, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    src = _case_dir(tmp_path, problem)
+    assert main(["convert", "prostate", str(src), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
 SWEEP_CASES = [
