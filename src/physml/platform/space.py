@@ -168,6 +168,8 @@ class SweepSettings:
     max_concurrent: int | None = None
     grace_period: int = 1                      # ASHA: epochs before a trial can be stopped
     reduction_factor: int = 2                  # ASHA: keep 1/reduction_factor per rung
+    pivot: str = ""                            # a searched key whose values become columns of table.csv
+    pivot_metric: str = ""                     # the metric in table.csv's cells (default: the objective)
 
     def check(self) -> "SweepSettings":
         if self.samples is not None and self.samples < 1:

@@ -150,6 +150,9 @@ def summarize(meta: dict, setup: dict, client) -> tuple[list[dict], dict | None,
             r["pareto"] = r in front
     pid = meta["parent_id"]
     client.log_text(pid, to_csv(rows), "results.csv")
+    if s.get("pivot"):
+        client.log_text(pid, to_csv(pivot(rows, meta, s["pivot"], s.get("pivot_metric") or s["metric"][0])),
+                        "table.csv")
     if best is not None:
         client.log_text(pid, dump_toml(trial_config(setup, status[best["trial_id"]]["params"])), "best_config.toml")
         client.set_tag(pid, "physml.best_run_id", best["run_id"])
@@ -164,6 +167,23 @@ def summarize(meta: dict, setup: dict, client) -> tuple[list[dict], dict | None,
         for path in plots(meta, rows, Path(tmp)):
             client.log_artifact(pid, str(path), "plots")
     return rows, best, complete
+
+
+def pivot(rows: list[dict], meta: dict, key: str, metric: str) -> list[dict]:
+    """Trials side by side: one row per setting of the other searched keys, one ``metric`` column per
+    value of ``key`` (e.g. a paper's table of DSC without and with BN); repeats are averaged."""
+    keys = [k for k in [d["key"] for d in meta["space"]] + sorted({k for r in meta["table"] for k in r}) if k != key]
+    cells: dict = {}
+    for r in rows:
+        if isinstance(r.get(metric), float):
+            cells.setdefault(tuple(_scalar(r[k]) for k in keys), {}).setdefault(_scalar(r[key]), []).append(r[metric])
+    values = sorted({v for c in cells.values() for v in c}, key=str)
+    out = []
+    for combo, by in cells.items():
+        row = dict(zip(keys, combo))
+        row.update({f"{metric} [{key}={v}]": round(statistics.mean(by[v]), 4) if v in by else "" for v in values})
+        out.append(row)
+    return out
 
 
 def plots(meta: dict, rows: list[dict], out: Path) -> list[Path]:
