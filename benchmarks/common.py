@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import torch
+
 import numpy as np
 
 
@@ -14,6 +16,36 @@ def best_of(fn, repeat: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
+    """(samples per second, training samples) of a hand-written loop: ``epochs`` passes of the task's
+    loss over its training split held in memory, Adam at ``cfg.train.lr``, the validation split
+    evaluated after each pass; the reference for the platform's training throughput."""
+    from physml.platform.datasets import local_batches
+
+    specs = task.datasets(cfg, uri)
+    tr = list(local_batches(specs["train"], 100000))
+    x, y = torch.cat([b["x"] for b in tr]), torch.cat([b["y"] for b in tr])
+    val = list(local_batches(specs["val"], cfg.train.batch_size))
+    torch.manual_seed(0)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    bs = cfg.train.batch_size
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(y))
+        for i in range(0, len(y), bs):
+            idx = perm[i:i + bs]
+            loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            task.evaluate(model, iter(val), cfg)
+    return epochs * len(y) / (time.perf_counter() - t0), len(y)
 
 
 def numpy_checkerboard(s: np.ndarray, beta: float, sweeps: int, rng: np.random.Generator) -> None:

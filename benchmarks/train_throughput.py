@@ -17,37 +17,12 @@ import time
 import mlflow
 import torch
 
+from benchmarks.common import plain_loop
 from physml.config import from_dict
-from physml.platform.datasets import local_batches
 from physml.tasks.phases.supervised import SupervisedPhases
 
 DATA = {"L": [16], "temperatures": "1.2:3.4:12", "replicas": 4, "sweeps": 2500, "thermalize": 100, "every": 5}
 EPOCHS = 4
-
-
-def plain_loop(task, cfg, uri: str) -> float:
-    """Samples per second of a hand-written loop over the same data, in this process."""
-    specs = task.datasets(cfg, uri)
-    tr = list(local_batches(specs["train"], 100000))
-    x, y = torch.cat([b["x"] for b in tr]), torch.cat([b["y"] for b in tr])
-    val = list(local_batches(specs["val"], cfg.train.batch_size))
-    torch.manual_seed(0)
-    model = task.model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
-    t0 = time.perf_counter()
-    for _ in range(EPOCHS - 1):
-        model.train()
-        perm = torch.randperm(len(y))
-        for i in range(0, len(y), cfg.train.batch_size):
-            idx = perm[i:i + cfg.train.batch_size]
-            loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        model.eval()
-        with torch.no_grad():
-            task.evaluate(model, iter(val), cfg)
-    return (EPOCHS - 1) * len(y) / (time.perf_counter() - t0), len(y)
 
 
 def main() -> None:
@@ -64,7 +39,7 @@ def main() -> None:
             "train.batch_size": 128, "train.lr": 0.003, "train.log_every": 1, "train.cpus_per_worker": 1.0}
     cfg = from_dict(task.Config, {"data": {"uri": uri, "L": [16]}, "model": {"channels": 8, "hidden": 16},
                                   "train": {"epochs": EPOCHS, "batch_size": 128, "lr": 0.003}})
-    plain, n = plain_loop(task, cfg, uri)
+    plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
     cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress"]
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]

@@ -163,3 +163,24 @@ def test_cluster_runs_refuse_node_local_storage(monkeypatch):
         require_shared({"nodes": 2}, data="file:///d")
     monkeypatch.setenv("PHYSML_SHARED_FS", "1")
     require_shared({"nodes": 3}, PHYSML_HOME="/shared/x")
+
+
+def test_pivot_puts_one_value_per_column_and_averages_repeats():
+    from physml.platform.sweep_report import pivot
+
+    meta = {"space": [{"key": "model.norm"}], "table": [{"model.layers": 4}, {"model.layers": 5}]}
+    rows = [{"model.norm": "bn", "model.layers": 4, "test/dsc": 0.8},
+            {"model.norm": "minmax", "model.layers": 4, "test/dsc": 0.7},
+            {"model.norm": "bn", "model.layers": 4, "test/dsc": 0.9},       # a repeat: averaged
+            {"model.norm": "bn", "model.layers": 5, "test/dsc": 0.6},
+            {"model.norm": "minmax", "model.layers": 5, "status": "failed"}]  # no metric: empty cell
+    table = pivot(rows, meta, "model.norm", "test/dsc")
+    assert table == [{"model.layers": 4, "test/dsc [model.norm=bn]": 0.85, "test/dsc [model.norm=minmax]": 0.7},
+                     {"model.layers": 5, "test/dsc [model.norm=bn]": 0.6, "test/dsc [model.norm=minmax]": ""}]
+
+
+def test_pivot_must_be_a_searched_key(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('base = "smoke"\n[sweep]\npivot = "model.hidden"\n[sweep.space]\n"model.channels" = {grid = [4, 8]}\n')
+    with pytest.raises(ConfigError, match="sweep.pivot = 'model.hidden': not a searched key"):
+        prepare("phases-supervised", str(f), [], {})

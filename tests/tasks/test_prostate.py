@@ -6,7 +6,7 @@ import torch
 
 from physml.tasks.prostate.metrics import dice, hausdorff95, soft_dice
 from physml.tasks.prostate.phantom import SITES, phantom
-from physml.tasks.prostate.slices import case_rows, centre_crop
+from physml.tasks.prostate.slices import centre_crop
 from physml.tasks.prostate.source import ProstateParams, ProstateSource
 from physml.tasks.prostate.task import ProstateConfig, ProstateData, ProstateSegmentation, case_split, to_arrays
 from physml.tasks.prostate.unet import UNet, check_size
