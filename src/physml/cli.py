@@ -52,6 +52,8 @@ def _cluster_options(p) -> None:
 def _grid_options(p) -> None:
     p.add_argument("--size", type=_positive_int, default=64, help="pixels per side of a slice after resampling (default 64)")
     p.add_argument("--spacing", type=float, default=2.0, help="in-plane pixel size after resampling, mm (default 2.0)")
+    p.add_argument("--depth", type=int, default=0,
+                   help="0 = one row per slice (2D, default); D >= 2 = one row per slab of D slices (3D patches)")
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
 
 
@@ -176,7 +178,7 @@ def _prostate_params(a: argparse.Namespace, src: str = ""):
 
     try:
         extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
-        params = ProstateParams(size=a.size, spacing=a.spacing, src=src, **extra)
+        params = ProstateParams(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
         ProstateSource(params).items()  # a directory's layout is checked here, before Ray starts
     except ValueError as err:
         text = str(err)

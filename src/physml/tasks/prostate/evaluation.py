@@ -13,19 +13,33 @@ OVERLAYS = 6  # cases drawn in the overlay figure
 
 def collect(model, batches: Iterable[dict]) -> dict | None:
     """Model probabilities and the inputs of every slice: {"p", "x", "y": float32[n, H, W], "case",
-    "slice": int[n], "spacing": float[n, 3]}; None when there are no batches."""
+    "slice": int[n], "spacing": float[n, 3]}; slab rows are cut into their slices (padding dropped).
+    None when there are no batches."""
     device = next(model.parameters()).device
     parts: dict[str, list] = {k: [] for k in ("p", "x", "y", "case", "slice", "spacing")}
     for b in batches:
-        x = b["x"].to(device)
-        parts["p"].append(torch.sigmoid(model(x))[:, 0].float().cpu().numpy())
-        parts["x"].append(np.asarray(b["x"][:, 0].cpu()))
-        parts["y"].append(np.asarray(b["y"][:, 0].cpu()))
-        for k in ("case", "slice", "spacing"):
-            parts[k].append(np.asarray(b[k].cpu() if torch.is_tensor(b[k]) else b[k]))
+        b = {k: np.asarray(v.cpu()) if torch.is_tensor(v) else np.asarray(v) for k, v in b.items()}
+        p = torch.sigmoid(model(torch.as_tensor(b["x"]).to(device)))[:, 0].float().cpu().numpy()
+        for k, v in as_slices({**b, "p": p}).items():
+            parts[k].append(v)
     if not parts["p"]:
         return None
     return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def as_slices(b: dict) -> dict:
+    """A batch of slice rows (p [n, H, W], x/y [n, 1, H, W]) or slab rows (p [n, D, H, W], x/y
+    [n, 1, D, H, W]) as slice rows, dropping the padding slices past each case's last."""
+    p = b["p"]
+    if p.ndim == 3:
+        return {"p": p, "x": b["x"][:, 0], "y": b["y"][:, 0], "case": b["case"], "slice": b["slice"],
+                "spacing": b["spacing"]}
+    n, d = p.shape[:2]
+    z = (b["slice"][:, None] + np.arange(d)).ravel()
+    keep = z < np.repeat(b["slices"], d)
+    flat = lambda a: a.reshape((n * d,) + a.shape[2:])[keep]  # noqa: E731
+    return {"p": flat(p), "x": flat(b["x"][:, 0]), "y": flat(b["y"][:, 0]), "case": np.repeat(b["case"], d)[keep],
+            "slice": z[keep], "spacing": np.repeat(b["spacing"], d, axis=0)[keep]}
 
 
 def per_case(got: dict, threshold: float, names: list[str], sites: dict[str, str]) -> dict:

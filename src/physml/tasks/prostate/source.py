@@ -28,6 +28,7 @@ class ProstateParams:
     size: int = 64           # pixels per side after resampling and centre crop
     spacing: float = 2.0     # in-plane pixel size after resampling, mm
     seed: int = 0            # root seed of the simulated cases
+    depth: int = 0           # 0 = one row per slice (2D); D >= 2 = one row per slab of D slices (3D)
     src: str = ""            # a directory of real cases (PROMISE12 .mhd or NIfTI); "" = simulate
     raw: str = ""            # keep the simulated PROMISE12 files in this local directory; "" = discard
 
@@ -41,6 +42,8 @@ class ProstateParams:
             raise ValueError(f"size = {self.size}: must be >= 8 pixels")
         if not 0.1 <= self.spacing <= 10:
             raise ValueError(f"spacing = {self.spacing}: must be in 0.1..10 mm")
+        if self.depth == 1 or self.depth < 0:
+            raise ValueError(f"depth = {self.depth}: 0 (2D slices) or >= 2 (3D slabs)")
         if self.seed < 0:
             raise ValueError(f"seed = {self.seed}: must be >= 0")
 
@@ -80,7 +83,7 @@ class ProstateSource:
         """Rows of one case (simulated cases are written as PROMISE12 files and read back)."""
         if self.p.src:
             case = read_case(item["case"], Path(item["image"]), Path(item["label"]) if item["label"] else None)
-            return case_rows(case, item["site"], self.p.size, self.p.spacing)
+            return case_rows(case, item["site"], self.p.size, self.p.spacing, self.p.depth)
         image, mask, spacing = phantom(self.p.seed, item["index"], item["site"])
         with tempfile.TemporaryDirectory() as tmp:
             d = Path(self.p.raw) if self.p.raw else Path(tmp)
@@ -88,20 +91,20 @@ class ProstateSource:
             img = write_mhd(d / f"{item['case']}.mhd", image, spacing)
             lab = write_mhd(d / f"{item['case']}_segmentation.mhd", mask, spacing)
             case = read_case(item["case"], img, lab)
-        return case_rows(case, item["site"], self.p.size, self.p.spacing)
+        return case_rows(case, item["site"], self.p.size, self.p.spacing, self.p.depth)
 
     def analyse(self, table: pa.Table) -> dict:
         """Cases, slices and gland volume (cc) per site; metrics for MLflow; terminal text."""
         d = {c: table.column(c).to_numpy(zero_copy_only=False) for c in self.summary_columns}
         voxel = d["spacing_x"] * d["spacing_y"] * d["spacing_z"] / 1000.0
-        rows, lines = [], [f"{'site':<6}{'cases':>6}{'slices':>8}{'gland cc':>12}{'gland slices':>14}"]
+        rows, lines = [], [f"{'site':<6}{'cases':>6}{'slices':>8}{'gland cc':>12}{'gland rows':>14}"]
         for site in sorted(set(d["site"])):
             sel = d["site"] == site
             cases = sorted(set(d["case"][sel]))
             cc = np.array([(d["foreground"] * voxel)[sel & (d["case"] == c)].sum() for c in cases])
-            fg = np.mean(d["foreground"][sel] > 0)
+            fg = np.mean(d["foreground"][sel] > 0)   # of rows (slices or slabs) holding gland
             rows.append({"site": site, "cases": len(cases), "slices": int(sel.sum()), "gland_cc": float(cc.mean()),
-                         "gland_cc_sd": float(cc.std()), "gland_slice_fraction": float(fg)})
+                         "gland_cc_sd": float(cc.std()), "gland_row_fraction": float(fg)})
             lines.append(f"{site:<6}{len(cases):>6}{int(sel.sum()):>8}{cc.mean():>7.1f} +-{cc.std():>4.1f}{fg:>14.2f}")
         n_cases = len(set(d["case"]))
         metrics = {"sim/cases": float(n_cases), "sim/slices": float(len(d["case"])),

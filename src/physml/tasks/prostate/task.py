@@ -22,7 +22,7 @@ from .phantom import SITES
 from .unet import UNet, check_arch, check_size
 
 PUBLISHED = {"dsc_minmax": (0.729, 0.779), "dsc_bn": (0.790, 0.846)}
-COLUMNS = ["case", "slice", "image", "label", "vmin", "vmax", "spacing_x", "spacing_y", "spacing_z"]
+COLUMNS = ["case", "slice", "slices", "depth", "image", "label", "vmin", "vmax", "spacing_x", "spacing_y", "spacing_z"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ProstateData:
     size: int = 64           # pixels per side of a slice after resampling
     spacing: float = 2.0     # in-plane pixel size after resampling, mm
     seed: int = 0            # simulation seed
+    depth: int = 0           # 0 = 2D slices; D >= 2 = 3D slabs of D slices (with model.dims = 3)
     val_cases: int = 7       # cases held out for validation (per-epoch metrics, early stopping)
     test_cases: int = 8      # cases held out for the final test
     split_seed: int = 0      # permutation of the cases into train/val/test
@@ -60,14 +61,12 @@ class ProstateModel:
     dilation: tuple[int, ...] = (2, 2, 1, 1)     # per encoder level; missing levels = 1
     residual: str = "conv1-4"                    # residual encoder levels: "none" or "convA-B"
     norm: str = "bn"                             # minmax (0-1 only) | bn (0-1, then a learned BN CNN)
-    dims: int = 2                                # 2 = slices (3 = volumes: the net only, see README)
+    dims: int = 2                                # 2 = slices, 3 = slabs (data.depth > 0)
     threshold: float = 0.5                       # probability above which a pixel is gland
     augment: bool = True                         # training: random left-right flips (pelvis symmetry)
 
     def __post_init__(self):
         check_arch(self.layers, self.down, self.up, self.dilation, self.residual, self.norm, self.dims)
-        if self.dims != 2:
-            raise ValueError(f"model.dims = {self.dims}: training reads 2D slices; use 2")
         if not 0 < self.threshold < 1:
             raise ValueError(f"model.threshold = {self.threshold}: must be in (0, 1)")
 
@@ -80,21 +79,29 @@ class ProstateConfig:
 
     def __post_init__(self):
         check_size(self.data.size, self.model.layers)
+        if (self.model.dims == 3) != (self.data.depth > 0):
+            raise ValueError(f"model.dims = {self.model.dims} with data.depth = {self.data.depth}: 2D nets read "
+                             "slices (depth 0), 3D nets slabs (depth >= 2)")
+        if self.data.depth:
+            check_size(self.data.depth, self.model.layers, "data.depth")
 
 
 def to_arrays(batch: dict, index: dict[str, int]) -> dict:
-    """Rows -> {"x": float32[n, 1, H, W] 0-1 per volume, "y": float32[n, 1, H, W] gland mask,
-    "case": int32[n] (index of the case id), "slice": int32[n], "spacing": float32[n, 3] (z, y, x) mm}."""
+    """Rows -> {"x": float32[n, 1, (D,) H, W] 0-1 per volume, "y": the same shape, gland mask,
+    "case": int32[n] (index of the case id), "slice": int32[n] (first slice), "slices": int32[n]
+    (the case's slice count), "spacing": float32[n, 3] (z, y, x) mm}. D only for slab rows."""
     n = len(batch["case"])
     img = np.stack(batch["image"]).astype(np.float32) if n else np.zeros((0, 1), np.float32)
-    side = int(round(np.sqrt(img.shape[1])))
+    depth = int(batch["depth"][0]) if n else 1
+    side = int(round(np.sqrt(img.shape[1] // depth)))
     lo, hi = np.asarray(batch["vmin"], np.float32)[:, None], np.asarray(batch["vmax"], np.float32)[:, None]
     x = np.clip((img - lo) / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
     y = np.stack(batch["label"]).astype(np.float32) if n else np.zeros_like(x)
     spacing = np.stack([np.asarray(batch[f"spacing_{a}"], np.float32) for a in "zyx"], axis=1)
-    return {"x": x.reshape(n, 1, side, side), "y": y.reshape(n, 1, side, side),
-            "case": np.array([index[c] for c in batch["case"]], np.int32),
-            "slice": np.asarray(batch["slice"], np.int32), "spacing": spacing}
+    shape = (n, 1, side, side) if depth == 1 else (n, 1, depth, side, side)
+    return {"x": x.reshape(shape), "y": y.reshape(shape), "case": np.array([index[c] for c in batch["case"]], np.int32),
+            "slice": np.asarray(batch["slice"], np.int32), "slices": np.asarray(batch["slices"], np.int32),
+            "spacing": spacing}
 
 
 def case_split(cases: list[str], d: ProstateData) -> dict[str, list[str]]:
@@ -134,11 +141,14 @@ class ProstateSegmentation:
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed))
+        return Simulation("prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed,
+                                           **({"depth": d.depth} if d.depth else {})))
 
     def ingest(self, cfg, directory: str) -> Simulation:
         """A directory of real cases (PROMISE12 .mhd / NIfTI) on the grid the model was trained on."""
-        return Simulation("prostate", dict(src=str(directory), size=cfg.data.size, spacing=cfg.data.spacing))
+        d = cfg.data
+        return Simulation("prostate", dict(src=str(directory), size=d.size, spacing=d.spacing,
+                                           **({"depth": d.depth} if d.depth else {})))
 
     def _index(self, uri: str) -> dict[str, int]:
         self.sites = dataset_cases(uri)
@@ -163,6 +173,10 @@ class ProstateSegmentation:
         if abs(float(data_params.get("spacing", trained)) - trained) > 1e-6:
             raise ValueError(f"the model was trained on {trained} mm pixels, the data has "
                              f"{data_params['spacing']} mm: convert it with --spacing {trained}")
+        depth = int(data_params.get("depth", 0))
+        if depth != int(d.get("depth", 0)):
+            raise ValueError(f"the model was trained on data.depth = {d.get('depth', 0)} rows, the data has depth "
+                             f"{depth}: convert it with --depth {d.get('depth', 0)}")
         d["size"] = int(data_params.get("size", d.get("size", ProstateData.size)))
         return cfg_dict
 
