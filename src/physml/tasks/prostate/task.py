@@ -142,13 +142,12 @@ class ProstateSegmentation:
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
         return Simulation("prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed,
-                                           **({"depth": d.depth} if d.depth else {})))
+                                           depth=d.depth))
 
     def ingest(self, cfg, directory: str) -> Simulation:
         """A directory of real cases (PROMISE12 .mhd / NIfTI) on the grid the model was trained on."""
         d = cfg.data
-        return Simulation("prostate", dict(src=str(directory), size=d.size, spacing=d.spacing,
-                                           **({"depth": d.depth} if d.depth else {})))
+        return Simulation("prostate", dict(src=str(directory), size=d.size, spacing=d.spacing, depth=d.depth))
 
     def _index(self, uri: str) -> dict[str, int]:
         self.sites = dataset_cases(uri)
