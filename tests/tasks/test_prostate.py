@@ -252,9 +252,11 @@ def test_task_evaluates_per_case():
            "slice": np.array([2, 0, 0, 1, 1, 2]), "spacing": np.tile([3.0, 1.0, 1.0], (6, 1))}
     res = per_case(got, 0.5, ["A0", "B1"], {"A0": "A", "B1": "B"})
     assert res["dsc"] == 1.0 and res["hd95"] == 0.0 and res["cases"] == 2.0
+    assert res["dsc_site_A"] == 1.0 and res["dsc_site_B"] == 1.0
     got["p"] = np.where(got["case"][:, None, None] == 1, 0.0, y)     # case B1 predicted empty
     res = per_case(got, 0.5, ["A0", "B1"], {})
     assert [r["dsc"] for r in res["case_rows"]] == [1.0, 0.0] and res["dsc"] == 0.5
+    assert not any(k.startswith("dsc_site") for k in res)          # no sites known: no per-site means
 
 
 def test_task_loss_is_one_minus_soft_dice():

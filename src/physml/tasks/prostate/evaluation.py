@@ -63,6 +63,8 @@ def per_case(got: dict, threshold: float, names: list[str], sites: dict[str, str
     soft = float(soft_dice(torch.as_tensor(got["p"]), torch.as_tensor(got["y"])))
     order = np.argsort(dsc)
     pick = order[np.linspace(0, len(order) - 1, min(OVERLAYS, len(order))).astype(int)]
+    by_site = {f"dsc_site_{s}": float(np.mean([r["dsc"] for r in rows if r["site"] == s]))
+               for s in sorted({r["site"] for r in rows if r["site"]})}
     return {"loss": 1.0 - soft, "dsc": float(dsc.mean()), "dsc_sd": float(dsc.std()), "dsc_min": float(dsc.min()),
-            "hd95": float(np.nanmean(hd)) if np.isfinite(hd).any() else float("nan"),
+            "hd95": float(np.nanmean(hd)) if np.isfinite(hd).any() else float("nan"), **by_site,
             "cases": float(len(rows)), "case_rows": rows, "overlays": [overlays[i] for i in pick]}
