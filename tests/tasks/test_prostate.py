@@ -305,3 +305,19 @@ def test_3d_config_and_one_training_step():
         ProstateConfig(data=ProstateData(size=32, depth=0), model=cfg.model)
     with pytest.raises(ValueError, match="data.depth = 6: a 3-level U-Net needs a multiple of 4"):
         ProstateConfig(data=ProstateData(size=32, depth=6), model=cfg.model)
+
+
+def test_shipped_sweep_files_are_valid():
+    """sweeps/prostate_table3.toml is the source's 8 rows x {minmax, bn}; the search file parses."""
+    from pathlib import Path
+
+    from physml.platform.sweep import prepare
+
+    sweeps = Path(__file__).resolve().parents[2] / "sweeps"
+    t3 = prepare("prostate", str(sweeps / "prostate_table3.toml"), [], {})
+    assert t3.total == 16 and t3.settings.pivot == "model.norm" and t3.settings.scheduler == "none"
+    assert [r["model.layers"] for r in t3.space.table] == [4, 4, 5, 5, 5, 5, 5, 5]
+    for row in t3.space.table:                       # every row builds a valid config (U-Net included)
+        UNet(row["model.layers"], row["model.down"], row["model.up"], row["model.dilation"], row["model.residual"])
+    search = prepare("prostate", str(sweeps / "prostate_search.toml"), [], {})
+    assert search.total == 24 and not search.space.exhaustive
