@@ -77,17 +77,37 @@ def _add_simulate(sub) -> None:
     pr.add_argument("--raw", default="", help="also keep the PROMISE12 files in this local directory")
     _grid_options(pr)
     _cluster_options(pr)
+    sg = models.add_parser("stargalaxy", help="SDSS-like r-band star and galaxy cutouts (GalSim), Ray tasks",
+                           description="Simulate cutouts at 0.396\"/px: stars = the Moffat PSF (seeing around 1.4\"), "
+                           "galaxies = bulge + disk convolved with it, magnitudes uniform in 14..22, sky and CCD "
+                           "noise; set A labelled, set B unlabelled. Resumable.")
+    sg.add_argument("--n", type=_positive_int, default=20000, help="cutouts (default 20000)")
+    sg.add_argument("--star-fraction", type=float, default=0.5, help="fraction of stars (default 0.5)")
+    sg.add_argument("--labelled-fraction", type=float, default=0.2, help="fraction in set A (default 0.2)")
+    sg.add_argument("--size", type=_positive_int, default=32, help="pixels per side (default 32)")
+    sg.add_argument("--seeing", type=float, default=1.4, help="median PSF FWHM, arcsec (default 1.4)")
+    sg.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    _cluster_options(sg)
 
 
 def _add_convert(sub) -> None:
-    p = sub.add_parser("convert", help="convert real cases (PROMISE12 .mhd, NIfTI) into a sharded dataset",
-                       description="Read a directory of cases (<id>.mhd or <id>.nii.gz with <id>_segmentation.* "
-                       "labels), resample them to a common in-plane grid and write one shard per case to --out, "
-                       "in parallel Ray tasks. Resumable.")
-    p.add_argument("kind", choices=["prostate"], help="what the cases are")
-    p.add_argument("src", help="directory of cases (PROMISE12 layout or NIfTI)")
-    _grid_options(p)
-    _cluster_options(p)
+    p = sub.add_parser("convert", help="convert real data (PROMISE12 .mhd, NIfTI, FITS cutouts) into a sharded dataset",
+                       description="Read a directory of real files into Parquet shards at --out in parallel Ray "
+                       "tasks, in the schema the simulator of the same kind writes. Resumable.")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
+    pr = kinds.add_parser("prostate", help="<id>.mhd or <id>.nii.gz cases with <id>_segmentation.* labels",
+                          description="Resample cases to a common in-plane grid, one shard per case.")
+    pr.add_argument("src", help="directory of cases (PROMISE12 layout or NIfTI)")
+    _grid_options(pr)
+    _cluster_options(pr)
+    sg = kinds.add_parser("stargalaxy", help="a directory of FITS cutouts (+ a CSV of labels)",
+                          description="FITS cutouts of one size (the first 2D image HDU of each file); labelled "
+                          "ones form set A, the others set B.")
+    sg.add_argument("src", help="directory of .fits files")
+    sg.add_argument("--labels", default="", help="CSV with columns id (file name without extension), label (0 star, 1 galaxy)")
+    sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    _cluster_options(sg)
 
 
 def _add_sweep(sub) -> None:
@@ -186,18 +206,35 @@ def _prostate_params(a: argparse.Namespace, src: str = ""):
     return params
 
 
-def cmd_items(a: argparse.Namespace, argv: list[str], src: str = "") -> int:
-    """`simulate prostate` and `convert prostate`: one Ray task per case into shards."""
+def _stargalaxy_params(a: argparse.Namespace, src: str = ""):
+    from physml.tasks.stargalaxy.cutouts import CutoutParams
+    from physml.tasks.stargalaxy.source import StarGalaxyParams, StarGalaxySource
+
+    try:
+        if src:
+            params = StarGalaxyParams(src=src, labels=a.labels)
+        else:
+            params = StarGalaxyParams(n=a.n, star_fraction=a.star_fraction, labelled_fraction=a.labelled_fraction,
+                                      seed=a.seed, cutout=CutoutParams(size=a.size, seeing=a.seeing))
+        StarGalaxySource(params).items()  # a directory and its labels are checked here, before Ray starts
+    except ValueError as err:
+        text = str(err)
+        raise CliError(text if src else "--" + text.replace("_", "-").replace(" = ", " ", 1)) from None
+    return params
+
+
+def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") -> int:
+    """`simulate`/`convert` of item generators (prostate cases, stargalaxy chunks): Ray tasks -> shards."""
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    params = _prostate_params(a, src)
-    res = simulate(SAMPLERS["prostate"], (params,), a.out, None, a.address, not a.no_progress,
+    params = (_prostate_params if kind == "prostate" else _stargalaxy_params)(a, src)
+    res = simulate(SAMPLERS[kind], (params,), a.out, None, a.address, not a.no_progress,
                    "physml " + shlex.join(argv), verb="convert" if src else "simulate")
     s = res.stats
     print(res.analysis["text"])
-    print(f"\n{s.items} cases ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}")
-    print(f"MLflow run {res.run_id} (experiment 'prostate'); open it with: physml ui")
+    print(f"\n{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}")
+    print(f"MLflow run {res.run_id} (experiment '{kind}'); open it with: physml ui")
     return 0
 
 
@@ -205,8 +242,8 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    if a.model == "prostate":
-        return cmd_items(a, argv)
+    if a.model in ("prostate", "stargalaxy"):
+        return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:
         raise CliError(f"--actors {a.actors}: must be >= 1")
@@ -340,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             return cmd_simulate(args, argv)
         if args.command == "convert":
-            return cmd_items(args, argv, src=args.src)
+            return cmd_items(args, argv, args.kind, src=args.src)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "evaluate":

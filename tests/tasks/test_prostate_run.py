@@ -15,7 +15,7 @@ def test_simulate_run_and_evaluate_a_promise12_directory(workdir, capsys):
     cmd = ["simulate", "prostate", "--cases", "5", "--sites", "BD", "--size", "32", "--spacing", "4",
            "--raw", str(raw), "--out", uri, "--no-progress"]
     assert main(cmd) == 0
-    assert "5 cases (5 made now" in capsys.readouterr().out
+    assert "5 items (5 made now" in capsys.readouterr().out
     m = read_manifest(uri)
     assert m["complete"] and m["kind"] == "prostate" and sorted(s["case"] for s in m["shards"]) == \
         [f"Case{i:02d}" for i in range(5)]
@@ -27,7 +27,7 @@ def test_simulate_run_and_evaluate_a_promise12_directory(workdir, capsys):
                for c, n in per_case.items())
     assert [c[0] for c in find_cases(raw)] == [f"Case{i:02d}" for i in range(5)]
     assert main(cmd) == 0                                   # resumes: nothing left to make
-    assert "5 cases (0 made now" in capsys.readouterr().out
+    assert "5 items (0 made now" in capsys.readouterr().out
 
     assert main(["run", "prostate", "-c", "smoke", "--no-progress"]) == 0
     rid = capsys.readouterr().out.split("MLflow run ")[1].split()[0]

@@ -21,6 +21,7 @@ SAMPLERS: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
     "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
     "prostate": "physml.tasks.prostate.source:ProstateSource",
+    "stargalaxy": "physml.tasks.stargalaxy.source:StarGalaxySource",
 }
 
 
