@@ -15,6 +15,7 @@ TASKS: dict[str, str] = {
     "phases-unsupervised": "physml.tasks.phases.unsupervised:UnsupervisedPhases",
     "ising-generation": "physml.tasks.ising_generation.task:IsingGeneration",
     "prostate": "physml.tasks.prostate.task:ProstateSegmentation",
+    "stargalaxy": "physml.tasks.stargalaxy.task:StarGalaxy",
 }
 
 SAMPLERS: dict[str, str] = {

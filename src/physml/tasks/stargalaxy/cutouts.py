@@ -25,7 +25,7 @@ class CutoutParams:
     seeing_sd: float = 0.2         # its spread (normal, clipped to >= 0.7")
     mag_min: float = 14.0
     mag_max: float = 22.0
-    r50_18: float = 1.5            # median galaxy half-light radius at r = 18, arcsec
+    r50_18: float = 2.0            # median galaxy half-light radius at r = 18, arcsec
     r50_dex: float = 0.2           # log-normal scatter of the half-light radius, dex
     zero_point: float = 28.0       # magnitude of 1 ADU
     sky_mag: float = 20.9          # r-band sky brightness, mag / arcsec^2

@@ -1,0 +1,191 @@
+"""stargalaxy: unsupervised star/galaxy separation on SDSS-like cutouts (bimodal-prior VAE, AE + VAE).
+
+Source: ../shared/seeds/000 part 2: a VAE whose KL term uses the bimodal prior Q(V) = 1/2 N(-m, s^2) +
+1/2 N(m, s^2) (eq. 4, Fig. 6); the hierarchical AE + VAE with that revised KLD (Fig. 7); Table 2: AUC
+VAE + manifold learning 0.76 (best 0.89, std 0.1, 10 repeats), AE + VAE 0.90 (std 0.002, 100 repeats);
+accuracy vs magnitude (Fig. 8c). A supervised CNN on set A is the upper bound. Label-dependent
+choices (orientation, cluster-to-class) use set A only; AUC and accuracy are measured on set B.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+
+from .assign import cluster_scores, embed, judge, orientation
+from .nets import CNNClassifier, ConvVAE, HierarchicalAEVAE, kl_bimodal, kl_normal
+
+KINDS = ("vae", "bimodal-vae", "hierarchical", "cnn")
+PUBLISHED = {"vae": (0.76, 0.89, 0.56, 0.1), "hierarchical": (0.90, 0.91, 0.90, 0.002)}  # mean, max, min, std
+COLUMNS = ["id", "set", "label", "magnitude", "image"]
+MAG_BINS = np.arange(14.0, 22.01, 1.0)
+
+
+@dataclass(frozen=True)
+class StarGalaxyData:
+    uri: str = ""                    # dataset URI (physml simulate/convert stargalaxy); "" = simulate
+    n: int = 20000                   # simulated cutouts
+    size: int = 32                   # pixels per side (multiple of 8)
+    star_fraction: float = 0.5
+    labelled_fraction: float = 0.2   # set A
+    seeing: float = 1.4              # median PSF FWHM, arcsec
+    seed: int = 0
+    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+
+    def __post_init__(self):
+        if self.size % 8:
+            raise ValueError(f"data.size = {self.size}: must be a multiple of 8 (e.g. 32 or 64)")
+        if self.holdout < 3:
+            raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
+
+
+@dataclass(frozen=True)
+class StarGalaxyModel:
+    kind: str = "hierarchical"       # vae (+ manifold learning) | bimodal-vae | hierarchical (AE + VAE) | cnn
+    channels: int = 16               # convolution channels of the first level (then 2x, 4x)
+    latent: int = 2                  # VAE latent dimensions (the bimodal prior acts on the first)
+    code: int = 16                   # hierarchical: the AE's code size
+    hidden: int = 64                 # hierarchical: the MLP VAE's width
+    beta: float = 1.0                # weight of the KL term
+    m: float = 2.0                   # bimodal prior: modes at -m, +m ...
+    s: float = 1.0                   # ... of width s (the source's eq. 4)
+    kl_samples: int = 8              # Monte Carlo draws of the bimodal KL's cross term
+    manifold: str = "isomap"         # vae: isomap | tsne | none, before the 2-component mixture
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if self.manifold not in ("isomap", "tsne", "none"):
+            raise ValueError(f"model.manifold = {self.manifold!r}: choose isomap, tsne or none")
+        if self.m <= 0 or self.s <= 0 or self.latent < 1:
+            raise ValueError(f"model.m = {self.m}, model.s = {self.s}, model.latent = {self.latent}: must be > 0")
+
+
+@dataclass(frozen=True)
+class StarGalaxyConfig:
+    data: StarGalaxyData = field(default_factory=StarGalaxyData)
+    model: StarGalaxyModel = field(default_factory=StarGalaxyModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def stretch(images: np.ndarray) -> np.ndarray:
+    """float[n, S, S] ADU -> asinh(x / sigma) / asinh(peak / sigma), sigma from the border pixels'
+    MAD: the peak maps to 1, the noise to about 1 / asinh(S/N), so shape, not brightness, remains."""
+    n, s, _ = images.shape
+    border = np.concatenate([images[:, :3].reshape(n, -1), images[:, -3:].reshape(n, -1)], axis=1)
+    sigma = 1.4826 * np.median(np.abs(border - np.median(border, axis=1, keepdims=True)), axis=1) + 1e-6
+    peak = np.maximum(images.reshape(n, -1).max(axis=1), 3 * sigma)
+    out = np.arcsinh(images / sigma[:, None, None]) / np.arcsinh(peak / sigma)[:, None, None]
+    return np.clip(out, -0.5, 1.0).astype(np.float32)
+
+
+def split_of(ids, holdout: int) -> np.ndarray:
+    """0 = validation, 1 = test, 2 = training, from a stable hash of the row id."""
+    k = np.array([zlib.crc32(str(i).encode()) % holdout for i in ids])
+    return np.where(k == 0, 0, np.where(k == 1, 1, 2))
+
+
+def to_arrays(batch: dict, split: int, holdout: int, only_a: bool = False) -> dict:
+    """Rows of ``split`` -> {"x": float32[n, 1, S, S], "y": float32[n] (label, -1 unknown), "a": bool[n]
+    (set A), "mag": float32[n]}; ``only_a`` keeps set A (the supervised CNN's training data)."""
+    keep = split_of(batch["id"], holdout) == split
+    if only_a:
+        keep &= np.asarray(batch["set"]) == "A"
+    n = int(keep.sum())
+    img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 64), np.float32)
+    side = int(round(np.sqrt(img.shape[1])))
+    return {"x": stretch(img.reshape(n, side, side))[:, None], "y": np.asarray(batch["label"], np.float32)[keep],
+            "a": np.asarray(batch["set"])[keep] == "A", "mag": np.asarray(batch["magnitude"], np.float32)[keep]}
+
+
+class StarGalaxy:
+    name: ClassVar[str] = "stargalaxy"
+    Config: ClassVar[type] = StarGalaxyConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.beta": {"uniform": [0.1, 2.0]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("stargalaxy", "sdss-r")
+
+    def simulation(self, cfg) -> Simulation:
+        d = cfg.data
+        return Simulation("stargalaxy", dict(n=d.n, star_fraction=d.star_fraction, labelled_fraction=d.labelled_fraction,
+                                             seed=d.seed, cutout={"size": d.size, "seeing": d.seeing}))
+
+    def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        h, cnn = cfg.data.holdout, cfg.model.kind == "cnn"
+        return {"train": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=2, holdout=h, only_a=cnn)),
+                "val": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=0, holdout=h)),
+                "test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=1, holdout=h))}
+
+    def model(self, cfg) -> torch.nn.Module:
+        m, s = cfg.model, cfg.data.size
+        if m.kind == "cnn":
+            return CNNClassifier(s, m.channels)
+        if m.kind == "hierarchical":
+            return HierarchicalAEVAE(s, m.channels, m.code, m.latent, m.hidden)
+        return ConvVAE(s, m.channels, m.latent)
+
+    def _kl(self, mu, logvar, m) -> torch.Tensor:
+        """Per-sample KL: the bimodal prior on z_0 (Monte Carlo) and N(0, 1) on the rest; the plain VAE
+        uses N(0, 1) everywhere."""
+        if m.kind == "vae":
+            return kl_normal(mu, logvar).sum(1)
+        first = kl_bimodal(mu[:, :1], logvar[:, :1], m.m, m.s, m.kl_samples).sum(1)
+        return first + kl_normal(mu[:, 1:], logvar[:, 1:]).sum(1)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        m, x = cfg.model, batch["x"]
+        if m.kind == "cnn":
+            return {"loss": F.binary_cross_entropy_with_logits(model(x), batch["y"])}
+        if m.kind == "hierarchical":
+            rec, code, code_rec, mu, logvar = model(x)
+            rec_img = ((rec - x) ** 2).flatten(1).sum(1).mean()
+            rec_code = ((code_rec - code.detach()) ** 2).sum(1).mean()
+            kl = self._kl(mu, logvar, m).mean()
+            return {"loss": rec_img + rec_code + m.beta * kl, "recon": rec_img, "recon_code": rec_code, "kl": kl}
+        rec, mu, logvar = model(x)
+        recon = ((rec - x) ** 2).flatten(1).sum(1).mean()
+        kl = self._kl(mu, logvar, m).mean()
+        return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """loss; AUC and accuracy on set B (choices on set A); accuracy per magnitude; latents."""
+        from .evaluation import features
+
+        got = features(self, model, batches, cfg)
+        if got is None:
+            return {}
+        return self.score(got, cfg)
+
+    def score(self, got: dict, cfg) -> dict:
+        m = cfg.model
+        a, y, f = got["a"], got["y"], got["f"]
+        b = ~a & (y >= 0)
+        if m.kind == "cnn":
+            s, thr = f[:, 0], 0.0
+        elif m.kind == "vae":
+            s, thr = cluster_scores(embed(f, m.manifold, cfg.train.seed), a, y[a], cfg.train.seed), 0.5
+        else:
+            s, thr = orientation(f[a, 0], y[a]) * f[:, 0], 0.0
+        out = {"loss": got["loss"], "latent": f, "label": y, "is_a": a, "mag": got["mag"]}
+        if b.sum() and len(np.unique(y[b])) == 2:
+            out.update(judge(s[b], y[b], thr))
+            hit = (s[b] > thr) == (y[b] == 1)
+            idx = np.digitize(got["mag"][b], MAG_BINS)
+            out["acc_by_mag"] = [(float(MAG_BINS[k - 1] + 0.5), float(hit[idx == k].mean()), int((idx == k).sum()))
+                                 for k in range(1, len(MAG_BINS)) if (idx == k).any()]
+        return out
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_stargalaxy
+
+        return plot_stargalaxy(results, Path(out_dir))
