@@ -184,3 +184,16 @@ def test_pivot_must_be_a_searched_key(tmp_path):
     f.write_text('base = "smoke"\n[sweep]\npivot = "model.hidden"\n[sweep.space]\n"model.channels" = {grid = [4, 8]}\n')
     with pytest.raises(ConfigError, match="sweep.pivot = 'model.hidden': not a searched key"):
         prepare("phases-supervised", str(f), [], {})
+
+
+def test_aggregate_gives_mean_highest_lowest_std_over_repeats():
+    from physml.platform.sweep_report import aggregate
+
+    meta = {"space": [{"key": "train.seed"}, {"key": "model.kind"}], "table": []}
+    rows = [{"train.seed": s, "model.kind": k, "test/auc": v}
+            for s, (k, v) in enumerate([("vae", 0.7), ("vae", 0.9), ("vae", 0.8), ("ae", 0.95)])]
+    table = aggregate(rows, meta, "train.seed", "test/auc")
+    assert table == [{"model.kind": "vae", "metric": "test/auc", "mean": 0.8, "highest": 0.9, "lowest": 0.7,
+                      "std": 0.1, "repeats": 3},
+                     {"model.kind": "ae", "metric": "test/auc", "mean": 0.95, "highest": 0.95, "lowest": 0.95,
+                      "std": "", "repeats": 1}]

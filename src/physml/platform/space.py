@@ -169,7 +169,9 @@ class SweepSettings:
     grace_period: int = 1                      # ASHA: epochs before a trial can be stopped
     reduction_factor: int = 2                  # ASHA: keep 1/reduction_factor per rung
     pivot: str = ""                            # a searched key whose values become columns of table.csv
-    pivot_metric: str = ""                     # the metric in table.csv's cells (default: the objective)
+    aggregate: str = ""                        # or: a searched key (e.g. train.seed) that table.csv summarizes
+                                               # as mean, highest, lowest, std over its values
+    table_metric: str = ""                     # the metric of table.csv (default: the objective)
 
     def check(self) -> "SweepSettings":
         if self.samples is not None and self.samples < 1:
@@ -188,6 +190,8 @@ class SweepSettings:
         if len(self.mode) != len(self.metric) or any(m not in ("min", "max") for m in self.mode):
             raise ConfigError(f"--mode {' '.join(self.mode)!r}: give min or max for each metric "
                               f"({', '.join(self.metric)})")
+        if self.pivot and self.aggregate:
+            raise ConfigError(f"sweep.pivot = {self.pivot!r} and sweep.aggregate = {self.aggregate!r}: use one")
         if self.grace_period < 1 or self.reduction_factor < 2:
             raise ConfigError(f"sweep.grace_period = {self.grace_period} (>= 1), sweep.reduction_factor = "
                               f"{self.reduction_factor} (>= 2)")

@@ -79,8 +79,10 @@ def prepare(task_name: str, config: str | None, sets: list[str], cli: dict) -> S
     if not space.dims and not space.table:
         raise ConfigError("the sweep space is empty: add [sweep.space] entries or [[sweep.table]] rows")
     settings = _settings(table, cli, task.sweep_metric)
-    if settings.pivot and settings.pivot not in space.keys:
-        raise ConfigError(f"sweep.pivot = {settings.pivot!r}: not a searched key ({', '.join(space.keys)})")
+    for name in ("pivot", "aggregate"):
+        key = getattr(settings, name)
+        if key and key not in space.keys:
+            raise ConfigError(f"sweep.{name} = {key!r}: not a searched key ({', '.join(space.keys)})")
     _check_data(task, base, space)
     return SweepRequest(task_name, base, space, settings)
 

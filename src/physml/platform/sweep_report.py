@@ -150,9 +150,11 @@ def summarize(meta: dict, setup: dict, client) -> tuple[list[dict], dict | None,
             r["pareto"] = r in front
     pid = meta["parent_id"]
     client.log_text(pid, to_csv(rows), "results.csv")
+    table_metric = s.get("table_metric") or s["metric"][0]
     if s.get("pivot"):
-        client.log_text(pid, to_csv(pivot(rows, meta, s["pivot"], s.get("pivot_metric") or s["metric"][0])),
-                        "table.csv")
+        client.log_text(pid, to_csv(pivot(rows, meta, s["pivot"], table_metric)), "table.csv")
+    if s.get("aggregate"):
+        client.log_text(pid, to_csv(aggregate(rows, meta, s["aggregate"], table_metric)), "table.csv")
     if best is not None:
         client.log_text(pid, dump_toml(trial_config(setup, status[best["trial_id"]]["params"])), "best_config.toml")
         client.set_tag(pid, "physml.best_run_id", best["run_id"])
@@ -169,14 +171,33 @@ def summarize(meta: dict, setup: dict, client) -> tuple[list[dict], dict | None,
     return rows, best, complete
 
 
-def pivot(rows: list[dict], meta: dict, key: str, metric: str) -> list[dict]:
-    """Trials side by side: one row per setting of the other searched keys, one ``metric`` column per
-    value of ``key`` (e.g. a paper's table of DSC without and with BN); repeats are averaged."""
+def _cells(rows: list[dict], meta: dict, key: str, metric: str) -> tuple[list[str], dict]:
+    """(the other searched keys, {their values: {value of key: [metric, ...]}}) of trials with the metric."""
     keys = [k for k in [d["key"] for d in meta["space"]] + sorted({k for r in meta["table"] for k in r}) if k != key]
     cells: dict = {}
     for r in rows:
         if isinstance(r.get(metric), float):
             cells.setdefault(tuple(_scalar(r[k]) for k in keys), {}).setdefault(_scalar(r[key]), []).append(r[metric])
+    return keys, cells
+
+
+def aggregate(rows: list[dict], meta: dict, key: str, metric: str) -> list[dict]:
+    """One row per setting of the other searched keys: ``metric`` over the values of ``key`` (e.g.
+    repeats over train.seed) as mean, highest, lowest, std (ddof 1) and repeats (a paper's Table 2)."""
+    keys, cells = _cells(rows, meta, key, metric)
+    out = []
+    for combo, by in cells.items():
+        v = [x for xs in by.values() for x in xs]
+        out.append({**dict(zip(keys, combo)), "metric": metric, "mean": round(statistics.mean(v), 4),
+                    "highest": round(max(v), 4), "lowest": round(min(v), 4),
+                    "std": round(statistics.stdev(v), 4) if len(v) > 1 else "", "repeats": len(v)})
+    return out
+
+
+def pivot(rows: list[dict], meta: dict, key: str, metric: str) -> list[dict]:
+    """Trials side by side: one row per setting of the other searched keys, one ``metric`` column per
+    value of ``key`` (e.g. a paper's table of DSC without and with BN); repeats are averaged."""
+    keys, cells = _cells(rows, meta, key, metric)
     values = sorted({v for c in cells.values() for v in c}, key=str)
     out = []
     for combo, by in cells.items():
