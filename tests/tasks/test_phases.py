@@ -30,7 +30,8 @@ def test_dense_net_refuses_other_sizes():
 
 def test_task_imports_neither_ray_nor_mlflow():
     code = ("import sys, physml.tasks.phases.supervised, physml.tasks.ising.sampler, physml.tasks.ising_generation.task, "
-            "physml.tasks.prostate.task, physml.tasks.prostate.source, physml.tasks.prostate.evaluation; "
+            "physml.tasks.prostate.task, physml.tasks.prostate.source, physml.tasks.prostate.evaluation, "
+            "physml.tasks.stargalaxy.task, physml.tasks.stargalaxy.source, physml.tasks.stargalaxy.evaluation; "
             "assert 'ray' not in sys.modules and 'mlflow' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

@@ -193,3 +193,12 @@ def test_assignment_uses_set_a_only():
         assert res["auc"] < 0.05 and res["acc"] < 0.05
     got["f"] = np.concatenate([fa, -fb])[:, None]                      # consistent sets: separable
     assert StarGalaxy().score(got, StarGalaxyConfig())["auc"] > 0.95
+
+
+def test_table2_sweep_file_is_valid():
+    from pathlib import Path
+
+    from physml.platform.sweep import prepare
+
+    req = prepare("stargalaxy", str(Path(__file__).resolve().parents[2] / "sweeps" / "stargalaxy_table2.toml"), [], {})
+    assert req.total == 20 and req.settings.aggregate == "train.seed" and req.settings.table_metric == "test/auc"
