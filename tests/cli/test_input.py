@@ -196,3 +196,35 @@ def test_generate_refuses_a_model_that_does_not_generate(tmp_path, monkeypatch, 
     assert "does not generate 'ising' data (tasks that do: ising-generation)" in capsys.readouterr().err
     assert main(["generate", "ising", "--model", str(tmp_path / "none"), "--L", "8", "--temperatures", "2",
                  "--out", "o"]) == 2
+
+
+@pytest.mark.parametrize("problem,needle", [
+    ("unknown", "id 'obj9' has no FITS file"), ("badlabel", "label 'star'; use 0 (star) or 1 (galaxy)"),
+    ("empty", "no FITS files"),
+])
+def test_bad_stargalaxy_directory(problem, needle, tmp_path, monkeypatch, capsys):
+    import numpy as np
+    from astropy.io import fits
+
+    d = tmp_path / "cut"
+    d.mkdir()
+    if problem != "empty":
+        fits.PrimaryHDU(np.zeros((8, 8), np.float32)).writeto(d / "obj1.fits")
+    labels = tmp_path / "labels.csv"
+    labels.write_text({"unknown": "id,label\nobj9,1\n", "badlabel": "id,label\nobj1,star\n"}.get(problem, "id,label\n"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["convert", "stargalaxy", str(d), "--labels", str(labels), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("extra,needle", [(["--n", "0"], "--n 0: must be >= 1"),
+                                          (["--star-fraction", "1.5"], "--star-fraction 1.5: must be in 0..1")])
+def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "stargalaxy", "--out", str(tmp_path / "out")] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and needle in err and not (tmp_path / "out").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

@@ -1,12 +1,9 @@
 """stargalaxy data: simulated cutouts against analytic truth (Moffat enclosed flux, photometry, noise,
 size distribution) and the FITS reader on files the tests write. No Ray."""
-import sys
-
 import numpy as np
 import pytest
 from scipy import stats
 
-from physml.cli import main
 from physml.tasks.stargalaxy.cutouts import PIXEL, CutoutParams, draw, draw_truth
 from physml.tasks.stargalaxy.fits import CutoutError, read_directory
 from physml.tasks.stargalaxy.source import StarGalaxyParams, StarGalaxySource
@@ -108,33 +105,16 @@ def test_fits_directory_with_labels(tmp_path):
     assert table.column("set").to_pylist() == ["B", "A"] and table.column("label").to_pylist() == [-1, 1]
 
 
-@pytest.mark.parametrize("problem,needle", [
-    ("table", "no 2D image data"), ("sizes", "cutouts must share one size"),
-    ("unknown", "id 'obj9' has no FITS file"), ("badlabel", "label 'star'; use 0 (star) or 1 (galaxy)"),
-    ("empty", "no FITS files"),
-])
-def test_bad_fits_input(problem, needle, tmp_path, monkeypatch, capsys):
-    d = tmp_path / "cut"
-    d.mkdir()
-    if problem != "empty":
-        _write_fits(d, "obj1.fits", np.zeros((8, 8), np.float32))
-    labels = tmp_path / "labels.csv"
-    labels.write_text({"unknown": "id,label\nobj9,1\n", "badlabel": "id,label\nobj1,star\n"}.get(problem, "id,label\n"))
+@pytest.mark.parametrize("problem,needle", [("table", "no 2D image data"), ("sizes", "cutouts must share one size")])
+def test_bad_fits_files(problem, needle, tmp_path):
+    """More bad input (labels CSV, empty directory) goes through the CLI in tests/cli/test_input.py."""
+    _write_fits(tmp_path, "obj1.fits", np.zeros((8, 8), np.float32))
     if problem == "table":
-        _write_fits(d, "obj2.fits", None, hdu="table")
-    if problem == "sizes":
-        _write_fits(d, "obj2.fits", np.zeros((9, 8), np.float32))
-    if problem in ("table", "sizes"):
-        with pytest.raises(CutoutError, match=needle):
-            read_directory(d)
-        return
-    monkeypatch.chdir(tmp_path)
-    assert main(["convert", "stargalaxy", str(d), "--labels", str(labels), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("physml: error:") and "\n" not in err and needle in err
-    assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()
-    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
-
+        _write_fits(tmp_path, "obj2.fits", None, hdu="table")
+    else:
+        _write_fits(tmp_path, "obj2.fits", np.zeros((9, 8), np.float32))
+    with pytest.raises(CutoutError, match=needle):
+        read_directory(tmp_path)
 
 def test_bimodal_kl_against_quadrature():
     """The Monte Carlo KL(N(mu, s_q^2) || 1/2 N(-m, s^2) + 1/2 N(m, s^2)) averaged over many draws
