@@ -23,7 +23,7 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
-def _ising_options(p, model: str) -> None:
+def _ising_options(p) -> None:
     from physml.kernels.ising import ALGORITHMS
 
     p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
@@ -65,7 +65,7 @@ def _add_simulate(sub) -> None:
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     for name, text in (("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
                        ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors")):
-        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."), name)
+        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."))
     pr = models.add_parser("prostate", help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
                            description="Simulate prostate MRI cases from several sites (resolution, contrast, "
                            "noise, endorectal coil), write each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, "
@@ -193,30 +193,23 @@ def _simulate_params(a: argparse.Namespace):
                                 field=a.field, seed=a.seed, model=a.model))
 
 
-def _prostate_params(a: argparse.Namespace, src: str = ""):
-    from physml.tasks.prostate.source import ProstateParams, ProstateSource
-
+def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
+    """The params of an item generator (prostate cases, stargalaxy cutouts) from the command line; a
+    directory's layout is checked here (``items()``), before Ray starts."""
     try:
-        extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
-        params = ProstateParams(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
-        ProstateSource(params).items()  # a directory's layout is checked here, before Ray starts
-    except ValueError as err:
-        text = str(err)
-        raise CliError(text if src else "--" + text.replace(" = ", " ", 1)) from None
-    return params
+        if kind == "prostate":
+            from physml.tasks.prostate.source import ProstateParams as Params, ProstateSource as Source
 
-
-def _stargalaxy_params(a: argparse.Namespace, src: str = ""):
-    from physml.tasks.stargalaxy.cutouts import CutoutParams
-    from physml.tasks.stargalaxy.source import StarGalaxyParams, StarGalaxySource
-
-    try:
-        if src:
-            params = StarGalaxyParams(src=src, labels=a.labels)
+            extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
+            params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
         else:
-            params = StarGalaxyParams(n=a.n, star_fraction=a.star_fraction, labelled_fraction=a.labelled_fraction,
-                                      seed=a.seed, cutout=CutoutParams(size=a.size, seeing=a.seeing))
-        StarGalaxySource(params).items()  # a directory and its labels are checked here, before Ray starts
+            from physml.tasks.stargalaxy.cutouts import CutoutParams
+            from physml.tasks.stargalaxy.source import StarGalaxyParams as Params, StarGalaxySource as Source
+
+            params = Params(src=src, labels=a.labels) if src else Params(
+                n=a.n, star_fraction=a.star_fraction, labelled_fraction=a.labelled_fraction, seed=a.seed,
+                cutout=CutoutParams(size=a.size, seeing=a.seeing))
+        Source(params).items()
     except ValueError as err:
         text = str(err)
         raise CliError(text if src else "--" + text.replace("_", "-").replace(" = ", " ", 1)) from None
@@ -228,7 +221,7 @@ def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") 
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    params = (_prostate_params if kind == "prostate" else _stargalaxy_params)(a, src)
+    params = _item_params(a, kind, src)
     res = simulate(SAMPLERS[kind], (params,), a.out, None, a.address, not a.no_progress,
                    "physml " + shlex.join(argv), verb="convert" if src else "simulate")
     s = res.stats
