@@ -89,6 +89,21 @@ def _add_simulate(sub) -> None:
     sg.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(sg)
+    ln = models.add_parser("lensing", help="strong-lensing images with no / vortex / CDM-subhalo substructure "
+                           "(lenstronomy), Ray tasks", description="Ray-trace SIE + shear lenses of a Sersic source "
+                           "with lenstronomy, with no substructure, a vortex (line mass) or CDM subhalos (point "
+                           "masses, dN/dm ~ m^-1.9), Gaussian PSF, source Poisson and background noise. Model A: "
+                           "z_lens 0.5, z_source 1.0, SNR 20; model B: redshifts and SNR (10-30) vary. Resumable.")
+    ln.add_argument("--n", type=_positive_int, default=2500, help="images per substructure class (default 2500)")
+    ln.add_argument("--n-none", type=_positive_int, default=None,
+                    help="images without substructure (default: --n; the source trains on 25000)")
+    ln.add_argument("--config", dest="lens_model", choices=["A", "B"], default="A",
+                    help="the source's Model A (default) or Model B")
+    ln.add_argument("--size", type=_positive_int, default=150, help="pixels per side (default 150)")
+    ln.add_argument("--fov", type=float, default=4.5, help="field of view, arcsec (default 4.5: 0.03\"/px at 150)")
+    ln.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    ln.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    _cluster_options(ln)
 
 
 def _add_convert(sub) -> None:
@@ -194,7 +209,7 @@ def _simulate_params(a: argparse.Namespace):
 
 
 def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
-    """The params of an item generator (prostate cases, stargalaxy cutouts) from the command line; a
+    """The params of an item generator (prostate cases, stargalaxy cutouts, lensing images) from the command line; a
     directory's layout is checked here (``items()``), before Ray starts."""
     try:
         if kind == "prostate":
@@ -202,6 +217,12 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 
             extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
             params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
+        elif kind == "lensing":
+            from physml.tasks.lensing.lenses import LensParams
+            from physml.tasks.lensing.source import LensingParams as Params, LensingSource as Source
+
+            params = Params(n=a.n, n_none=a.n_none or 0, seed=a.seed,
+                            lens=LensParams(model=a.lens_model, size=a.size, fov=a.fov))
         else:
             from physml.tasks.stargalaxy.cutouts import CutoutParams
             from physml.tasks.stargalaxy.source import StarGalaxyParams as Params, StarGalaxySource as Source
@@ -235,7 +256,7 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    if a.model in ("prostate", "stargalaxy"):
+    if a.model in ("prostate", "stargalaxy", "lensing"):
         return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:

@@ -228,3 +228,28 @@ def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, cap
     err = capsys.readouterr().err.strip()
     assert err.startswith("physml: error:") and needle in err and not (tmp_path / "out").exists()
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("extra,needle", [(["--n", "0"], "--n 0: must be >= 1"),
+                                          (["--fov", "0"], "--fov 0.0: must be > 0"),
+                                          (["--size", "8"], "--size 8: must be >= 16 pixels")])
+def test_bad_lensing_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "lensing", "--out", str(tmp_path / "out")] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and not (tmp_path / "out").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("sets,needle", [
+    (["model.kind=gan"], "model.kind = 'gan': choose one of dcae, vae, aae, rbm, resnet"),
+    (["data.crop=0", "data.resize=0"], "image size 150: the encoder halves it 4 times (model.depth), so it must be a "
+                                       "multiple of 16, e.g. 128, 144, 160, 176; set data.resize"),
+])
+def test_bad_lensing_run_config(sets, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "lensing", "-c", "default"] + [x for s in sets for x in ("--set", s)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

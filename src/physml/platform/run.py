@@ -121,6 +121,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     from .train import fit, load_state
 
     task = task or load(TASKS[task_name])()
+    init = initial_state(task, cfg, task_name)
     info = cluster.connect(address)
     check_resources(cfg, info)
     shared(info, cfg.data.uri)
@@ -137,7 +138,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         try:
             train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
             res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]),
-                      str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid)
+                      str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid, init_state=init)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
             raise training_failure(err) from None
         if res.error is not None:
@@ -150,12 +151,32 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         return RunResult(rid, metrics, uri)
 
 
+def initial_state(task, cfg, task_name: str) -> dict | None:
+    """The state dict of ``train.init_from`` (runs:/RUN_ID/model or a model directory), checked on the
+    driver: the same task, and weights that fit this config's model (else a one-line error)."""
+    uri = cfg.train.init_from
+    if not uri:
+        return None
+    trained, _, state = load_model(uri, "train.init_from")
+    if trained != task_name:
+        raise ConfigError(f"train.init_from = {uri}: a model of task {trained!r}, not {task_name!r}")
+    try:
+        task.model(cfg).load_state_dict(state)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:300]
+        raise ConfigError(f"train.init_from = {uri}: its weights do not fit this model.* config ({detail})") from None
+    return state
+
+
 def evaluate_splits(task, model, cfg, specs: dict) -> dict:
     """``task.evaluate`` over the test splits, read in this process; float results become ``test/<k>``."""
     model.eval()
     tests = [s for k, s in specs.items() if k.startswith("test")]
     with torch.no_grad():
-        results = task.evaluate(model, itertools.chain.from_iterable(local_batches(s) for s in tests), cfg)
+        try:
+            results = task.evaluate(model, itertools.chain.from_iterable(local_batches(s) for s in tests), cfg)
+        except ValueError as err:  # the data cannot be scored (e.g. a class it needs is missing)
+            raise DatasetError(str(err)) from None
     return {(f"test/{k}" if isinstance(v, float) else k): v for k, v in results.items()}
 
 
@@ -186,19 +207,20 @@ def log_model(model: torch.nn.Module, cfg, task_name: str) -> None:
         mlflow.log_artifacts(str(write_model(model, cfg, task_name, Path(tmp) / "model")), "model")
 
 
-def load_model(model_uri: str):
-    """(task name, config dict, state dict) from ``runs:/RUN_ID/model`` or a local model directory."""
+def load_model(model_uri: str, option: str = "--model"):
+    """(task name, config dict, state dict) from ``runs:/RUN_ID/model`` or a local model directory;
+    errors name ``option``."""
     local = Path(model_uri)
     if model_uri.startswith(("runs:/", "models:/", "mlflow-artifacts:")) or not local.exists():
         mlflow.set_tracking_uri(tracking.tracking_uri())
         try:
             local = Path(mlflow.artifacts.download_artifacts(model_uri))
         except Exception as err:  # noqa: BLE001
-            raise ConfigError(f"--model {model_uri}: cannot load ({str(err).splitlines()[0]})") from None
+            raise ConfigError(f"{option} {model_uri}: cannot load ({str(err).splitlines()[0]})") from None
     files = {"state_dict.pt", "config.toml", "task.txt"}
     missing = [f for f in files if not (local / f).exists()]
     if missing:
-        raise ConfigError(f"--model {model_uri}: not a physml model directory (missing {', '.join(missing)})")
+        raise ConfigError(f"{option} {model_uri}: not a physml model directory (missing {', '.join(missing)})")
     state = torch.load(local / "state_dict.pt", weights_only=True, map_location="cpu")
     return (local / "task.txt").read_text().strip(), load_toml(local / "config.toml"), state
 

@@ -179,17 +179,22 @@ def train_loop_per_worker(config: dict) -> None:
     task = load(config["task_path"])()
     session = RayTrainSession()
     log = _Logger(config["tracking_uri"], config["run_id"], session.rank)
-    run_loop(task, from_dict(task.Config, config["cfg"]), config["cfg"], session, log)
+    run_loop(task, from_dict(task.Config, config["cfg"]), config["cfg"], session, log, config.get("init_state"))
 
 
-def run_loop(task, cfg, cfg_dict: dict, session, log) -> tuple[torch.nn.Module, dict]:
+def run_loop(task, cfg, cfg_dict: dict, session, log, init_state: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """The training loop, the same for every task and every runner (Ray Train worker or Tune trial):
     epochs of ``task.loss`` steps, validation on rank 0, a checkpoint per epoch, early stopping.
-    Returns the (unwrapped) model and the last epoch's metrics."""
+    ``init_state`` (a state dict, ``train.init_from``) starts a fresh run from other weights; a
+    checkpoint of this run, when there is one, wins. Returns the (unwrapped) model and the last
+    epoch's metrics."""
     t = cfg.train
     torch.manual_seed(t.seed + session.rank)
     device = session.device
-    model = session.prepare(task.model(cfg))
+    model = task.model(cfg)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    model = session.prepare(model)
     opt = make_optimizer(model, t)
     sched = make_scheduler(opt, t)
     amp = t.amp and device.type == "cuda"
@@ -254,7 +259,7 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
 
 
 def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking_uri: str,
-        run_id: str, callbacks: tuple = ()) -> FitResult:
+        run_id: str, callbacks: tuple = (), init_state: dict | None = None) -> FitResult:
     """Run the loop on a TorchTrainer; returns the checkpoint directory to use (the last epoch's, or
     with ``train.select = "best"`` the best by ``train.early_stop_metric``) and the last metrics.
     ``run_id = ""`` turns rank 0's MLflow logging off (a sweep logs from its driver)."""
@@ -265,7 +270,7 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"task_path": task_path, "cfg": to_dict(cfg), "tracking_uri": tracking_uri,
-                           "run_id": run_id},
+                           "run_id": run_id, "init_state": init_state},
         scaling_config=ScalingConfig(num_workers=t.workers, use_gpu=t.gpu,
                                      resources_per_worker={"CPU": t.cpus_per_worker}),
         datasets={"train": train_ds, "val": val_ds},

@@ -16,6 +16,7 @@ TASKS: dict[str, str] = {
     "ising-generation": "physml.tasks.ising_generation.task:IsingGeneration",
     "prostate": "physml.tasks.prostate.task:ProstateSegmentation",
     "stargalaxy": "physml.tasks.stargalaxy.task:StarGalaxy",
+    "lensing": "physml.tasks.lensing.task:Lensing",
 }
 
 SAMPLERS: dict[str, str] = {
@@ -23,6 +24,7 @@ SAMPLERS: dict[str, str] = {
     "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
     "prostate": "physml.tasks.prostate.source:ProstateSource",
     "stargalaxy": "physml.tasks.stargalaxy.source:StarGalaxySource",
+    "lensing": "physml.tasks.lensing.source:LensingSource",
 }
 
 

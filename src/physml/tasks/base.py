@@ -41,6 +41,8 @@ class TrainConfig:
     max_failures: int = 0            # worker-group restarts from the last checkpoint (a node lost on a
                                      # cluster); -1 = unlimited. A non-finite loss is retried too.
     log_every: int = 10              # steps between train/loss metrics
+    init_from: str = ""              # start from these weights (fine-tuning, transfer): runs:/RUN_ID/model
+                                     # or a model directory of the same task and architecture
 
     def __post_init__(self):
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))

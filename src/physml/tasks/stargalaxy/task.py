@@ -8,7 +8,6 @@ choices (orientation, cluster-to-class) use set A only; AUC and accuracy are mea
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.splits import split_of
 
 from .assign import cluster_scores, embed, judge, orientation
 from .nets import CNNClassifier, ConvVAE, HierarchicalAEVAE, kl_bimodal, kl_normal
@@ -85,12 +85,6 @@ def stretch(images: np.ndarray) -> np.ndarray:
     peak = np.maximum(images.reshape(n, -1).max(axis=1), 3 * sigma)
     out = np.arcsinh(images / sigma[:, None, None]) / np.arcsinh(peak / sigma)[:, None, None]
     return np.clip(out, -0.5, 1.0).astype(np.float32)
-
-
-def split_of(ids, holdout: int) -> np.ndarray:
-    """0 = validation, 1 = test, 2 = training, from a stable hash of the row id."""
-    k = np.array([zlib.crc32(str(i).encode()) % holdout for i in ids])
-    return np.where(k == 0, 0, np.where(k == 1, 1, 2))
 
 
 def to_arrays(batch: dict, split: int, holdout: int, only_a: bool = False) -> dict:

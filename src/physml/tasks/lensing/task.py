@@ -1,0 +1,195 @@
+"""lensing: dark-matter substructure in strong-lensing images (DeepLense).
+
+Source: ../shared/seeds/002 (Alexander et al. 2020, "Decoding dark matter substructure without
+supervision", arXiv 2008.12731). The unsupervised models (DCAE, VAE, AAE, RBM) train on images without
+substructure only; the anomaly score is the reconstruction error, judged by ROC-AUC of each substructure
+class (vortex, spherical CDM subhalos) against none. A supervised ResNet-18 three-class classifier is
+the upper bound. Published (Model A): AUC AAE 0.932, VAE 0.899, DCAE 0.730, RBM 0.511, ResNet 0.996.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.splits import split_of
+
+from .lenses import CLASSES
+from .nets import AAE, DCAE, RBM, ConvVAE, ResNet18, check_size
+
+KINDS = ("dcae", "vae", "aae", "rbm", "resnet")
+PUBLISHED = {"aae": 0.932, "vae": 0.899, "dcae": 0.730, "rbm": 0.511, "resnet": 0.996}
+COLUMNS = ["id", "label", "image"]
+
+
+@dataclass(frozen=True)
+class LensingData:
+    uri: str = ""                    # dataset URI (physml simulate lensing); "" = simulate
+    config: str = "A"                # simulated: the source's Model A or B
+    n: int = 2500                    # simulated images per substructure class
+    n_none: int = 0                  # simulated images without substructure (0 = n)
+    size: int = 150                  # simulated pixels per side
+    seed: int = 0
+    crop: int = 0                    # centre crop (pixels) before resizing; 0 = the whole image
+    resize: int = 64                 # the models' input size (area-averaged); 0 = the (cropped) stored size
+    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+
+    def __post_init__(self):
+        if self.config not in ("A", "B"):
+            raise ValueError(f"data.config = {self.config!r}: choose A or B")
+        if self.holdout < 3:
+            raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
+        if self.resize < 0 or self.crop < 0:
+            raise ValueError(f"data.resize = {self.resize}, data.crop = {self.crop}: must be >= 0 (0 = off)")
+        if self.crop > self.size:
+            raise ValueError(f"data.crop = {self.crop}: larger than the images (data.size = {self.size})")
+
+    @property
+    def input_size(self) -> int:
+        """The models' image side: resize, else crop, else the stored size."""
+        return self.resize or self.crop or self.size
+
+
+@dataclass(frozen=True)
+class LensingModel:
+    kind: str = "aae"                # dcae | vae | aae | rbm | resnet (supervised, all three classes)
+    channels: int = 16               # first convolution width (encoders), ResNet base width (64 in the paper)
+    depth: int = 4                   # stride-2 levels of the encoders: sizes must be multiples of 2^depth
+    latent: int = 64                 # code size of DCAE / VAE / AAE
+    beta: float = 1.0                # VAE: weight of the KL term
+    adversarial: float = 1.0         # AAE: weight of the discriminator loss (reversed into the encoder)
+    hidden: int = 512                # RBM hidden units; AAE discriminator width is 128
+    rbm_sigma: float = 0.1           # RBM visible-unit sigma (images have peak 1)
+    cd_steps: int = 1                # RBM: contrastive divergence CD-k
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        for name in ("channels", "depth", "latent", "hidden", "cd_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class LensingConfig:
+    data: LensingData = field(default_factory=LensingData)
+    model: LensingModel = field(default_factory=LensingModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        if self.model.kind != "resnet":
+            check_size(self.data.input_size, self.model.depth)
+
+
+def normalise(images: np.ndarray, resize: int, crop: int = 0) -> np.ndarray:
+    """float[n, S, S] (background sigmas) -> float32[n, 1, R, R]: the central ``crop`` pixels (0: all),
+    area-averaged to R = ``resize`` (0 keeps the size), each image divided by its peak and clipped to
+    [-0.25, 1] (Model B's SNR 10-30 made comparable)."""
+    if crop and crop < images.shape[-1]:
+        lo = (images.shape[-1] - crop) // 2
+        images = images[:, lo:lo + crop, lo:lo + crop]
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
+    if resize and resize != x.shape[-1]:
+        x = F.adaptive_avg_pool2d(x, resize)
+    peak = x.flatten(1).amax(1).clamp_min(1e-6)[:, None, None, None]
+    return (x / peak).clamp(-0.25, 1.0).numpy()
+
+
+def to_arrays(batch: dict, split: int | None, holdout: int, resize: int, crop: int = 0) -> dict:
+    """Rows of ``split`` (None: all) -> {"x": float32[n, 1, R, R], "y": int64[n] (0 none, 1 vortex,
+    2 spherical)}."""
+    keep = np.ones(len(batch["id"]), bool) if split is None else split_of(batch["id"], holdout) == split
+    n = int(keep.sum())
+    img = np.stack(batch["image"][keep]) if n else np.zeros((0, 16), np.float32)
+    side = int(round(np.sqrt(img.shape[1])))
+    return {"x": normalise(img.reshape(n, side, side), resize, crop), "y": np.asarray(batch["label"], np.int64)[keep]}
+
+
+class Lensing:
+    name: ClassVar[str] = "lensing"
+    Config: ClassVar[type] = LensingConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.latent": {"choice": [16, 64, 256]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("lensing", "sie-lens")
+
+    def simulation(self, cfg) -> Simulation:
+        d = cfg.data
+        return Simulation("lensing", dict(n=d.n, n_none=d.n_none, seed=d.seed, lens={"model": d.config, "size": d.size}))
+
+    def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """Training: images without substructure only (their shards), or all three classes for the
+        ResNet; validation and test: all classes."""
+        d = cfg.data
+        arrays = partial(to_arrays, holdout=d.holdout, resize=d.resize, crop=d.crop)
+        only_none = {} if cfg.model.kind == "resnet" else {"substructure": "none"}
+        return {"train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where=only_none),
+                "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0)),
+                "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1))}
+
+    def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """A new dataset (e.g. Model B for a Model A model) is scored on all its rows."""
+        d = cfg.data
+        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=None, holdout=d.holdout, resize=d.resize, crop=d.crop))}
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        """Another dataset keeps the model's input size (``data.resize``); a model trained at the
+        stored size (resize 0) needs the same stored size."""
+        size = data_params.get("lens", {}).get("size", cfg_dict["data"].get("size", 150))
+        if not cfg_dict["data"].get("resize"):
+            if size != cfg_dict["data"].get("size", 150):
+                raise ValueError(f"its images are {size} px; the model takes {cfg_dict['data'].get('size', 150)} px "
+                                 "(train with data.resize to take any size)")
+        return {**cfg_dict, "data": {**cfg_dict["data"], "size": size}}
+
+    def model(self, cfg) -> torch.nn.Module:
+        m, s = cfg.model, cfg.data.input_size
+        if m.kind == "resnet":
+            return ResNet18(len(CLASSES), m.channels)
+        if m.kind == "rbm":
+            return RBM(s, m.hidden, m.rbm_sigma, m.cd_steps)
+        if m.kind == "aae":
+            return AAE(s, m.channels, m.depth, m.latent)
+        return (ConvVAE if m.kind == "vae" else DCAE)(s, m.channels, m.depth, m.latent)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """DCAE: sum of squared errors per image; VAE: + beta KL(q(z|x) || N(0, I)); AAE: + the
+        discriminator's loss, reversed into the encoder; RBM: CD-k; ResNet: class-balanced cross-entropy."""
+        m, x = cfg.model, batch["x"]
+        if m.kind == "resnet":  # class-balanced: each class present weighs the same in the batch
+            y = batch["y"]
+            weight = len(y) / (len(CLASSES) * torch.bincount(y, minlength=len(CLASSES)).clamp_min(1).float())
+            return {"loss": F.cross_entropy(model(x), y, weight=weight.to(x.dtype))}
+        if m.kind == "rbm":
+            cd = model.cd_loss(x)
+            with torch.no_grad():
+                recon = ((model(x)["recon"] - x) ** 2).flatten(1).sum(1).mean()
+            return {"loss": cd, "recon": recon}
+        out = model(x)
+        recon = ((out["recon"] - x) ** 2).flatten(1).sum(1).mean()
+        if m.kind == "vae":
+            kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp())).sum(1).mean()
+            return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
+        if m.kind == "aae":
+            adv = model.adversarial(out["z"], 1.0)
+            return {"loss": recon + m.adversarial * adv, "recon": recon, "discriminator": adv}
+        return {"loss": recon, "recon": recon}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """AUC per substructure class vs none, binary and macro; W1 and examples (see evaluation.py)."""
+        from .evaluation import collect, score
+
+        got = collect(model, batches, cfg.model.kind)
+        return score(got, cfg.model.kind) if got is not None else {}
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_lensing
+
+        return plot_lensing(results, Path(out_dir))

@@ -1,0 +1,272 @@
+"""lensing: the simulator against lensing theory (Einstein radii from G, c and the distances; the
+point-mass deflection; the SIE's point symmetry; the ring at theta_E), SNR, the subhalo and vortex
+populations, the models' shapes, contrastive divergence against enumeration, AUC on constructed cases,
+bad inputs."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from astropy import constants as const
+from astropy import units as u
+from astropy.cosmology import FlatLambdaCDM
+
+from physml.config import from_dict
+from physml.tasks.lensing import evaluation, lenses, nets
+from physml.tasks.lensing.lenses import LensParams, draw_system, lens_model, observe, render
+from physml.tasks.lensing.source import LensingParams, LensingSource
+from physml.tasks.lensing.task import Lensing, LensingConfig, normalise
+
+COSMO = FlatLambdaCDM(H0=70, Om0=0.3)
+ARCSEC = 180 / np.pi * 3600
+
+
+def _distances(zl, zs):
+    return (COSMO.angular_diameter_distance(zl), COSMO.angular_diameter_distance(zs),
+            COSMO.angular_diameter_distance(zl, zs))
+
+
+@pytest.mark.parametrize("zl,zs", [(0.5, 1.0), (0.3, 2.0)])
+def test_einstein_radii_from_constants_and_distances(zl, zs):
+    dl, ds, dls = _distances(zl, zs)
+    m = 1e10 * u.Msun
+    point = np.sqrt(4 * const.G * m / const.c**2 * dls / (dl * ds)).decompose().value * ARCSEC
+    # lenstronomy's G and M_sun differ from astropy's CODATA values at 1e-4
+    assert lenses.point_mass_theta_e(1e10, zl, zs) == pytest.approx(point, rel=1e-3)
+    sis = 4 * np.pi * (250 * u.km / u.s / const.c).decompose().value ** 2 * (dls / ds).decompose().value * ARCSEC
+    assert lenses.sie_theta_e(250.0, zl, zs) == pytest.approx(sis, rel=1e-3)
+    # the mass inside theta_E of a point mass is the point mass itself
+    assert lenses.mass_in_theta_e(point, zl, zs) == pytest.approx(1e10, rel=1e-3)
+
+
+def test_power_law_masses_follow_the_cdf():
+    rng = np.random.default_rng(1)
+    lo, hi, a = 1e8, 1e10, -1.9
+    m = lenses.power_law_masses(rng, 40000, lo, hi, a)
+    assert m.min() >= lo and m.max() <= hi
+    for q in (3e8, 1e9, 3e9):
+        exact = (q ** (a + 1) - lo ** (a + 1)) / (hi ** (a + 1) - lo ** (a + 1))
+        se = np.sqrt(exact * (1 - exact) / len(m))
+        assert abs((m < q).mean() - exact) < 5 * se
+
+
+def _smooth(s: dict) -> dict:
+    return {**s, "sub_x": np.zeros(0), "sub_y": np.zeros(0), "sub_m": np.zeros(0)}
+
+
+@pytest.mark.parametrize("kind", ["spherical", "vortex"])
+def test_substructure_adds_the_point_mass_deflection(kind):
+    """alpha(with subhalos) - alpha(smooth) = sum_i theta_i^2 (x - x_i) / |x - x_i|^2 (point-mass lensing)."""
+    s = draw_system(np.random.default_rng(3), LensParams(), kind)
+    assert len(s["sub_m"]) > 0
+    x, y = np.meshgrid(np.linspace(-2.1, 2.1, 9), np.linspace(-2.05, 2.05, 9))
+    x, y = x.ravel(), y.ravel()
+    lm, kw = lens_model(s)
+    lm0, kw0 = lens_model(_smooth(s))
+    dx, dy = (np.asarray(a) - np.asarray(b) for a, b in zip(lm.alpha(x, y, kw), lm0.alpha(x, y, kw0)))
+    te2 = lenses.point_mass_theta_e(s["sub_m"], s["z_lens"], s["z_source"]) ** 2
+    rx, ry = x[:, None] - s["sub_x"][None], y[:, None] - s["sub_y"][None]
+    r2 = rx**2 + ry**2
+    far = (r2 > 0.05**2).all(1)
+    assert far.sum() > 60
+    np.testing.assert_allclose(dx[far], (te2 * rx / r2).sum(1)[far], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dy[far], (te2 * ry / r2).sum(1)[far], rtol=1e-6, atol=1e-9)
+
+
+def _centred(s: dict) -> dict:
+    return {**s, "gamma": 0.0, "src_x": 0.0, "src_y": 0.0, "src_q": 1.0}
+
+
+def test_smooth_lens_image_is_point_symmetric_and_substructure_breaks_it():
+    """An SIE centred on the axis, no shear, a round source on the axis: the image is invariant under
+    (x, y) -> (-x, -y); subhalos or a vortex break the symmetry."""
+    p = LensParams(size=64)
+    rng = np.random.default_rng(5)
+    smooth = render(_centred(draw_system(rng, p, "none")), p)
+    scale = smooth.max()
+    assert np.abs(smooth - smooth[::-1, ::-1]).max() < 1e-6 * scale
+    for kind in ("spherical", "vortex"):
+        img = render(_centred(draw_system(rng, p, kind)), p)
+        assert np.abs(img - img[::-1, ::-1]).max() > 0.05 * img.max()
+
+
+def test_compact_source_on_axis_makes_a_ring_at_theta_e():
+    p = LensParams(size=150, psf_fwhm=0.03)
+    s = {**_centred(draw_system(np.random.default_rng(7), p, "none")), "q": 0.999, "src_r": 0.02, "src_n": 1.0}
+    img = render(s, p)
+    c = lenses.coordinates(p)
+    r = np.hypot(*np.meshgrid(c, c))
+    edges = np.arange(0, 2.0, p.pixel_scale)
+    profile = [img[(r >= a) & (r < b)].mean() for a, b in zip(edges[:-1], edges[1:])]
+    peak = edges[int(np.argmax(profile))] + p.pixel_scale / 2
+    assert abs(peak - s["theta_e"]) < 1.5 * p.pixel_scale
+
+
+@pytest.mark.parametrize("model,lo,hi", [("A", 20.0, 20.0), ("B", 10.0, 30.0)])
+def test_snr_is_peak_over_background_sigma(model, lo, hi):
+    p = LensParams(model=model, size=64)
+    rng = np.random.default_rng(11)
+    measured, stored = [], []
+    for _ in range(12):
+        s = draw_system(rng, p, "none")
+        clean, noisy = observe(render(s, p), s, p, rng)
+        corners = np.concatenate([noisy[:8, :8].ravel(), noisy[:8, -8:].ravel(), noisy[-8:, :8].ravel(),
+                                  noisy[-8:, -8:].ravel()])
+        assert clean[:8, :8].max() < 0.01 * clean.max()  # the corners hold sky only
+        measured.append(clean.max() / corners.std(ddof=1))
+        stored.append(s["snr"])
+        assert lo <= s["snr"] <= hi
+    # sigma from 256 pixels has a relative standard error of 1/sqrt(2 * 255) = 4.4%: 5 SE over 12 images
+    ratio = np.array(measured) / np.array(stored)
+    assert abs(ratio.mean() - 1) < 5 * 0.044 / np.sqrt(12)
+    if model == "B":
+        assert np.ptp(stored) > 5
+
+
+def test_class_populations():
+    p = LensParams()
+    rng = np.random.default_rng(13)
+    none = [draw_system(rng, p, "none") for _ in range(50)]
+    assert all(len(s["sub_m"]) == 0 for s in none)
+    sph = [draw_system(rng, p, "spherical") for _ in range(300)]
+    counts = np.array([len(s["sub_m"]) for s in sph])
+    assert abs(counts.mean() - p.n_sub) < 5 * np.sqrt(p.n_sub / len(counts))  # Poisson mean, 5 SE
+    r = np.concatenate([np.hypot(s["sub_x"], s["sub_y"]) / s["theta_e"] for s in sph])
+    assert r.max() <= p.sub_radius
+    for s in (draw_system(rng, p, "vortex") for _ in range(50)):
+        frac = s["vortex_mass"] / lenses.mass_in_theta_e(s["theta_e"], s["z_lens"], s["z_source"])
+        assert p.vortex_fraction[0] <= frac <= p.vortex_fraction[1]
+        assert s["sub_m"].sum() == pytest.approx(s["vortex_mass"])
+        ends = np.hypot(s["sub_x"][-1] - s["sub_x"][0], s["sub_y"][-1] - s["sub_y"][0])
+        assert ends == pytest.approx(s["vortex_length"])
+
+
+def test_model_b_varies_redshifts_model_a_fixes_them():
+    rng = np.random.default_rng(17)
+    a = [draw_system(rng, LensParams(model="A"), "none") for _ in range(20)]
+    b = [draw_system(rng, LensParams(model="B"), "none") for _ in range(20)]
+    assert {s["z_lens"] for s in a} == {0.5} and {s["z_source"] for s in a} == {1.0}
+    assert np.ptp([s["z_lens"] for s in b]) > 0.1 and all(s["z_source"] > s["z_lens"] for s in b)
+
+
+def test_source_items_and_rows():
+    src = LensingSource(LensingParams(n=3, n_none=5, lens=LensParams(size=32)))
+    items = src.items()
+    assert [(i["substructure"], i["n"]) for i in items] == [("none", 5), ("vortex", 3), ("spherical", 3)]
+    t = src.make(items[2])
+    assert t.num_rows == 3 and set(t.column("label").to_pylist()) == {2}
+    assert len(t.column("image")[0]) == 32 * 32
+    again = src.make(items[2])
+    assert t.column("image").to_pylist() == again.column("image").to_pylist()  # seeded
+
+
+def test_bad_simulator_parameters():
+    with pytest.raises(ValueError, match="model = 'C'"):
+        LensParams(model="C")
+    with pytest.raises(ValueError, match="behind the lens"):
+        LensParams(z_lens=1.2, z_source=1.0)
+    with pytest.raises(ValueError, match="snr_range"):
+        LensParams(snr_range=(30.0, 10.0))
+    with pytest.raises(ValueError, match="substructure 'cdm'"):
+        draw_system(np.random.default_rng(0), LensParams(), "cdm")
+
+
+@pytest.mark.parametrize("kind,size,depth", [("dcae", 32, 3), ("vae", 48, 4), ("aae", 96, 4), ("rbm", 16, 4),
+                                             ("resnet", 64, 4), ("resnet", 150, 4)])
+def test_model_shapes(kind, size, depth):
+    cfg = from_dict(LensingConfig, {"data": {"size": size, "resize": 0}, "model": {"kind": kind, "depth": depth,
+                                    "latent": 8, "channels": 4, "hidden": 16}})
+    model = Lensing().model(cfg).eval()
+    x = torch.rand(3, 1, size, size)
+    out = model(x)
+    if kind == "resnet":
+        assert out.shape == (3, 3)
+        return
+    assert out["recon"].shape == x.shape
+    if kind != "rbm":
+        assert out["z"].shape == (3, 8)
+
+
+def test_encoder_size_error_names_the_sizes_that_work():
+    with pytest.raises(ValueError, match=r"image size 150: .* multiple of 16, e.g. .*144.*160"):
+        from_dict(LensingConfig, {"data": {"size": 150, "resize": 0}, "model": {"kind": "dcae", "depth": 4}})
+    with pytest.raises(ValueError, match="model.kind = 'gan'"):
+        from_dict(LensingConfig, {"model": {"kind": "gan"}})
+    with pytest.raises(ValueError, match="data.crop = 200"):
+        from_dict(LensingConfig, {"data": {"crop": 200}})
+
+
+@pytest.mark.parametrize("kind", ["dcae", "vae", "aae", "rbm", "resnet"])
+def test_one_loss_for_all_kinds_trains_every_parameter(kind):
+    cfg = from_dict(LensingConfig, {"data": {"size": 32, "resize": 0}, "model": {"kind": kind, "depth": 3, "latent": 4,
+                                    "channels": 4, "hidden": 8}})
+    task, model = Lensing(), None
+    model = task.model(cfg).train()
+    out = task.loss(model, {"x": torch.rand(6, 1, 32, 32), "y": torch.tensor([0, 1, 2, 0, 0, 1])}, cfg)
+    assert out["loss"].ndim == 0 and torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_gradient_reversal():
+    z = torch.randn(4, 3, requires_grad=True)
+    (nets.GradReverse.apply(z, 0.5) * torch.arange(3.0)).sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), -0.5 * np.tile(np.arange(3.0), (4, 1)))
+
+
+def test_rbm_free_energy_matches_enumeration_of_hidden_states():
+    """F(v) = -log sum_h exp(-E(v, h)) with E = |v - b|^2 / (2 sigma^2) - c.h - (v / sigma).W h."""
+    torch.manual_seed(0)
+    rbm = nets.RBM(size=2, hidden=3, sigma=0.5)
+    with torch.no_grad():
+        for p in rbm.parameters():
+            p.normal_()
+    v = torch.randn(5, 4, dtype=torch.float32)
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=3)))
+    energy = (((v - rbm.b) ** 2).sum(1, keepdim=True) / (2 * 0.25) - hs @ rbm.c - (v / 0.5) @ rbm.W @ hs.T)
+    exact = -torch.logsumexp(-energy, dim=1)
+    np.testing.assert_allclose(rbm.free_energy(v).detach().numpy(), exact.detach().numpy(), rtol=1e-5)
+
+
+def test_auc_on_constructed_scores():
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    s = np.array([1, 2, 3, 4, 2.5, 3.5, 4.5, 5.5, 10, 11], float)
+    got = evaluation.anomaly_aucs(s, y)
+    assert got["auc_vortex"] == pytest.approx(13 / 16)  # pairs (vortex > none) / all pairs
+    assert got["auc_spherical"] == pytest.approx(1.0)
+    assert got["auc_macro"] == pytest.approx((13 / 16 + 1) / 2)
+    assert got["auc"] == pytest.approx((13 + 8) / 24)
+
+
+def test_missing_class_is_a_clear_error():
+    with pytest.raises(ValueError, match="holds none: .*vortex, spherical"):
+        evaluation.check_classes(np.zeros(5, int))
+    with pytest.raises(ValueError, match="holds vortex"):
+        evaluation.check_classes(np.ones(5, int))
+    assert evaluation.check_classes(np.array([0, 2, 2])) == [2]
+
+
+def test_normalise_crops_resizes_and_scales_to_peak():
+    img = np.zeros((2, 150, 150), np.float32)
+    img[:, 75, 75] = 8.0
+    img[:, 0, 0] = 100.0  # outside the central crop
+    x = normalise(img, resize=48, crop=96)
+    assert x.shape == (2, 1, 48, 48)
+    assert x.max() == pytest.approx(1.0)
+    assert normalise(img, 0, 0).shape == (2, 1, 150, 150)
+
+
+def test_w1_is_zero_for_a_perfect_reconstruction_and_the_shift_otherwise():
+    class Echo(torch.nn.Module):
+        def __init__(self, shift):
+            super().__init__()
+            self.shift, self.p = shift, torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return {"recon": x + self.shift}
+
+    batch = {"x": torch.rand(4, 1, 8, 8), "y": torch.tensor([0, 0, 1, 2])}
+    assert evaluation.score(evaluation.collect(Echo(0.0), [batch], "dcae"), "dcae")["w1"] == pytest.approx(0, abs=1e-7)
+    assert evaluation.score(evaluation.collect(Echo(0.25), [batch], "dcae"), "dcae")["w1"] == pytest.approx(0.25)
