@@ -270,3 +270,23 @@ def test_w1_is_zero_for_a_perfect_reconstruction_and_the_shift_otherwise():
     batch = {"x": torch.rand(4, 1, 8, 8), "y": torch.tensor([0, 0, 1, 2])}
     assert evaluation.score(evaluation.collect(Echo(0.0), [batch], "dcae"), "dcae")["w1"] == pytest.approx(0, abs=1e-7)
     assert evaluation.score(evaluation.collect(Echo(0.25), [batch], "dcae"), "dcae")["w1"] == pytest.approx(0.25)
+
+
+def test_init_state_starts_the_loop_from_given_weights():
+    """train.init_from's state dict replaces the seeded initialisation (lr ~ 0: the weights stay)."""
+    from physml.config import to_dict
+    from physml.platform.trial import train_inline
+
+    cfg = from_dict(LensingConfig, {"data": {"size": 32, "resize": 0}, "model": {"kind": "dcae", "depth": 3,
+                                    "latent": 4, "channels": 4}, "train": {"epochs": 1, "lr": 1e-30, "batch_size": 4}})
+    torch.manual_seed(123)
+    donor = Lensing().model(cfg)
+    x = np.random.default_rng(0).random((8, 1, 32, 32)).astype(np.float32)
+    y = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    splits = {"train": {"x": x[:4], "y": y[:4]}, "val": {"x": x, "y": y}}
+    fresh, _ = train_inline(Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None)
+    tuned, _ = train_inline(Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None,
+                            init_state=donor.state_dict())
+    for (name, a), b, c in zip(donor.named_parameters(), tuned.parameters(), fresh.parameters()):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-12, err_msg=name)
+    assert any(not torch.equal(a, c) for a, c in zip(donor.parameters(), fresh.parameters()))

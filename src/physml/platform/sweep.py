@@ -25,7 +25,7 @@ from physml.tasks import TASKS, load
 from . import cluster, tracking
 from .data import open_uri
 from .datasets import MATERIALIZE_BYTES, check_kind, shard_paths
-from .run import check_resources, config_dict, data_root, data_uri, shared
+from .run import check_resources, config_dict, data_root, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger, write_json
 from .trial import ROW, run_trial, trial_config
@@ -200,6 +200,8 @@ def _tuner_parts(req: SweepRequest, meta: dict, plan_: Plan):
     s = req.settings
     setup = {"task": req.task, "base": req.base, "table": [dict(r) for r in req.space.table],
              "choices": meta["choices"], "uri": meta["uri"], "runner": plan_.runner, "storage": meta["dir"]}
+    task = load(TASKS[req.task])()
+    setup["init_state"] = initial_state(task, from_dict(task.Config, req.base), req.task)  # train.init_from
     trainable = tune.with_resources(tune.with_parameters(run_trial, setup=setup),
                                     {"CPU": plan_.cpus, "GPU": plan_.gpus})
     search = None

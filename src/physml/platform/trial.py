@@ -102,13 +102,15 @@ def inline_splits(cfg_dict: dict, specs: dict) -> dict[str, dict[str, np.ndarray
     return {name: load_split(specs[name], f"{name}:{key}") for name in ("train", "val")}
 
 
-def train_inline(task, cfg, cfg_dict: dict, splits: dict, report=tune.report, get_checkpoint=tune.get_checkpoint):
-    """Train in this process on in-memory splits; returns (model, last epoch metrics)."""
+def train_inline(task, cfg, cfg_dict: dict, splits: dict, report=tune.report, get_checkpoint=tune.get_checkpoint,
+                 init_state: dict | None = None):
+    """Train in this process on in-memory splits (from ``init_state`` weights when given); returns
+    (model, last epoch metrics)."""
     from .train import run_loop
 
     torch.set_num_threads(max(1, int(cfg.train.cpus_per_worker)))
     device = torch.device("cuda" if cfg.train.gpu and torch.cuda.is_available() else "cpu")
-    return run_loop(task, cfg, cfg_dict, InlineSession(splits, device, report, get_checkpoint), _NoLog())
+    return run_loop(task, cfg, cfg_dict, InlineSession(splits, device, report, get_checkpoint), _NoLog(), init_state)
 
 
 def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: str):
@@ -121,7 +123,7 @@ def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: st
 
     res = fit(TASKS[setup["task"]], cfg, ray_dataset(specs["train"], shuffle_seed=cfg.train.seed),
               ray_dataset(specs["val"]), setup["storage"] + "/train", trial_id, "", "",
-              callbacks=(TuneReportCallback(),))
+              callbacks=(TuneReportCallback(),), init_state=setup.get("init_state"))
     if res.error is not None:
         raise training_failure(res.error)
     state = load_state(res.checkpoint_dir)
@@ -143,7 +145,7 @@ def run_trial(params: dict, setup: dict) -> None:
     splits = inline_splits(cfg_dict, specs) if setup["runner"] == "inline" else None
     start = time.perf_counter()
     if splits is not None:
-        model, metrics = train_inline(task, cfg, cfg_dict, splits)
+        model, metrics = train_inline(task, cfg, cfg_dict, splits, init_state=setup.get("init_state"))
     else:
         model, metrics = _train_ray(task, cfg, cfg_dict, specs, setup, tune.get_context().get_trial_id())
     trained = time.perf_counter()
