@@ -290,3 +290,21 @@ def test_init_state_starts_the_loop_from_given_weights():
     for (name, a), b, c in zip(donor.named_parameters(), tuned.parameters(), fresh.parameters()):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-12, err_msg=name)
     assert any(not torch.equal(a, c) for a, c in zip(donor.parameters(), fresh.parameters()))
+
+
+def test_chi2_is_one_for_the_true_image_under_background_and_poisson_noise():
+    """x = s + noise with var = sigma_b^2 + sigma_b s / E (the simulator's noise in peak units): the
+    reduced chi^2 of the true s is 1 (64 x 64 pixels: SE sqrt(2 / 4096) = 0.022), whatever the
+    brightness, while the MSE grows with it; a wrong reconstruction raises chi^2."""
+    rng = np.random.default_rng(21)
+    sb, e = 0.05, 25.0
+    yy, xx = np.mgrid[:64, :64]
+    ring = np.exp(-((np.hypot(xx - 31.5, yy - 31.5) - 15) ** 2) / 8.0)
+    s = np.stack([ring * a for a in (0.3, 1.0, 3.0)])
+    x = s + rng.standard_normal(s.shape) * np.sqrt(sb**2 + sb * s / e)
+    c = evaluation.chi2(x, s, e)
+    assert np.all(np.abs(c - 1) < 5 * np.sqrt(2 / 4096))
+    mse = ((x - s) ** 2).reshape(3, -1).mean(1)
+    assert mse[2] > 1.1 * mse[0]  # +25% expected; 1.1 is 4.5 standard errors
+    assert np.all(evaluation.chi2(x, np.zeros_like(s), e) > 1.5)
+    np.testing.assert_allclose(evaluation.background_sigma(x), sb, rtol=5 * 0.035)  # MAD of ~1000 pixels

@@ -1,5 +1,5 @@
-"""Scoring lensing models: the anomaly score (per-image mean squared reconstruction error) or the
-ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary (any
+"""Scoring lensing models: the anomaly score (the reconstruction error: per-image mean squared error,
+or the reduced chi^2 under the images' noise model) or the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary (any
 substructure vs none) and macro; the first Wasserstein distance between each reconstructed and true
 image's pixel distributions (scipy; the source's W1, averaged over images without substructure)."""
 from __future__ import annotations
@@ -16,11 +16,30 @@ from .lenses import CLASSES
 EXAMPLES = 4  # example reconstructions kept per class
 
 
-def collect(model, batches: Iterable[dict], kind: str) -> dict | None:
-    """{"score": float[n] (anomaly score, or P(substructure)), "probs": float[n, 3] (ResNet), "y": int[n],
-    "w1": float[n] (NaN for the ResNet), "examples": {class: (x, recon) float[k, R, R]}}; None if empty."""
+def background_sigma(x: np.ndarray, frame: int = 4) -> np.ndarray:
+    """float[n]: the sky noise of images float[n, R, R] from the MAD of their outer ``frame`` pixels."""
+    n = len(x)
+    edge = np.concatenate([x[:, :frame].reshape(n, -1), x[:, -frame:].reshape(n, -1),
+                           x[:, frame:-frame, :frame].reshape(n, -1), x[:, frame:-frame, -frame:].reshape(n, -1)], 1)
+    return 1.4826 * np.median(np.abs(edge - np.median(edge, 1, keepdims=True)), 1) + 1e-6
+
+
+def chi2(x: np.ndarray, recon: np.ndarray, exposure: float) -> np.ndarray:
+    """float[n]: reduced chi^2 of reconstructions of peak-normalised images float[n, R, R] under the
+    simulator's noise model, var = sigma_b^2 + sigma_b max(recon, 0) / exposure (background plus
+    source Poisson noise in units of the peak; sigma_b from the image's border)."""
+    sb = background_sigma(x)[:, None, None]
+    var = sb**2 + sb * np.clip(recon, 0, None) / exposure
+    return ((x - recon) ** 2 / var).reshape(len(x), -1).mean(1)
+
+
+def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0) -> dict | None:
+    """{"mse", "chi2": float[n] (reconstruction errors; see :func:`chi2`), "probs": float[n, 3] and
+    "score" = P(substructure) (ResNet), "y": int[n], "w1": float[n] (NaN for the ResNet), "examples":
+    {class: (x, recon) float[k, R, R]}}; None if empty. ``exposure``: counts per unit flux at the
+    model's resolution."""
     device = next(model.parameters()).device
-    parts: dict[str, list] = {"score": [], "probs": [], "y": [], "w1": []}
+    parts: dict[str, list] = {"score": [], "probs": [], "y": [], "w1": [], "mse": [], "chi2": []}
     examples: dict[int, list] = {}
     for b in batches:
         x, y = b["x"].to(device), np.asarray(b["y"].cpu() if torch.is_tensor(b["y"]) else b["y"])
@@ -31,8 +50,9 @@ def collect(model, batches: Iterable[dict], kind: str) -> dict | None:
             parts["w1"].append(np.full(len(y), np.nan))
         else:
             rec = model(x)["recon"].float()
-            parts["score"].append(((rec - x) ** 2).flatten(1).mean(1).cpu().numpy())
             xr, rr = x[:, 0].cpu().numpy(), rec[:, 0].cpu().numpy()
+            parts["mse"].append(((rr - xr) ** 2).reshape(len(xr), -1).mean(1))
+            parts["chi2"].append(chi2(xr, rr, exposure))
             parts["w1"].append(np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)]))
             for label in np.unique(y):
                 have = examples.setdefault(int(label), [])
@@ -79,10 +99,14 @@ def roc_curves(score: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, 
     return out
 
 
-def score(got: dict, kind: str) -> dict:
-    """Metrics (floats) and the arrays the report draws."""
-    y, s = got["y"], got["score"]
+def score(got: dict, kind: str, error: str = "mse") -> dict:
+    """Metrics (floats) and the arrays the report draws; the anomaly score is the reconstruction error
+    ``error`` (mse | chi2), and both errors' binary AUCs are reported (auc_mse, auc_chi2)."""
+    y = got["y"]
+    s = got["score"] if kind == "resnet" else got[error]
     out = anomaly_aucs(s, y)
+    if kind != "resnet":
+        out.update({f"auc_{e}": anomaly_aucs(got[e], y)["auc"] for e in ("mse", "chi2")})
     if kind == "resnet":
         present = sorted(int(v) for v in np.unique(y))
         if len(present) == len(CLASSES):  # three-class one-vs-rest macro AUC
@@ -90,7 +114,7 @@ def score(got: dict, kind: str) -> dict:
         out["acc"] = float((got["probs"].argmax(1) == y).mean())
         out["loss"] = float(-np.log(np.clip(got["probs"][np.arange(len(y)), y], 1e-12, None)).mean())
     else:
-        out["loss"] = float(s[y == 0].mean())
+        out["loss"] = float(got["mse"][y == 0].mean())
         out["w1"] = float(np.nanmean(got["w1"][y == 0]))
     out.update(scores=s, labels=y, roc=roc_curves(s, y), examples=got.get("examples", {}), kind=kind)
     return out

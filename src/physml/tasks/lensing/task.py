@@ -39,6 +39,7 @@ class LensingData:
     crop: int = 0                    # centre crop (pixels) before resizing; 0 = the whole image
     resize: int = 64                 # the models' input size (area-averaged); 0 = the (cropped) stored size
     holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    exposure: float = 25.0           # the images' counts per unit flux (the simulator's): chi^2 noise model
 
     def __post_init__(self):
         if self.config not in ("A", "B"):
@@ -67,10 +68,13 @@ class LensingModel:
     hidden: int = 512                # RBM hidden units; AAE discriminator width is 128
     rbm_sigma: float = 0.1           # RBM visible-unit sigma (images have peak 1)
     cd_steps: int = 1                # RBM: contrastive divergence CD-k
+    score: str = "mse"               # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if self.score not in ("chi2", "mse"):
+            raise ValueError(f"model.score = {self.score!r}: choose chi2 or mse")
         for name in ("channels", "depth", "latent", "hidden", "cd_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
@@ -183,11 +187,14 @@ class Lensing:
         return {"loss": recon, "recon": recon}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
-        """AUC per substructure class vs none, binary and macro; W1 and examples (see evaluation.py)."""
+        """AUC per substructure class vs none, binary and macro, of the reconstruction error
+        ``model.score``; W1 and examples (see evaluation.py)."""
         from .evaluation import collect, score
 
-        got = collect(model, batches, cfg.model.kind)
-        return score(got, cfg.model.kind) if got is not None else {}
+        d = cfg.data
+        area = (d.crop or d.size) / d.input_size  # area-averaging k^2 pixels scales the exposure by k
+        got = collect(model, batches, cfg.model.kind, d.exposure * area)
+        return score(got, cfg.model.kind, cfg.model.score) if got is not None else {}
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
         from .plots import plot_lensing
