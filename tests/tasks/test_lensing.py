@@ -308,3 +308,12 @@ def test_chi2_is_one_for_the_true_image_under_background_and_poisson_noise():
     assert mse[2] > 1.1 * mse[0]  # +25% expected; 1.1 is 4.5 standard errors
     assert np.all(evaluation.chi2(x, np.zeros_like(s), e) > 1.5)
     np.testing.assert_allclose(evaluation.background_sigma(x), sb, rtol=5 * 0.035)  # MAD of ~1000 pixels
+
+
+def test_models_sweep_file_is_valid():
+    from pathlib import Path
+
+    from physml.platform.sweep import prepare
+
+    req = prepare("lensing", str(Path(__file__).resolve().parents[2] / "sweeps" / "lensing_models.toml"), [], {})
+    assert req.total == 5 and req.settings.table_metric == "test/auc_macro"
