@@ -317,3 +317,14 @@ def test_models_sweep_file_is_valid():
 
     req = prepare("lensing", str(Path(__file__).resolve().parents[2] / "sweeps" / "lensing_models.toml"), [], {})
     assert req.total == 5 and req.settings.table_metric == "test/auc_macro"
+
+
+def test_adapt_to_another_datasets_image_size():
+    task = Lensing()
+    cropped = {"data": {"size": 150, "crop": 96, "resize": 0}, "model": {}, "train": {}}
+    assert task.adapt(cropped, {"lens": {"size": 200}})["data"]["size"] == 200
+    with pytest.raises(ValueError, match="data.crop = 96: larger than the images"):
+        from_dict(LensingConfig, task.adapt(cropped, {"lens": {"size": 64}}))
+    whole = {"data": {"size": 64, "crop": 0, "resize": 0}, "model": {}, "train": {}}
+    with pytest.raises(ValueError, match="its images are 150 px; the model takes 64 px"):
+        task.adapt(whole, {"lens": {"size": 150}})

@@ -144,14 +144,14 @@ class Lensing:
         return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=None, holdout=d.holdout, resize=d.resize, crop=d.crop))}
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        """Another dataset keeps the model's input size (``data.resize``); a model trained at the
-        stored size (resize 0) needs the same stored size."""
-        size = data_params.get("lens", {}).get("size", cfg_dict["data"].get("size", 150))
-        if not cfg_dict["data"].get("resize"):
-            if size != cfg_dict["data"].get("size", 150):
-                raise ValueError(f"its images are {size} px; the model takes {cfg_dict['data'].get('size', 150)} px "
-                                 "(train with data.resize to take any size)")
-        return {**cfg_dict, "data": {**cfg_dict["data"], "size": size}}
+        """Another dataset's image size: the model keeps its input (``data.resize``, else the central
+        ``data.crop``), so the images must be at least the crop, or the same size without either."""
+        d = cfg_dict["data"]
+        size = data_params.get("lens", {}).get("size", d.get("size", 150))
+        if not d.get("resize") and not d.get("crop") and size != d.get("size", 150):
+            raise ValueError(f"its images are {size} px; the model takes {d.get('size', 150)} px "
+                             "(train with data.crop or data.resize to take other sizes)")
+        return {**cfg_dict, "data": {**d, "size": size}}
 
     def model(self, cfg) -> torch.nn.Module:
         m, s = cfg.model, cfg.data.input_size
