@@ -328,3 +328,16 @@ def test_adapt_to_another_datasets_image_size():
     whole = {"data": {"size": 64, "crop": 0, "resize": 0}, "model": {}, "train": {}}
     with pytest.raises(ValueError, match="its images are 150 px; the model takes 64 px"):
         task.adapt(whole, {"lens": {"size": 150}})
+
+
+def test_same_simulation_reopens_its_dataset():
+    """Params with tuples (stored as JSON lists) are the same command: the dataset resumes, not refuses."""
+    from physml.platform.data import DatasetWriter
+
+    src = LensingSource(LensingParams(n=1, n_none=1, lens=LensParams(size=16)))
+    uri = "memory://lensing-reopen"
+    w = DatasetWriter(uri, "lensing", src.manifest_params(), 0, "test")
+    item = src.items()[0]
+    w.commit([w.put_shard(item["path"], src.make(item), substructure="none")])
+    again = DatasetWriter(uri, "lensing", src.manifest_params(), 0, "test")
+    assert [s["path"] for s in again.shards] == [item["path"]]

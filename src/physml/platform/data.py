@@ -145,7 +145,7 @@ def _check_same(uri: str, old: dict, new: dict) -> None:
         if old.get(key) != new[key]:
             raise DatasetError(f"--out {uri} holds a dataset with {key} = {old.get(key)!r}, this command asks "
                                f"{new[key]!r}; use another --out, or the same command to resume")
-    a, b = old.get("params", {}), new["params"]
+    a, b = old.get("params", {}), json.loads(json.dumps(new["params"]))  # tuples are stored as lists
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
             raise DatasetError(f"--out {uri} was made by a different command ({key} = {a.get(key)!r} there, "
