@@ -210,10 +210,18 @@ def test_one_loss_for_all_kinds_trains_every_parameter(kind):
     assert all(p.grad is not None for p in model.parameters())
 
 
-def test_gradient_reversal():
-    z = torch.randn(4, 3, requires_grad=True)
-    (nets.GradReverse.apply(z, 0.5) * torch.arange(3.0)).sum().backward()
-    np.testing.assert_allclose(z.grad.numpy(), -0.5 * np.tile(np.arange(3.0), (4, 1)))
+def test_aae_losses_move_only_their_own_player():
+    """The discriminator's loss reaches only D's weights; the encoder's loss reaches only the encoder."""
+    torch.manual_seed(0)
+    aae = nets.AAE(16, 4, 2, 3)
+    x = torch.rand(5, 1, 16, 16)
+    for which in (0, 1):
+        aae.zero_grad()
+        aae.adversarial(aae(x)["z"])[which].backward()
+        d_grad = [p.grad is not None and bool(p.grad.abs().sum() > 0) for p in aae.discriminator.parameters()]
+        e_grad = [p.grad is not None and bool(p.grad.abs().sum() > 0) for p in aae.encoder.parameters()]
+        assert all(d_grad) == (which == 0) and any(d_grad) == (which == 0)
+        assert any(e_grad) == (which == 1)
 
 
 def test_rbm_free_energy_matches_enumeration_of_hidden_states():

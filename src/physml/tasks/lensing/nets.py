@@ -86,35 +86,34 @@ class ConvVAE(nn.Module):
         return {"recon": self.decoder(z), "z": z, "mu": mu, "logvar": logvar}
 
 
-class GradReverse(torch.autograd.Function):
-    """Identity forward, -lambda * gradient backward (Ganin & Lempitsky 2015): one optimizer step then
-    trains the discriminator to minimise its loss and the encoder to maximise it."""
-
-    @staticmethod
-    def forward(ctx, x, lam: float):
-        ctx.lam = lam
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -ctx.lam * grad, None
-
-
 class AAE(DCAE):
-    """DCAE plus a discriminator D: z -> logit(z drawn from the prior N(0, I))."""
+    """DCAE plus a discriminator D: z -> logit(z drawn from the prior N(0, I)). In training mode the
+    forward pass also returns the adversarial losses ("d_loss", "e_loss"), so a DDP-wrapped model
+    computes everything in its forward."""
 
     def __init__(self, size: int, channels: int, depth: int, latent: int, hidden: int = 128):
         super().__init__(size, channels, depth, latent)
         self.discriminator = nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
                                            nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
-    def adversarial(self, z: torch.Tensor, lam: float) -> torch.Tensor:
-        """Discriminator loss on (prior samples, codes): BCE(D(z_prior), 1) + BCE(D(z), 0), its gradient
-        reversed (times lam) into the encoder."""
+    def forward(self, x) -> dict:
+        out = super().forward(x)
+        if self.training:
+            out["d_loss"], out["e_loss"] = self.adversarial(out["z"])
+        return out
+
+    def adversarial(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(discriminator loss, encoder loss) for one optimizer step over both players: D learns
+        BCE(D(z_prior), 1) + BCE(D(z), 0) with the codes detached; the encoder learns the
+        non-saturating BCE(D(z), 1) through a frozen copy of D's weights, so neither loss moves the
+        other player (Makhzani et al. 2015; Goodfellow et al. 2014, sec. 3)."""
         d = self.discriminator
-        real, fake = d(torch.randn_like(z)), d(GradReverse.apply(z, lam))
-        return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        real, fake = d(torch.randn_like(z)), d(z.detach())
+        d_loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                  + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        frozen = {k: v.detach() for k, v in d.named_parameters()}
+        fooled = torch.func.functional_call(d, frozen, (z,))
+        return d_loss, F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
 
 
 class RBM(nn.Module):
@@ -146,9 +145,13 @@ class RBM(nn.Module):
         return v
 
     def forward(self, x) -> dict:
-        """The mean-field reconstruction v -> p(h|v) -> E[v|h] (the anomaly score's reconstruction)."""
+        """The mean-field reconstruction v -> p(h|v) -> E[v|h] (the anomaly score's reconstruction);
+        in training mode also "cd", the contrastive-divergence loss."""
         v = x.flatten(1)
-        return {"recon": self.visible_mean(self.hidden_p(v)).view_as(x)}
+        out = {"recon": self.visible_mean(self.hidden_p(v)).view_as(x)}
+        if self.training:
+            out["cd"] = self.cd_loss(x)
+        return out
 
     def cd_loss(self, x: torch.Tensor) -> torch.Tensor:
         """Contrastive divergence as a loss: mean F(v_data) - mean F(v_k), v_k from k Gibbs steps with

@@ -64,7 +64,7 @@ class LensingModel:
     depth: int = 4                   # stride-2 levels of the encoders: sizes must be multiples of 2^depth
     latent: int = 64                 # code size of DCAE / VAE / AAE
     beta: float = 1.0                # VAE: weight of the KL term
-    adversarial: float = 1.0         # AAE: weight of the discriminator loss (reversed into the encoder)
+    adversarial: float = 1.0         # AAE: weight of the discriminator's and the encoder's adversarial losses
     hidden: int = 512                # RBM hidden units; AAE discriminator width is 128
     rbm_sigma: float = 0.1           # RBM visible-unit sigma (images have peak 1)
     cd_steps: int = 1                # RBM: contrastive divergence CD-k
@@ -165,25 +165,25 @@ class Lensing:
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """DCAE: sum of squared errors per image; VAE: + beta KL(q(z|x) || N(0, I)); AAE: + the
-        discriminator's loss, reversed into the encoder; RBM: CD-k; ResNet: class-balanced cross-entropy."""
+        discriminator's loss (codes detached) and the encoder's non-saturating loss against a frozen
+        copy of the discriminator; RBM: CD-k; ResNet: class-balanced cross-entropy."""
         m, x = cfg.model, batch["x"]
         if m.kind == "resnet":  # class-balanced: each class present weighs the same in the batch
             y = batch["y"]
             weight = len(y) / (len(CLASSES) * torch.bincount(y, minlength=len(CLASSES)).clamp_min(1).float())
             return {"loss": F.cross_entropy(model(x), y, weight=weight.to(x.dtype))}
+        out = model(x)  # everything in the forward pass (DDP)
         if m.kind == "rbm":
-            cd = model.cd_loss(x)
-            with torch.no_grad():
-                recon = ((model(x)["recon"] - x) ** 2).flatten(1).sum(1).mean()
-            return {"loss": cd, "recon": recon}
-        out = model(x)
+            recon = ((out["recon"] - x).detach() ** 2).flatten(1).sum(1).mean()
+            return {"loss": out["cd"], "recon": recon}
         recon = ((out["recon"] - x) ** 2).flatten(1).sum(1).mean()
         if m.kind == "vae":
             kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp())).sum(1).mean()
             return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
         if m.kind == "aae":
-            adv = model.adversarial(out["z"], 1.0)
-            return {"loss": recon + m.adversarial * adv, "recon": recon, "discriminator": adv}
+            d_loss, e_loss = out["d_loss"], out["e_loss"]
+            return {"loss": recon + m.adversarial * (d_loss + e_loss), "recon": recon, "discriminator": d_loss,
+                    "encoder_adv": e_loss}
         return {"loss": recon, "recon": recon}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
