@@ -101,6 +101,11 @@ def _add_simulate(sub) -> None:
                     help="the source's Model A (default) or Model B")
     ln.add_argument("--size", type=_positive_int, default=150, help="pixels per side (default 150)")
     ln.add_argument("--fov", type=float, default=4.5, help="field of view, arcsec (default 4.5: 0.03\"/px at 150)")
+    ln.add_argument("--subhalo-mass", type=float, nargs=2, default=[1e8, 1e10], metavar=("LOW", "HIGH"),
+                    help="CDM subhalo masses, M_sun, dN/dm ~ m^-1.9 (default 1e8 1e10)")
+    ln.add_argument("--n-sub", type=float, default=25.0, help="mean number of subhalos (Poisson; default 25)")
+    ln.add_argument("--vortex-fraction", type=float, nargs=2, default=[0.01, 0.03], metavar=("LOW", "HIGH"),
+                    help="vortex mass / lens mass inside theta_E (default 0.01 0.03)")
     ln.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     ln.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(ln)
@@ -222,7 +227,9 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
             from physml.tasks.lensing.source import LensingParams as Params, LensingSource as Source
 
             params = Params(n=a.n, n_none=a.n_none or 0, seed=a.seed,
-                            lens=LensParams(model=a.lens_model, size=a.size, fov=a.fov))
+                            lens=LensParams(model=a.lens_model, size=a.size, fov=a.fov, m_min=a.subhalo_mass[0],
+                                            m_max=a.subhalo_mass[1], n_sub=a.n_sub,
+                                            vortex_fraction=tuple(a.vortex_fraction)))
         else:
             from physml.tasks.stargalaxy.cutouts import CutoutParams
             from physml.tasks.stargalaxy.source import StarGalaxyParams as Params, StarGalaxySource as Source

@@ -232,7 +232,8 @@ def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, cap
 
 @pytest.mark.parametrize("extra,needle", [(["--n", "0"], "--n 0: must be >= 1"),
                                           (["--fov", "0"], "--fov 0.0: must be > 0"),
-                                          (["--size", "8"], "--size 8: must be >= 16 pixels")])
+                                          (["--size", "8"], "--size 8: must be >= 16 pixels"),
+                                          (["--subhalo-mass", "1e10", "1e9"], "--subhalo-mass 1e+10 1e+09: need 0 < low < high (Msun)")])
 def test_bad_lensing_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "lensing", "--out", str(tmp_path / "out")] + extra) == 2

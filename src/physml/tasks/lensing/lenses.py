@@ -66,7 +66,10 @@ class LensParams:
         if not 0 < lo <= hi:
             raise ValueError(f"snr_range = {self.snr_range}: need 0 < low <= high")
         if not 0 < self.m_min < self.m_max:
-            raise ValueError(f"m_min = {self.m_min}, m_max = {self.m_max}: need 0 < m_min < m_max")
+            raise ValueError(f"subhalo_mass = {self.m_min:g} {self.m_max:g}: need 0 < low < high (Msun)")
+        if not 0 <= self.vortex_fraction[0] <= self.vortex_fraction[1] < 1:
+            raise ValueError(f"vortex_fraction = {self.vortex_fraction[0]:g} {self.vortex_fraction[1]:g}: "
+                             "need 0 <= low <= high < 1")
         if self.z_source <= self.z_lens or self.z_source_range[0] <= self.z_lens_range[1]:
             raise ValueError("the source must lie behind the lens: z_source > z_lens for every draw")
 

@@ -35,6 +35,8 @@ class LensingData:
     n: int = 2500                    # simulated images per substructure class
     n_none: int = 0                  # simulated images without substructure (0 = n)
     size: int = 150                  # simulated pixels per side
+    subhalo_mass: tuple[float, float] = (1e8, 1e10)      # simulated CDM subhalo masses, M_sun (dN/dm ~ m^-1.9)
+    vortex_fraction: tuple[float, float] = (0.01, 0.03)  # simulated vortex mass / lens mass inside theta_E
     seed: int = 0
     crop: int = 0                    # centre crop (pixels) before resizing; 0 = the whole image
     resize: int = 64                 # the models' input size (area-averaged); 0 = the (cropped) stored size
@@ -126,7 +128,9 @@ class Lensing:
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("lensing", dict(n=d.n, n_none=d.n_none, seed=d.seed, lens={"model": d.config, "size": d.size}))
+        lens = {"model": d.config, "size": d.size, "m_min": d.subhalo_mass[0], "m_max": d.subhalo_mass[1],
+                "vortex_fraction": list(d.vortex_fraction)}
+        return Simulation("lensing", dict(n=d.n, n_none=d.n_none, seed=d.seed, lens=lens))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """Training: images without substructure only (their shards), or all three classes for the
