@@ -202,7 +202,7 @@ def test_encoder_size_error_names_the_sizes_that_work():
 def test_one_loss_for_all_kinds_trains_every_parameter(kind):
     cfg = from_dict(LensingConfig, {"data": {"size": 32, "resize": 0}, "model": {"kind": kind, "depth": 3, "latent": 4,
                                     "channels": 4, "hidden": 8}})
-    task, model = Lensing(), None
+    task = Lensing()
     model = task.model(cfg).train()
     out = task.loss(model, {"x": torch.rand(6, 1, 32, 32), "y": torch.tensor([0, 1, 2, 0, 0, 1])}, cfg)
     assert out["loss"].ndim == 0 and torch.isfinite(out["loss"])
