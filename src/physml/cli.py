@@ -109,6 +109,33 @@ def _add_simulate(sub) -> None:
     ln.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     ln.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(ln)
+    _jets_options(models.add_parser(
+        "jets", help="top and QCD jets at the LHC (Pythia 8, a calorimeter, anti-kT), jet images, Ray tasks",
+        description="Generate pp -> t tbar (hadronic) and QCD dijet events at 14 TeV with Pythia 8, deposit the "
+        "visible final state in calorimeter towers (sigma_E/E = a/sqrt(E) + b), cluster anti-kT jets with "
+        "FastJet, keep the two hardest jets in the pT window (tops: b and both W quarks inside), and write "
+        "preprocessed jet images (centred, rotated, flipped, unit sum), pT, mass, tau_N and the constituent "
+        "towers. Resumable."))
+
+
+def _jets_options(p) -> None:
+    p.add_argument("--n", type=_positive_int, default=10000, help="jets per process (default 10000)")
+    p.add_argument("--processes", nargs="+", default=["qcd", "top"], metavar="NAME",
+                   help="processes: qcd (label 0), top (label 1) (default both)")
+    p.add_argument("--pt", type=float, nargs=2, default=[500.0, 600.0], metavar=("LOW", "HIGH"),
+                   help="jet pT window, GeV (default 500 600)")
+    p.add_argument("--eta-max", type=float, default=2.0, help="jets' |eta| below this (default 2.0)")
+    p.add_argument("--radius", type=float, default=0.8, help="anti-kT R (default 0.8)")
+    p.add_argument("--ecm", type=float, default=14000.0, help="sqrt(s), GeV (default 14000)")
+    p.add_argument("--pixels", type=int, default=40, help="image pixels per side (default 40)")
+    p.add_argument("--width", type=float, default=1.6, help="image side in eta and phi (default 1.6 = 2R)")
+    p.add_argument("--cell", type=float, default=0.04, help="calorimeter tower size in eta, phi (default 0.04)")
+    p.add_argument("--resolution", type=float, nargs=2, default=[0.5, 0.03], metavar=("A", "B"),
+                   help="calorimeter sigma_E/E = A/sqrt(E/GeV) (+) B (default 0.5 0.03)")
+    p.add_argument("--threshold", type=float, default=0.5, help="tower energy threshold, GeV (default 0.5)")
+    p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    _cluster_options(p)
 
 
 def _add_convert(sub) -> None:
@@ -222,6 +249,14 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 
             extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
             params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
+        elif kind == "jets":
+            from physml.tasks.jets.calorimeter import Calorimeter
+            from physml.tasks.jets.source import JetParams as Params, JetsSource as Source
+
+            calo = Calorimeter(cell=a.cell, stochastic=a.resolution[0], constant=a.resolution[1],
+                               threshold=a.threshold)
+            params = Params(n=a.n, seed=a.seed, processes=tuple(a.processes), pt_min=a.pt[0], pt_max=a.pt[1],
+                            eta_max=a.eta_max, radius=a.radius, ecm=a.ecm, pixels=a.pixels, width=a.width, calo=calo)
         elif kind == "lensing":
             from physml.tasks.lensing.lenses import LensParams
             from physml.tasks.lensing.source import LensingParams as Params, LensingSource as Source
@@ -263,7 +298,7 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    if a.model in ("prostate", "stargalaxy", "lensing"):
+    if a.model in ("prostate", "stargalaxy", "lensing", "jets"):
         return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:

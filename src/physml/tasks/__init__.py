@@ -17,6 +17,8 @@ TASKS: dict[str, str] = {
     "prostate": "physml.tasks.prostate.task:ProstateSegmentation",
     "stargalaxy": "physml.tasks.stargalaxy.task:StarGalaxy",
     "lensing": "physml.tasks.lensing.task:Lensing",
+    "jets": "physml.tasks.jets.task:JetTagging",
+    "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
 }
 
 SAMPLERS: dict[str, str] = {
@@ -25,6 +27,7 @@ SAMPLERS: dict[str, str] = {
     "prostate": "physml.tasks.prostate.source:ProstateSource",
     "stargalaxy": "physml.tasks.stargalaxy.source:StarGalaxySource",
     "lensing": "physml.tasks.lensing.source:LensingSource",
+    "jets": "physml.tasks.jets.source:JetsSource",
 }
 
 

@@ -1,0 +1,179 @@
+"""jets and jets-anomaly: boosted hadronic top quarks against QCD jets from jet images.
+
+Source: ../shared/seeds/004 (calorimeter images as CNN input at the LHC; new physics against the
+Standard Model background; anomaly detection trained on background only; data larger than one node).
+``jets`` trains a CNN tagger on both classes (DeepTop, arXiv 1701.08784; image CNNs reach AUC about
+0.98 on Delphes top jets, arXiv 1902.09914); ``jets-anomaly`` trains a convolutional autoencoder on
+QCD jets only and scores by reconstruction error (arXiv 1808.08979, 1808.08992). Both report ROC-AUC,
+1/eps_B at eps_S = 0.3, the mass-window + tau_32 baseline and the QCD mass sculpting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.splits import split_of
+
+from .nets import JetAutoencoder, JetCNN, check_pixels
+from .source import CHUNK
+
+COLUMNS = ["id", "label", "image", "mass", "tau32"]
+PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detector)
+
+
+@dataclass(frozen=True)
+class JetsData:
+    uri: str = ""                    # dataset URI (physml simulate jets); "" = simulate
+    n: int = 10000                   # simulated jets per process (qcd, top)
+    pt: tuple[float, float] = (500.0, 600.0)  # simulated jet pT window, GeV
+    pixels: int = 40                 # image pixels per side (simulated; read as stored)
+    seed: int = 0
+    max_rows: int = 0                # use only the first shards: about this many jets (0 = all)
+    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    mass_window: tuple[float, float] = (140.0, 200.0)  # baseline: top-mass window, GeV
+
+    def __post_init__(self):
+        if self.holdout < 3:
+            raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
+        if self.max_rows < 0:
+            raise ValueError(f"data.max_rows = {self.max_rows}: must be >= 0 (0 = all)")
+        if not 0 <= self.pt[0] < self.pt[1]:
+            raise ValueError(f"data.pt = {list(self.pt)}: the pT window is empty (need 0 <= low < high, GeV)")
+        if not self.mass_window[0] < self.mass_window[1]:
+            raise ValueError(f"data.mass_window = {list(self.mass_window)}: need low < high, GeV")
+
+    def where(self, processes: int = 2) -> dict:
+        """Shards of the first ``max_rows`` jets: whole chunks, the same number per process."""
+        if not self.max_rows:
+            return {}
+        return {"chunk": list(range(-(-self.max_rows // (processes * CHUNK))))}
+
+
+@dataclass(frozen=True)
+class JetsModel:
+    channels: int = 16               # first convolution width
+    depth: int = 2                   # CNN: conv blocks (2x2 pooling each); autoencoder: stride-2 levels
+    dense: int = 64                  # CNN: dense layer width
+    latent: int = 32                 # autoencoder: code size
+
+    def __post_init__(self):
+        for name in ("channels", "depth", "dense", "latent"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class JetsConfig:
+    data: JetsData = field(default_factory=JetsData)
+    model: JetsModel = field(default_factory=JetsModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        check_pixels(self.data.pixels, self.model.depth)
+
+
+def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
+    """Rows of ``split`` (None: all) -> {"x": float32[n, 1, P, P] (each image over its brightest
+    pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}."""
+    keep = np.ones(len(batch["id"]), bool) if split is None else split_of(batch["id"], holdout) == split
+    n = int(keep.sum())
+    img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 1), np.float32)
+    side = int(round(np.sqrt(img.shape[1])))
+    img = img.reshape(n, 1, side, side)
+    img /= np.maximum(img.reshape(n, -1).max(1), 1e-12)[:, None, None, None] if n else 1.0
+    return {"x": img, "y": np.asarray(batch["label"], np.float32)[keep],
+            "mass": np.asarray(batch["mass"], np.float32)[keep], "tau32": np.asarray(batch["tau32"], np.float32)[keep]}
+
+
+class _JetsTask:
+    """What both tasks share: data, splits, evaluation and figures; they differ in the model, the
+    loss, the score and which jets train."""
+
+    Config: ClassVar[type] = JetsConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16, 32]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
+    train_where: ClassVar[dict] = {}
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("jets", "pythia8")
+
+    def simulation(self, cfg) -> Simulation:
+        d = cfg.data
+        return Simulation("jets", dict(n=d.n, seed=d.seed, pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels))
+
+    def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        d = cfg.data
+        arrays = partial(to_arrays, holdout=d.holdout)
+        return {"train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where={**d.where(), **self.train_where}),
+                "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0), where=d.where()),
+                "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1), where=d.where())}
+
+    def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """A new dataset is scored on all its rows (up to ``data.max_rows``)."""
+        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=None, holdout=cfg.data.holdout),
+                                    where=cfg.data.where())}
+
+    def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
+        """Another dataset must have images of the model's size."""
+        px = data_params.get("pixels", 40)
+        if px != cfg_dict["data"].get("pixels", 40):
+            raise ValueError(f"its images are {px} x {px} pixels; the model takes {cfg_dict['data'].get('pixels', 40)}")
+        return cfg_dict
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        from .evaluation import collect, summarise
+
+        got = collect(model, batches, self.score)
+        if got is None:
+            return {}
+        if len(np.unique(got["y"])) < 2:
+            raise ValueError("the evaluation data hold one class only; ROC-AUC needs top and qcd jets")
+        res = summarise(got["y"], got["score"], got["mass"], got["tau32"], cfg.data.mass_window)
+        return {**res, "examples": got["examples"], "mean_image": got["mean_image"], "kind": self.name}
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_jets
+
+        return plot_jets(results, Path(out_dir))
+
+
+class JetTagging(_JetsTask):
+    name: ClassVar[str] = "jets"
+
+    def model(self, cfg) -> torch.nn.Module:
+        m = cfg.model
+        return JetCNN(cfg.data.pixels, m.channels, m.depth, m.dense)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """Binary cross-entropy of the top logit."""
+        return {"loss": F.binary_cross_entropy_with_logits(model(batch["x"]).float(), batch["y"].float())}
+
+    @staticmethod
+    def score(model, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(model(x).float())
+
+
+class JetAnomaly(_JetsTask):
+    name: ClassVar[str] = "jets-anomaly"
+    train_where: ClassVar[dict] = {"process": "qcd"}
+
+    def model(self, cfg) -> torch.nn.Module:
+        m = cfg.model
+        return JetAutoencoder(cfg.data.pixels, m.channels, m.depth, m.latent)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """Mean squared reconstruction error per pixel (QCD jets only)."""
+        x = batch["x"]
+        return {"loss": ((model(x).float() - x.float()) ** 2).mean()}
+
+    @staticmethod
+    def score(model, x: torch.Tensor) -> torch.Tensor:
+        """The anomaly score: per-jet mean squared reconstruction error."""
+        return ((model(x).float() - x.float()) ** 2).flatten(1).mean(1)
