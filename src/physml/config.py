@@ -74,8 +74,9 @@ def from_dict(cls, data: dict, prefix: str = ""):
             kwargs[name] = _coerce(value, hint, prefix + name)
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{prefix or 'config'}: {err}") from None
+    except (TypeError, ValueError) as err:  # messages that name their key need no prefix
+        named = prefix and str(err).startswith(prefix)
+        raise ConfigError(str(err) if named else f"{prefix or 'config'}: {err}") from None
 
 
 def to_dict(cfg) -> dict:

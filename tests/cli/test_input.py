@@ -254,3 +254,26 @@ def test_bad_lensing_run_config(sets, needle, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("extra,needle", [(["--pt", "600", "500"], "--pt 600.0 500.0: the pT window is empty"),
+                                          (["--processes", "qcd", "higgs"], "--processes higgs: choose from qcd, top"),
+                                          (["--pixels", "0"], "--pixels 0: the image needs >= 1 pixel per side")])
+def test_bad_jets_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "jets", "--out", str(tmp_path / "out")] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and needle in err and "\n" not in err and not (tmp_path / "out").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("task,sets,needle", [
+    ("jets", ["data.pixels=38"], "data.pixels = 38: the networks take sides that are multiples of 2^model.depth = 4"),
+    ("jets-anomaly", ["data.pt=[700, 600]"], "error: data.pt = [700.0, 600.0]: the pT window is empty"),
+])
+def test_bad_jets_run_config(task, sets, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", task, "-c", "default"] + [x for s in sets for x in ("--set", s)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

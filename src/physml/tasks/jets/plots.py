@@ -33,7 +33,8 @@ def _roc(ax, res: dict) -> None:
 
 def _scores(ax, res: dict) -> None:
     s, y = res["score"], res["y"]
-    bins = np.linspace(np.quantile(s, 0.001), np.quantile(s, 0.999), 50)
+    lo, hi = np.quantile(s, 0.001), np.quantile(s, 0.999)
+    bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 50)
     for c, name in ((0, "QCD"), (1, "top")):
         ax.hist(s[y == c], bins, histtype="step", density=True, label=name)
     ax.set(xlabel="score", ylabel="density", title="score per class")
