@@ -1,10 +1,12 @@
 """Task datasets on Ray Data (training) and as local batches (evaluation in the driver)."""
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import ray
 import torch
 
@@ -26,7 +28,26 @@ def shard_paths(spec: DatasetSpec, verify: bool = True) -> list[str]:
     return [f"{root}/{e['path']}" for e in entries]
 
 
-MATERIALIZE_BYTES = 512 * 2**20  #: splits smaller than this are read once and kept in the object store
+MATERIALIZE_BYTES = 512 * 2**20  #: splits smaller than this in memory are read once and kept in the object store
+
+
+def materialize_limit() -> int:
+    """``MATERIALIZE_BYTES``, or ``PHYSML_MATERIALIZE_MB`` MiB when set (0: always stream)."""
+    mb = os.environ.get("PHYSML_MATERIALIZE_MB", "")
+    try:
+        return int(float(mb) * 2**20) if mb else MATERIALIZE_BYTES
+    except ValueError:
+        raise DatasetError(f"PHYSML_MATERIALIZE_MB = {mb!r}: expected a number of MiB (0 = always stream)") from None
+
+
+def memory_bytes(fs, paths: list[str]) -> int:
+    """The shards' size in memory: the uncompressed sizes in their Parquet footers."""
+    total = 0
+    for p in paths:
+        with fs.open(p, "rb") as f:
+            meta = pq.ParquetFile(f).metadata
+            total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return total
 
 
 def quiet_ray_data() -> None:
@@ -41,15 +62,16 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data
     """Ray dataset of a split, after the task's preprocess (block order randomized, reproducibly,
     when a ``shuffle_seed`` is given).
 
-    A split larger than ``MATERIALIZE_BYTES`` streams: ``read_parquet`` on its shards, so datasets
-    larger than memory work. A smaller one is read here once (its bytes are read anyway to verify
-    the hashes), preprocessed, and handed to Ray Data as Arrow blocks: this skips two Ray Data
-    executions (about 10 s each on a 2-core machine) before the first training step.
+    A split larger in memory than ``materialize_limit()`` (512 MiB) streams: ``read_parquet`` on its
+    shards, so datasets larger than memory work with memory that does not grow with them. A smaller
+    one is read here once (its bytes are read anyway to verify the hashes), preprocessed, and handed
+    to Ray Data as Arrow blocks: this skips two Ray Data executions (about 10 s each on a 2-core
+    machine) before the first training step.
     """
     quiet_ray_data()
     fs, _ = open_uri(spec.uri)
     paths = shard_paths(spec, verify=False)
-    if sum(fs.size(p) for p in paths) < MATERIALIZE_BYTES:
+    if memory_bytes(fs, paths) < materialize_limit():
         ds = ray.data.from_arrow(_arrow_blocks(spec))  # read_table verifies the hashes
     else:
         paths = shard_paths(spec, verify=True)

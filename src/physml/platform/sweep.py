@@ -24,7 +24,7 @@ from physml.tasks import TASKS, load
 
 from . import cluster, tracking
 from .data import open_uri
-from .datasets import MATERIALIZE_BYTES, check_kind, shard_paths
+from .datasets import check_kind, materialize_limit, memory_bytes, shard_paths
 from .run import check_resources, config_dict, data_root, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger, write_json
@@ -155,8 +155,8 @@ def _small(task_path: str, cfg, uri: str) -> bool:
     """True when the train and val splits fit in a trial's memory (read once, kept by the actor)."""
     specs = load(task_path)().datasets(cfg, uri)
     fs, _ = open_uri(uri)
-    size = sum(fs.size(p) for name in ("train", "val") for p in shard_paths(specs[name], verify=False))
-    return size < MATERIALIZE_BYTES
+    paths = [p for name in ("train", "val") for p in shard_paths(specs[name], verify=False)]
+    return memory_bytes(fs, paths) < materialize_limit()
 
 
 def tune_space(space: Space) -> tuple[dict, dict]:

@@ -164,7 +164,6 @@ class JetsSource:
     def analyse(self, table: pa.Table) -> dict:
         """Jets, events and median observables per process (MLflow metrics and terminal text)."""
         d = {c: table.column(c).to_numpy(zero_copy_only=False) for c in self.summary_columns}
-        ids = table.column("id").to_numpy(zero_copy_only=False)
         lines = [f"{'process':<9}{'jets':>8}{'pT GeV':>16}{'mass GeV':>10}{'tau32':>8}{'towers':>8}"]
         metrics = {}
         for proc in PROCESSES:
@@ -176,8 +175,6 @@ class JetsSource:
                          f"{np.median(d['tau32'][sel]):>8.2f}{np.median(d['n_constituents'][sel]):>8.0f}")
             metrics[f"sim/{proc}_jets"] = float(sel.sum())
             metrics[f"sim/{proc}_median_mass"] = float(np.median(d["mass"][sel]))
-        chunks = {i.rsplit("-", 1)[0] for i in ids}
-        metrics["sim/chunks"] = float(len(chunks))
         return {"rows": [], "metrics": metrics, "series": {}, "text": "\n".join(lines)}
 
     def report(self, analysis: dict, out_dir) -> list:
