@@ -22,12 +22,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import psutil
 import pyarrow.parquet as pq
 import torch

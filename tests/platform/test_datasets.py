@@ -26,7 +26,24 @@ def test_streamed_and_in_memory_splits_agree(tmp_path, monkeypatch):
     cfg = from_dict(task.Config, {"data": {"uri": uri, "L": [8]}})
     spec = task.datasets(cfg, uri)["train"]
     x1, y1 = _rows(datasets.ray_dataset(spec))
-    monkeypatch.setattr(datasets, "MATERIALIZE_BYTES", 0)
+    monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "0")  # always stream
     x2, y2 = _rows(datasets.ray_dataset(spec, shuffle_seed=3))
     assert x1.shape == (4 * 3 * 10, 8, 8)  # 4 T x 3 training replicas (chain % 4 != 0) x 10 records
     assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+
+
+def test_split_size_is_its_size_in_memory_not_on_disk(tmp_path, monkeypatch):
+    """Zeros compress to almost nothing: the limit must see the 8 MB they take in memory."""
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = str(tmp_path / "zeros.parquet")
+    pq.write_table(pa.table({"x": np.zeros(1_000_000)}), path, compression="zstd")
+    fs = fsspec.filesystem("file")
+    assert fs.size(path) < 100_000 and datasets.memory_bytes(fs, [path]) >= 8_000_000
+    monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "1.5")
+    assert datasets.materialize_limit() == int(1.5 * 2**20)
+    monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "lots")
+    with pytest.raises(datasets.DatasetError, match="PHYSML_MATERIALIZE_MB = 'lots': expected a number of MiB"):
+        datasets.materialize_limit()
