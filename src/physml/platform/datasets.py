@@ -40,14 +40,18 @@ def materialize_limit() -> int:
         raise DatasetError(f"PHYSML_MATERIALIZE_MB = {mb!r}: expected a number of MiB (0 = always stream)") from None
 
 
-def memory_bytes(fs, paths: list[str]) -> int:
-    """The shards' size in memory: the uncompressed sizes in their Parquet footers."""
-    total = 0
+def memory_bytes(fs, paths: list[str], columns: list[str] | None = None) -> int:
+    """The shards' size in memory as Arrow tables of ``columns``: bytes per row of the first shard
+    (read whole) times the rows in all footers. On disk, compressed and encoded, it can be 100x less."""
+    if not paths:
+        return 0
+    with fs.open(paths[0], "rb") as f:
+        first = pq.read_table(f, columns=columns)
+    rows = 0
     for p in paths:
         with fs.open(p, "rb") as f:
-            meta = pq.ParquetFile(f).metadata
-            total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    return total
+            rows += pq.ParquetFile(f).metadata.num_rows
+    return int(first.nbytes / max(first.num_rows, 1) * rows)
 
 
 def quiet_ray_data() -> None:
@@ -71,7 +75,7 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data
     quiet_ray_data()
     fs, _ = open_uri(spec.uri)
     paths = shard_paths(spec, verify=False)
-    if memory_bytes(fs, paths) < materialize_limit():
+    if memory_bytes(fs, paths, spec.columns) < materialize_limit():
         ds = ray.data.from_arrow(_arrow_blocks(spec))  # read_table verifies the hashes
     else:
         paths = shard_paths(spec, verify=True)

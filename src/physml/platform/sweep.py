@@ -155,8 +155,8 @@ def _small(task_path: str, cfg, uri: str) -> bool:
     """True when the train and val splits fit in a trial's memory (read once, kept by the actor)."""
     specs = load(task_path)().datasets(cfg, uri)
     fs, _ = open_uri(uri)
-    paths = [p for name in ("train", "val") for p in shard_paths(specs[name], verify=False)]
-    return memory_bytes(fs, paths) < materialize_limit()
+    size = sum(memory_bytes(fs, shard_paths(specs[n], verify=False), specs[n].columns) for n in ("train", "val"))
+    return size < materialize_limit()
 
 
 def tune_space(space: Space) -> tuple[dict, dict]:
