@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import uuid
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import fsspec
 import numpy as np
@@ -170,12 +170,13 @@ def matches(entry: dict, where: dict | None) -> bool:
                for k, v in (where or {}).items())
 
 
-def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
-               where: dict | None = None) -> pa.Table:
-    """All shards (optionally only those whose manifest entry matches ``where``) as one table."""
+def iter_tables(uri: str, columns: list[str] | None = None, verify: bool = True,
+                where: dict | None = None) -> Iterator[pa.Table]:
+    """The shards (optionally only those whose manifest entry matches ``where``) one table at a time,
+    so a dataset larger than memory can be read through."""
     fs, root = open_uri(uri)
     manifest = read_manifest(uri)
-    parts = []
+    found = False
     for entry in manifest["shards"]:
         if not matches(entry, where):
             continue
@@ -186,9 +187,16 @@ def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
             raise DatasetError(f"shard {entry['path']}: unreadable Parquet ({err})") from None
         if t.num_rows != entry["rows"]:
             raise DatasetError(f"shard {entry['path']}: {t.num_rows} rows, manifest says {entry['rows']}")
-        parts.append(t)
-    if not parts:
+        found = True
+        yield t
+    if not found:
         raise DatasetError(f"{uri}: no shards{' matching ' + str(where) if where else ''}")
+
+
+def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
+               where: dict | None = None) -> pa.Table:
+    """All shards (optionally only those whose manifest entry matches ``where``) as one table."""
+    parts = list(iter_tables(uri, columns, verify, where))
     try:
         return pa.concat_tables(parts)
     except pa.ArrowInvalid:

@@ -12,7 +12,7 @@ import torch
 
 from physml.tasks.base import DatasetSpec
 
-from .data import DatasetError, matches, open_uri, read_manifest, read_table, verified_bytes
+from .data import DatasetError, iter_tables, matches, open_uri, read_manifest, verified_bytes
 
 
 def shard_paths(spec: DatasetSpec, verify: bool = True) -> list[str]:
@@ -98,15 +98,16 @@ def _arrow_blocks(spec: DatasetSpec, rows: int = 4096) -> list:
 
 
 def local_batches(spec: DatasetSpec, batch_size: int = 512, as_numpy: bool = False) -> Iterator[dict]:
-    """The split's preprocessed batches as torch tensors (or numpy), read in this process (no Ray)."""
-    table = read_table(spec.uri, columns=spec.columns, where=spec.where)
-    for rb in table.to_batches(max_chunksize=batch_size):
-        cols = {name: rb.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(rb.schema.names)}
-        out = spec.preprocess(cols)
-        if len(next(iter(out.values()))) == 0:
-            continue
-        yield {k: np.asarray(v) for k, v in out.items()} if as_numpy else \
-            {k: torch.as_tensor(np.asarray(v)) for k, v in out.items()}
+    """The split's preprocessed batches as torch tensors (or numpy), read in this process (no Ray),
+    one shard at a time (memory of one shard, whatever the dataset's size)."""
+    for table in iter_tables(spec.uri, columns=spec.columns, where=spec.where):
+        for rb in table.to_batches(max_chunksize=batch_size):
+            cols = {name: rb.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(rb.schema.names)}
+            out = spec.preprocess(cols)
+            if len(next(iter(out.values()))) == 0:
+                continue
+            yield {k: np.asarray(v) for k, v in out.items()} if as_numpy else \
+                {k: torch.as_tensor(np.asarray(v)) for k, v in out.items()}
 
 
 def check_kind(uri: str, kind: tuple[str, str], task: str) -> None:
