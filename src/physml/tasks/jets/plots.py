@@ -1,6 +1,6 @@
 """Figures of the jets tasks: ROC curves as background rejection 1/eps_B against signal efficiency
 (the tagger and the mass + tau_32 baseline), score distributions per class, the QCD mass before and
-after the cut at eps_S = 0.3 (sculpting), and the mean jet image per class."""
+after the cut at eps_S = 0.5 (sculpting), and the mean jet image per class."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .evaluation import EFFICIENCY, MASS_BINS  # noqa: E402
+from .evaluation import EFFICIENCY, MASS_BINS, SCULPT_EFFICIENCY  # noqa: E402
 
 
 def _m(res: dict, key: str) -> float:
@@ -44,7 +44,7 @@ def _scores(ax, res: dict) -> None:
 def _sculpting(ax, res: dict) -> None:
     h = res["mass_hist"]
     centres = 0.5 * (MASS_BINS[1:] + MASS_BINS[:-1])
-    for counts, label in ((h["before"], "QCD, all"), (h["after"], f"QCD, after the cut at eps_S = {EFFICIENCY}")):
+    for counts, label in ((h["before"], "QCD, all"), (h["after"], f"QCD, after the cut at eps_S = {SCULPT_EFFICIENCY}")):
         ax.step(centres, counts / max(counts.sum(), 1), where="mid", label=label)
     ax.set(xlabel="jet mass (GeV)", ylabel="fraction", title=f"mass sculpting: JSD = {_m(res, 'mass_jsd'):.3f}")
     ax.legend(fontsize=8)
@@ -67,7 +67,7 @@ def plot_jets(res: dict, out: Path) -> list[Path]:
         if img is None:
             continue
         im = ax.imshow(np.log10(np.maximum(img, 1e-4)), origin="lower", cmap="viridis", vmin=-4, vmax=0)
-        ax.set(title=f"mean {name} jet image", xlabel="phi' (pixels)", ylabel="eta' (pixels)")
+        ax.set(title=f"mean {name} jet image", xlabel="phi' (pixels)", ylabel="eta' (pixels)" if c == 0 else "")
     fig.colorbar(im, ax=axes, label="log10 (pixel / brightest)")
     paths.append(out / "jet-images.png")
     fig.savefig(paths[1], dpi=110)

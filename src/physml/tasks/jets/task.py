@@ -116,8 +116,10 @@ class _JetsTask:
                 "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1), where=d.where())}
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
-        """A new dataset is scored on all its rows (up to ``data.max_rows``)."""
-        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=None, holdout=cfg.data.holdout),
+        """A new dataset is scored on all its rows (up to ``data.max_rows``); the one the model was
+        trained on (``data.uri``) on its test split only."""
+        split = 1 if uri == cfg.data.uri else None
+        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=split, holdout=cfg.data.holdout),
                                     where=cfg.data.where())}
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
