@@ -237,8 +237,7 @@ def test_mass_sculpting_zero_when_independent_large_when_the_score_is_the_mass()
 def test_network_shapes(pixels, depth):
     x = torch.rand(3, 1, pixels, pixels)
     assert JetCNN(pixels, 4, depth, 8)(x).shape == (3,)
-    rec = JetAutoencoder(pixels, 4, depth, 6)(x)
-    assert rec.shape == x.shape and (rec >= 0).all()
+    assert JetAutoencoder(pixels, 4, depth, 6)(x).shape == x.shape
 
 
 def test_image_size_the_networks_cannot_take():

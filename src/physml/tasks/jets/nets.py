@@ -39,8 +39,9 @@ class JetCNN(nn.Module):
 
 
 class JetAutoencoder(nn.Module):
-    """float[n, 1, P, P] -> reconstruction float[n, 1, P, P] >= 0 through a ``latent`` code: ``depth``
-    stride-2 convolutions down, transposed convolutions up."""
+    """float[n, 1, P, P] -> reconstruction float[n, 1, P, P] through a ``latent`` code: ``depth``
+    stride-2 convolutions down, transposed convolutions up, a linear output (a softplus or ReLU
+    output dies on these sparse images: the net learns to return zeros)."""
 
     def __init__(self, pixels: int = 40, channels: int = 16, depth: int = 3, latent: int = 32):
         super().__init__()
@@ -54,7 +55,7 @@ class JetAutoencoder(nn.Module):
         up = []
         for a, b in zip(widths[::-1], widths[::-1][1:]):
             up += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
-        up[-1] = nn.Softplus()  # non-negative pixels
+        up.pop()  # linear output
         self.expand = nn.Sequential(nn.Linear(latent, flat), nn.ReLU())
         self.decoder = nn.Sequential(*up)
 
