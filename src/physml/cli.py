@@ -385,7 +385,8 @@ def cmd_tasks() -> int:
     from physml.tasks import TASKS, load, shipped_configs
 
     for name, path in TASKS.items():
-        doc = (sys.modules[load(path).__module__].__doc__ or "").strip()
+        cls = load(path)
+        doc = (getattr(cls, "summary", "") or sys.modules[cls.__module__].__doc__ or "").strip()
         print(f"{name:<22} {doc.splitlines()[0] if doc else ''}  [configs: {', '.join(shipped_configs(name))}]")
     return 0
 

@@ -1,0 +1,12 @@
+"""`physml tasks`: every registered task, one line each, with its shipped configs."""
+from physml.cli import main
+from physml.tasks import TASKS
+
+
+def test_tasks_lists_every_task_on_one_line(capsys):
+    assert main(["tasks"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == list(TASKS)
+    assert all("[configs: default, smoke]" in ln for ln in lines)
+    text = dict(ln.split(None, 1) for ln in lines)
+    assert text["jets"] != text["jets-anomaly"] and "autoencoder" in text["jets-anomaly"]
