@@ -182,3 +182,30 @@ def test_table2_sweep_file_is_valid():
 
     req = prepare("stargalaxy", str(Path(__file__).resolve().parents[2] / "sweeps" / "stargalaxy_table2.toml"), [], {})
     assert req.total == 20 and req.settings.aggregate == "train.seed" and req.settings.table_metric == "test/auc"
+
+
+@pytest.mark.parametrize("kind", ["cnn", "vae", "hierarchical"])
+def test_evaluation_runs_the_model_once_per_batch_and_its_loss_matches_training(kind):
+    """The features and the loss come from one forward pass; the loss equals the training loss."""
+    import torch
+
+    from physml.config import from_dict
+    from physml.tasks.stargalaxy.evaluation import features
+    from physml.tasks.stargalaxy.task import StarGalaxy
+
+    task = StarGalaxy()
+    cfg = from_dict(task.Config, {"data": {"size": 32}, "model": {"kind": kind}})
+    model = task.model(cfg).eval()
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    g = torch.Generator().manual_seed(0)
+    batch = {"x": torch.rand(6, 1, 32, 32, generator=g), "y": torch.tensor([0.0, 1, 0, 1, 1, 0]),
+             "a": torch.ones(6, dtype=torch.bool), "mag": torch.full((6,), 18.0)}
+    with torch.no_grad():
+        got = features(task, model, [batch, batch], cfg)
+        assert len(calls) == 2
+        torch.manual_seed(1)  # the VAEs sample their code: the same draws for both
+        once = float(task.loss(model, batch, cfg)["loss"])
+        torch.manual_seed(1)
+        again = features(task, model, [batch], cfg)["loss"]
+    assert again == pytest.approx(once, rel=1e-6) and np.isfinite(got["loss"])

@@ -19,7 +19,7 @@ def features(task, model, batches: Iterable[dict], cfg) -> dict | None:
         f = out[:, None] if kind == "cnn" else out[-2]
         parts["f"].append(f.float().cpu().numpy())
         if kind != "cnn" or bool((b["y"] >= 0).all()):
-            losses.append(float(task.loss(model, {**b, "x": x, "y": b["y"].to(device)}, cfg)["loss"]))
+            losses.append(float(task.loss_of(out, {**b, "x": x, "y": b["y"].to(device)}, cfg)["loss"]))
         for k in ("y", "a", "mag"):
             parts[k].append(np.asarray(b[k].cpu() if torch.is_tensor(b[k]) else b[k]))
     if not parts["f"]:

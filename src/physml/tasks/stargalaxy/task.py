@@ -137,16 +137,20 @@ class StarGalaxy:
         return first + kl_normal(mu[:, 1:], logvar[:, 1:]).sum(1)
 
     def loss(self, model, batch: dict, cfg) -> dict:
+        return self.loss_of(model(batch["x"]), batch, cfg)
+
+    def loss_of(self, out, batch: dict, cfg) -> dict:
+        """The loss terms from the model's output ``out`` on ``batch`` (evaluation reuses its forward pass)."""
         m, x = cfg.model, batch["x"]
         if m.kind == "cnn":
-            return {"loss": F.binary_cross_entropy_with_logits(model(x), batch["y"])}
+            return {"loss": F.binary_cross_entropy_with_logits(out, batch["y"])}
         if m.kind == "hierarchical":
-            rec, code, code_rec, mu, logvar = model(x)
+            rec, code, code_rec, mu, logvar = out
             rec_img = ((rec - x) ** 2).flatten(1).sum(1).mean()
             rec_code = ((code_rec - code.detach()) ** 2).sum(1).mean()
             kl = self._kl(mu, logvar, m).mean()
             return {"loss": rec_img + rec_code + m.beta * kl, "recon": rec_img, "recon_code": rec_code, "kl": kl}
-        rec, mu, logvar = model(x)
+        rec, mu, logvar = out
         recon = ((rec - x) ** 2).flatten(1).sum(1).mean()
         kl = self._kl(mu, logvar, m).mean()
         return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
