@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test bench screenshot venv clean
+.PHONY: demo test bench screenshot venv clean postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ STORE ?= .
 screenshot: $(STAMP)
 	@command -v chromium >/dev/null || apt-get install -y chromium || sudo apt-get install -y chromium
 	$(BIN)/python .ci/ui_screenshot.py $(STORE) docs/sweep-ui.png compare
+
+# PostgreSQL for the MLflow tracking-server test (tests/platform/test_remote.py starts a throwaway
+# cluster on loopback when Debian's server binaries are present, else it uses SQLite) and for a lab's
+# own tracking server: Debian's postgresql (installed here when missing) and the psycopg driver.
+postgres: $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt-get install -y postgresql || sudo apt-get install -y postgresql
+	$(BIN)/python -m pip install --quiet "psycopg[binary]"
 
 clean:
 	rm -rf $(VENV) mlruns mlflow.db physml-data .pytest_cache

@@ -1,6 +1,6 @@
 """Remote storage for real: an S3-compatible server (moto, on 127.0.0.1) holds shards that are written,
-killed, resumed and read back; an MLflow tracking server (`mlflow server`, SQLite backend) stores a
-training run's artefacts in the same bucket."""
+killed, resumed and read back; an MLflow tracking server (`mlflow server`, PostgreSQL backend, SQLite
+where PostgreSQL is not installed) stores a training run's artefacts in the same bucket."""
 import json
 import os
 import signal
@@ -11,6 +11,8 @@ import time
 import urllib.request
 
 import pytest
+
+from tests.platform.postgres import backend_store
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 BUCKET = "physml"
@@ -85,13 +87,26 @@ def _free_port() -> int:
 
 
 def test_mlflow_server_keeps_a_runs_artefacts_in_the_bucket(s3, tmp_path, monkeypatch):
+    """`mlflow server` with a PostgreSQL backend store (SQLite where PostgreSQL is not installed) and
+    the bucket as artefact store: a run lands in both."""
+    with backend_store(tmp_path) as store:
+        run_id = _run_on_server(store, tmp_path, monkeypatch)
+        if store.startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(store) as conn, conn.cursor() as cur:
+                cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (run_id,))
+                assert cur.fetchall() == [("FINISHED",)]
+
+
+def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
     import fsspec
 
     from physml.cli import main
 
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-                               "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+                               "--backend-store-uri", store,
                                "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--serve-artifacts"],
                               env=os.environ.copy(), cwd=tmp_path, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, start_new_session=True)
@@ -123,6 +138,7 @@ def test_mlflow_server_keeps_a_runs_artefacts_in_the_bucket(s3, tmp_path, monkey
         assert any(k.endswith(f"{run_id}/artifacts/model/state_dict.pt") for k in keys), keys[:20]
         assert any(k.endswith(f"{run_id}/artifacts/plots/p_ordered.png") for k in keys)
         assert not (tmp_path / "mlruns").exists()  # nothing fell back to the local store
+        return run_id
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -54,6 +54,25 @@ def memory_bytes(fs, paths: list[str], columns: list[str] | None = None) -> int:
     return int(first.nbytes / max(first.num_rows, 1) * rows)
 
 
+def ingest_options():
+    """Ray Data's execution options for training input: Ray Train's defaults, with the object store
+    memory Ray Data may fill capped at ``PHYSML_DATA_MEMORY_MB`` MiB when set (a streamed dataset's
+    memory then stays under the cap whatever its size; by default Ray Data may fill a share of the
+    object store, 30% of RAM)."""
+    from ray.data import ExecutionResources
+    from ray.train import DataConfig
+
+    opts = DataConfig.default_ingest_options()
+    mb = os.environ.get("PHYSML_DATA_MEMORY_MB", "")
+    if mb:
+        try:
+            cap = int(float(mb) * 2**20)
+        except ValueError:
+            raise DatasetError(f"PHYSML_DATA_MEMORY_MB = {mb!r}: expected a number of MiB") from None
+        opts.resource_limits = ExecutionResources.for_limits(object_store_memory=cap)
+    return opts
+
+
 def quiet_ray_data() -> None:
     """No Ray Data progress bars or execution banners (they flood a terminal and CI logs)."""
     ctx = ray.data.DataContext.get_current()
