@@ -9,9 +9,9 @@ as the dataset grows 10x (target: flat).
    torch batches) against pyarrow reading the same files and the same preprocess in this process.
 3. Training: `physml run jets` (1 worker) against ``benchmarks.common.plain_loop`` on the same split.
 4. Memory: `physml run jets` for one epoch on the dataset and on a 10x copy (the same shard files
-   listed 10 times; the bytes are read 10 times), both streaming (PHYSML_MATERIALIZE_MB=0) with Ray
-   Data's object store share capped (PHYSML_DATA_MEMORY_MB, ``--cap``); the peak of the summed PSS
-   of the run's process tree (driver, raylet, workers, object store pages).
+   listed 10 times; the bytes are read 10 times), both streaming (PHYSML_MATERIALIZE_MB=0) in a Ray
+   object store of ``--cap`` MiB (PHYSML_OBJECT_STORE_MB; the 10x images do not fit in it); the peak
+   of the summed PSS of the run's process tree (driver, raylet, workers, object store pages).
 Run: `.venv/bin/python -m benchmarks.jets_scale [--data URI] [--jets N] [--memory-only] [--cap MiB]`.
 """
 from __future__ import annotations
@@ -148,13 +148,13 @@ def peak_memory(cmd: list[str], env: dict) -> tuple[float, float]:
 def memory_scaling(uri: str, work: str, env: dict, cap: float) -> None:
     big = f"{work}/x10"
     replicate(uri, big, 10)
-    env = {**env, "PHYSML_MATERIALIZE_MB": "0", "PHYSML_DATA_MEMORY_MB": str(cap)}
+    env = {**env, "PHYSML_MATERIALIZE_MB": "0", "PHYSML_OBJECT_STORE_MB": str(cap)}
     model = ["--set", "model.channels=4", "--set", "model.dense=16", "--set", "train.epochs=1", "--set", "train.batch_size=256"]
     for name, data in (("1x", uri), ("10x", big)):
         rows = sum(e["rows"] for e in json.loads(Path(data, "manifest.json").read_text())["shards"])
         gib, secs = peak_memory([sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set",
                                  f'data.uri="{data}"'] + model, env)
-        print(f"memory, one epoch streamed, Ray Data capped at {cap:g} MiB, {name:>3} = {rows:7d} jets "
+        print(f"memory, one epoch streamed, object store {cap:g} MiB, {name:>3} = {rows:7d} jets "
               f"({rows * 6.4e3 / 2**30:5.2f} GiB of images): peak PSS of the run {gib:5.2f} GiB in {secs:5.0f} s")
 
 
@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--data", default="", help="an existing jets dataset (local path); default: simulate one")
     ap.add_argument("--jets", type=int, default=2000, help="jets per process to simulate (default 2000)")
     ap.add_argument("--memory-only", action="store_true", help="only the memory measurement (needs --data)")
-    ap.add_argument("--cap", type=float, default=512, help="PHYSML_DATA_MEMORY_MB of the memory runs (default 512)")
+    ap.add_argument("--cap", type=float, default=1024, help="PHYSML_OBJECT_STORE_MB of the memory runs (default 1024)")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="physml-bench-")
     env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}

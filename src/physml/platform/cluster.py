@@ -1,7 +1,9 @@
 """The one place that starts or joins Ray (design.md section 5).
 
-Local default: a private Ray instance with this machine's CPUs, dashboard on 127.0.0.1.
-``--address`` or ``RAY_ADDRESS`` joins an existing cluster instead, without code changes.
+Local default: a private Ray instance with this machine's CPUs, dashboard on 127.0.0.1, and an object
+store of ``PHYSML_OBJECT_STORE_MB`` MiB when set (Ray's default: 30% of RAM; beyond it Ray spills to
+disk, so a streamed dataset runs in a fixed memory budget). ``--address`` or ``RAY_ADDRESS`` joins an
+existing cluster instead, without code changes.
 """
 from __future__ import annotations
 
@@ -23,11 +25,28 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
         if addr:
             ray.init(address=addr, **kwargs)
         else:
+            store = object_store_bytes()
+            if store:
+                kwargs["object_store_memory"] = store
             # the dashboard process serves the State API that Ray Train's clean-up relies on
             ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=True, **kwargs)
     res = ray.cluster_resources()
     return {"address": ray.get_runtime_context().gcs_address, "cpus": int(res.get("CPU", 0)),
             "gpus": int(res.get("GPU", 0)), "nodes": len([n for n in ray.nodes() if n.get("Alive")])}
+
+
+def object_store_bytes() -> int | None:
+    """``PHYSML_OBJECT_STORE_MB`` in bytes, or None (Ray's default) when unset."""
+    mb = os.environ.get("PHYSML_OBJECT_STORE_MB", "")
+    if not mb:
+        return None
+    try:
+        value = int(float(mb) * 2**20)
+    except ValueError:
+        value = 0
+    if value < 100 * 2**20:
+        raise ValueError(f"PHYSML_OBJECT_STORE_MB = {mb!r}: expected a number of MiB >= 100")
+    return value
 
 
 def shutdown() -> None:

@@ -32,8 +32,6 @@ from ray.train.torch import TorchTrainer
 from physml.config import from_dict, to_dict
 from physml.tasks import load
 
-from .datasets import ingest_options
-
 STATE = "state.pt"
 
 
@@ -276,7 +274,7 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
         scaling_config=ScalingConfig(num_workers=t.workers, use_gpu=t.gpu,
                                      resources_per_worker={"CPU": t.cpus_per_worker}),
         datasets={"train": train_ds, "val": val_ds},
-        dataset_config=ray.train.DataConfig(datasets_to_split=["train"], execution_options=ingest_options()),
+        dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
         run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=t.max_failures),
                              checkpoint_config=keep, callbacks=list(callbacks)),
     )
