@@ -277,3 +277,13 @@ def test_bad_jets_run_config(task, sets, needle, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("value", ["lots", "50"])
+def test_bad_object_store_size(value, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHYSML_OBJECT_STORE_MB", value)
+    assert main(["run", "jets", "-c", "smoke"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"physml: error: PHYSML_OBJECT_STORE_MB = {value!r}: expected a number of MiB >= 100"
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

@@ -45,7 +45,9 @@ def object_store_bytes() -> int | None:
     except ValueError:
         value = 0
     if value < 100 * 2**20:
-        raise ValueError(f"PHYSML_OBJECT_STORE_MB = {mb!r}: expected a number of MiB >= 100")
+        from physml.config import ConfigError
+
+        raise ConfigError(f"PHYSML_OBJECT_STORE_MB = {mb!r}: expected a number of MiB >= 100")
     return value
 
 
