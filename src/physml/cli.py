@@ -89,6 +89,17 @@ def _add_simulate(sub) -> None:
     sg.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(sg)
+    sf = models.add_parser("stargalaxy-fields", help="SDSS-like fields of several stars and galaxies with truth "
+                           "masks (GalSim), Ray tasks", description="Simulate fields at 0.396\"/px holding 1 + "
+                           "Poisson(objects - 1) stars and galaxies (as `simulate stargalaxy`, r 16-21), with truth "
+                           "masks (noiseless flux above 1 sky sigma) for stargalaxy-segmentation. Resumable.")
+    sf.add_argument("--n", type=_positive_int, default=2000, help="fields (default 2000)")
+    sf.add_argument("--size", type=_positive_int, default=64, help="pixels per side, a multiple of 8 (default 64)")
+    sf.add_argument("--objects", type=float, default=4.0, help="mean objects per field (default 4)")
+    sf.add_argument("--star-fraction", type=float, default=0.5, help="fraction of stars (default 0.5)")
+    sf.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
+    sf.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    _cluster_options(sf)
     ln = models.add_parser("lensing", help="strong-lensing images with no / vortex / CDM-subhalo substructure "
                            "(lenstronomy), Ray tasks", description="Ray-trace SIE + shear lenses of a Sersic source "
                            "with lenstronomy, with no substructure, a vortex (line mass) or CDM subhalos (point "
@@ -249,6 +260,12 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 
             extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
             params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
+        elif kind == "stargalaxy-fields":
+            from physml.tasks.stargalaxy.field_source import FieldsParams as Params, FieldSource as Source
+            from physml.tasks.stargalaxy.fields import FieldParams
+
+            params = Params(n=a.n, seed=a.seed, field=FieldParams(size=a.size, objects=a.objects,
+                                                                  star_fraction=a.star_fraction))
         elif kind == "jets":
             from physml.tasks.jets.calorimeter import Calorimeter
             from physml.tasks.jets.source import JetParams as Params, JetsSource as Source
@@ -298,7 +315,7 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
     from physml.tasks import SAMPLERS
 
-    if a.model in ("prostate", "stargalaxy", "lensing", "jets"):
+    if a.model in ("prostate", "stargalaxy", "stargalaxy-fields", "lensing", "jets"):
         return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:

@@ -287,3 +287,13 @@ def test_bad_object_store_size(value, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err == f"physml: error: PHYSML_OBJECT_STORE_MB = {value!r}: expected a number of MiB >= 100"
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+@pytest.mark.parametrize("extra,needle", [(["--size", "20"], "--size 20: must be a multiple of 8, >= 16 pixels"),
+                                          (["--objects", "0.5"], "--objects 0.5: must be >= 1")])
+def test_bad_fields_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "stargalaxy-fields", "--out", str(tmp_path / "out")] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and needle in err and not (tmp_path / "out").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

@@ -16,6 +16,7 @@ TASKS: dict[str, str] = {
     "ising-generation": "physml.tasks.ising_generation.task:IsingGeneration",
     "prostate": "physml.tasks.prostate.task:ProstateSegmentation",
     "stargalaxy": "physml.tasks.stargalaxy.task:StarGalaxy",
+    "stargalaxy-segmentation": "physml.tasks.stargalaxy.segmentation:StarGalaxySegmentation",
     "lensing": "physml.tasks.lensing.task:Lensing",
     "jets": "physml.tasks.jets.task:JetTagging",
     "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
@@ -26,6 +27,7 @@ SAMPLERS: dict[str, str] = {
     "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
     "prostate": "physml.tasks.prostate.source:ProstateSource",
     "stargalaxy": "physml.tasks.stargalaxy.source:StarGalaxySource",
+    "stargalaxy-fields": "physml.tasks.stargalaxy.field_source:FieldSource",
     "lensing": "physml.tasks.lensing.source:LensingSource",
     "jets": "physml.tasks.jets.source:JetsSource",
 }

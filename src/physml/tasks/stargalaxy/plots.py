@@ -45,3 +45,36 @@ def plot_stargalaxy(results: dict, out: Path) -> list[Path]:
     if results.get("acc_by_mag"):
         paths.append(plot_accuracy(results["acc_by_mag"], out / "accuracy_vs_magnitude.png"))
     return paths
+
+
+def _m(results: dict, key: str) -> float:
+    return results.get(f"test/{key}", results.get(key, float("nan")))
+
+
+def plot_segmentation(results: dict, out: Path) -> list[Path]:
+    """overlays.png (field, truth, hypercolumn mask, threshold mask per example) and hdf.png (the
+    Hubble Deep Field with its foreground outlined)."""
+    paths = []
+    ex = results.get("examples", [])
+    if ex:
+        fig, axes = plt.subplots(len(ex), 4, figsize=(10, 2.6 * len(ex)), squeeze=False)
+        titles = ["field (asinh)", "truth mask", f"hypercolumns: IoU {_m(results, 'iou'):.3f}",
+                  f"threshold: IoU {_m(results, 'iou_baseline'):.3f}"]
+        for row, (x, truth, pred, base) in zip(axes, ex):
+            row[0].imshow(x, origin="lower", cmap="gray", vmin=-0.1, vmax=1)
+            for ax, m in zip(row[1:], (truth, pred, base)):
+                ax.imshow(x, origin="lower", cmap="gray", vmin=-0.1, vmax=1)
+                ax.imshow(np.ma.masked_where(~m.astype(bool), m), origin="lower", cmap="autumn", alpha=0.45)
+            for ax, t in zip(row, titles):
+                ax.set(title=t, xticks=[], yticks=[])
+        paths.append(save_figure(fig, out / "overlays.png"))
+    if "hdf" in results:
+        img, mask = results["hdf"]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+        axes[0].imshow(img, origin="upper", cmap="gray", vmin=-0.1, vmax=1)
+        axes[1].imshow(img, origin="upper", cmap="gray", vmin=-0.1, vmax=1)
+        axes[1].contour(mask, levels=[0.5], colors="orange", linewidths=0.6)
+        axes[0].set(title="Hubble Deep Field (scikit-image)", xticks=[], yticks=[])
+        axes[1].set(title=f"hypercolumn foreground ({mask.mean():.1%} of the pixels)", xticks=[], yticks=[])
+        paths.append(save_figure(fig, out / "hdf.png"))
+    return paths

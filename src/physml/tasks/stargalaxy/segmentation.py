@@ -1,0 +1,162 @@
+"""stargalaxy-segmentation: unsupervised star/galaxy foreground segmentation of SDSS-like fields
+with an autoencoder and hypercolumns, with and without a residual connection (the seed's part 2,
+Fig. 9 and 10). The autoencoder learns to reconstruct fields (no labels, no masks); k-means on each
+pixel's hypercolumn splits foreground from background; IoU against the simulator's truth masks,
+next to the classical threshold at k sigma. The model also segments a real image that
+scikit-image ships: the Hubble Deep Field."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, Iterable
+
+import numpy as np
+import torch
+
+from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.splits import split_of
+
+from .hypercolumns import HypercolumnAE, fit_clusters, hypercolumns, iou, predict_masks, threshold_masks
+from .task import stretch
+
+COLUMNS = ["id", "image", "mask"]
+CHUNK_FIELDS = 16  # fields per hypercolumn pass (memory: fields x channels x S^2 floats)
+
+
+@dataclass(frozen=True)
+class SegmentationData:
+    uri: str = ""                    # dataset URI (physml simulate stargalaxy-fields); "" = simulate
+    n: int = 2000                    # simulated fields
+    size: int = 64                   # pixels per side (0.396"/px)
+    objects: float = 4.0             # mean objects per field
+    star_fraction: float = 0.5
+    seed: int = 0
+    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+
+    def __post_init__(self):
+        if self.holdout < 3:
+            raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
+
+
+@dataclass(frozen=True)
+class SegmentationModel:
+    channels: int = 8                # first level's width (doubling per level)
+    depth: int = 3                   # stride-2 levels below the first
+    residual: bool = False           # add the first level's activations to the decoder's output features
+    threshold: float = 1.5           # the baseline: pixels above threshold x noise sigma
+    hdf: bool = True                 # also segment scikit-image's Hubble Deep Field (logged as an overlay)
+
+    def __post_init__(self):
+        if self.channels < 1 or self.depth < 1:
+            raise ValueError(f"model.channels = {self.channels}, model.depth = {self.depth}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    data: SegmentationData = field(default_factory=SegmentationData)
+    model: SegmentationModel = field(default_factory=SegmentationModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        step = 2**self.model.depth
+        if self.data.size % step:
+            raise ValueError(f"data.size = {self.data.size}: must be a multiple of 2^model.depth = {step}")
+
+
+def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
+    """Rows of ``split`` -> {"x": float32[n, 1, S, S] (asinh stretch), "mask": uint8[n, S, S]}."""
+    keep = np.ones(len(batch["id"]), bool) if split is None else split_of(batch["id"], holdout) == split
+    n = int(keep.sum())
+    img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 64), np.float32)
+    side = int(round(np.sqrt(img.shape[1])))
+    mask = np.stack(batch["mask"][keep]).astype(np.uint8) if n else np.zeros((0, 64), np.uint8)
+    return {"x": stretch(img.reshape(n, side, side))[:, None], "mask": mask.reshape(n, side, side)}
+
+
+def features_of(model, x: torch.Tensor) -> np.ndarray:
+    """float32[n, C, S, S]: hypercolumns of fields x [n, 1, S, S]."""
+    return hypercolumns(model(x)["levels"]).float().cpu().numpy()
+
+
+def segment(model, x: torch.Tensor, seed: int = 0) -> np.ndarray:
+    """bool[n, S, S]: fields x clustered on their own hypercolumns (for one image: the HDF)."""
+    f = features_of(model, x)
+    km, fg = fit_clusters(f, x[:, 0].cpu().numpy(), seed)
+    return predict_masks(km, fg, f)
+
+
+def hubble_deep_field() -> np.ndarray:
+    """float32[1, 1, H, W]: scikit-image's Hubble Deep Field (HST WFPC2), grey, 2x2-binned, cropped
+    to multiples of 16 and asinh-stretched like the fields."""
+    from skimage.data import hubble_deep_field as hdf
+
+    img = hdf().astype(np.float32).mean(2)
+    h, w = (img.shape[0] // 32) * 16, (img.shape[1] // 32) * 16
+    img = img[: 2 * h, : 2 * w].reshape(h, 2, w, 2).mean((1, 3))
+    img = img - np.median(img)
+    sigma = 1.4826 * np.median(np.abs(img)) + 1e-6
+    out = np.arcsinh(img / sigma) / np.arcsinh(img.max() / sigma)
+    return np.clip(out, -0.5, 1.0)[None, None].astype(np.float32)
+
+
+class StarGalaxySegmentation:
+    name: ClassVar[str] = "stargalaxy-segmentation"
+    Config: ClassVar[type] = SegmentationConfig
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.residual": {"choice": [False, True]}}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/iou", "max")
+
+    def data_kind(self, cfg) -> tuple[str, str]:
+        return ("stargalaxy-fields", "sdss-r-fields")
+
+    def simulation(self, cfg) -> Simulation:
+        d = cfg.data
+        return Simulation("stargalaxy-fields", dict(n=d.n, seed=d.seed, field={
+            "size": d.size, "objects": d.objects, "star_fraction": d.star_fraction}))
+
+    def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        arrays = partial(to_arrays, holdout=cfg.data.holdout)
+        return {name: DatasetSpec(uri, COLUMNS, partial(arrays, split=k))
+                for name, k in (("train", 2), ("val", 0), ("test", 1))}
+
+    def model(self, cfg) -> torch.nn.Module:
+        m = cfg.model
+        return HypercolumnAE(m.channels, m.depth, m.residual)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """Mean squared reconstruction error of the stretched fields (no masks, no labels)."""
+        x = batch["x"]
+        return {"loss": ((model(x)["recon"] - x) ** 2).mean()}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """Mean IoU of the hypercolumn masks (k-means fitted on the first fields' pixels) and of the
+        threshold baseline against the truth masks; examples; the Hubble Deep Field's mask."""
+        device = next(model.parameters()).device
+        km, parts, examples = None, {"iou": [], "iou_baseline": [], "recon": []}, []
+        for b in batches:
+            xs, ms = b["x"].to(device), np.asarray(b["mask"].cpu() if torch.is_tensor(b["mask"]) else b["mask"]) > 0
+            for i in range(0, len(xs), CHUNK_FIELDS):
+                x, m = xs[i:i + CHUNK_FIELDS], ms[i:i + CHUNK_FIELDS]
+                out = model(x)
+                xi, f = x[:, 0].float().cpu().numpy(), hypercolumns(out["levels"]).float().cpu().numpy()
+                if km is None:
+                    km, fg = fit_clusters(f, xi, cfg.train.seed)
+                pred, base = predict_masks(km, fg, f), threshold_masks(xi, cfg.model.threshold)
+                parts["iou"].append(iou(pred, m))
+                parts["iou_baseline"].append(iou(base, m))
+                parts["recon"].append(((out["recon"] - x) ** 2).flatten(1).mean(1).float().cpu().numpy())
+                examples += [(xi[j], m[j], pred[j], base[j]) for j in range(min(4 - len(examples), len(xi)))]
+        if km is None:
+            return {}
+        res = {k: float(np.concatenate(v).mean()) for k, v in parts.items()}
+        res["examples"] = examples
+        if cfg.model.hdf:
+            img = hubble_deep_field()
+            mask = segment(model, torch.from_numpy(img).to(device), cfg.train.seed)
+            res.update(hdf=(img[0, 0], mask[0]), hdf_foreground=float(mask.mean()))
+        return res
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_segmentation
+
+        return plot_segmentation(results, Path(out_dir))
