@@ -100,3 +100,17 @@ def test_bad_segmentation_config():
         from_dict(StarGalaxySegmentation.Config, {"data": {"size": 36}})
     with pytest.raises(ValueError, match="size = 20: must be a multiple of 8"):
         FieldParams(size=20)
+
+
+def test_batches_without_rows_of_the_split_give_empty_arrays():
+    from physml.tasks.splits import split_of
+    from physml.tasks.stargalaxy.segmentation import to_arrays
+
+    ids = np.array([f"field-0-{i:06d}" for i in range(40)])
+    ids = ids[split_of(ids, 10) != 0][:5]  # no validation rows
+    col = np.empty(5, object)
+    col[:] = list(np.ones((5, 256), np.float32))
+    out = to_arrays({"id": ids, "image": col, "mask": col}, 0, 10)
+    assert out["x"].shape[0] == 0 and out["mask"].shape[0] == 0
+    full = to_arrays({"id": ids, "image": col, "mask": col}, None, 10)
+    assert full["x"].shape == (5, 1, 16, 16) and full["mask"].shape == (5, 16, 16)

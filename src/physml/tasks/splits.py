@@ -11,3 +11,19 @@ def split_of(ids, holdout: int) -> np.ndarray:
     is 0 for validation and 1 for test, so each holds about 1 / holdout of the rows."""
     k = np.array([zlib.crc32(str(i).encode()) % holdout for i in ids], dtype=np.int64)
     return np.where(k == 0, 0, np.where(k == 1, 1, 2))
+
+
+def rows_of(ids, split: int | None, holdout: int) -> np.ndarray:
+    """bool[n]: the rows of ``split`` (see :func:`split_of`); all rows when ``split`` is None."""
+    return np.ones(len(ids), bool) if split is None else split_of(ids, holdout) == split
+
+
+def stack_images(column, keep: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """dtype[n, S, S] from the ``keep`` rows of a fixed-size list column (an object array of flat
+    S*S arrays, as Arrow gives it); [0, 0, 0] when no row is kept."""
+    n = int(keep.sum())
+    if not n:
+        return np.zeros((0, 0, 0), dtype)
+    flat = np.stack(column[keep]).astype(dtype, copy=False)
+    side = int(round(np.sqrt(flat.shape[1])))
+    return flat.reshape(n, side, side)

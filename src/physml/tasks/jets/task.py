@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
-from physml.tasks.splits import split_of
+from physml.tasks.splits import rows_of, stack_images
 
 from .nets import JetAutoencoder, JetCNN, check_pixels
 from .source import CHUNK
@@ -82,12 +82,9 @@ class JetsConfig:
 def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     """Rows of ``split`` (None: all) -> {"x": float32[n, 1, P, P] (each image over its brightest
     pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}."""
-    keep = np.ones(len(batch["id"]), bool) if split is None else split_of(batch["id"], holdout) == split
-    n = int(keep.sum())
-    img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 1), np.float32)
-    side = int(round(np.sqrt(img.shape[1])))
-    img = img.reshape(n, 1, side, side)
-    img /= np.maximum(img.reshape(n, -1).max(1), 1e-12)[:, None, None, None] if n else 1.0
+    keep = rows_of(batch["id"], split, holdout)
+    img = stack_images(batch["image"], keep)[:, None].copy()
+    img /= np.maximum(img.reshape(len(img), -1).max(1, initial=0.0), 1e-12)[:, None, None, None]
     return {"x": img, "y": np.asarray(batch["label"], np.float32)[keep],
             "mass": np.asarray(batch["mass"], np.float32)[keep], "tau32": np.asarray(batch["tau32"], np.float32)[keep]}
 

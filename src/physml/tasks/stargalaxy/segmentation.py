@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
-from physml.tasks.splits import split_of
+from physml.tasks.splits import rows_of, stack_images
 
 from .hypercolumns import HypercolumnAE, fit_clusters, hypercolumns, iou, predict_masks, threshold_masks
 from .task import stretch
@@ -66,12 +66,9 @@ class SegmentationConfig:
 
 def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     """Rows of ``split`` -> {"x": float32[n, 1, S, S] (asinh stretch), "mask": uint8[n, S, S]}."""
-    keep = np.ones(len(batch["id"]), bool) if split is None else split_of(batch["id"], holdout) == split
-    n = int(keep.sum())
-    img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 64), np.float32)
-    side = int(round(np.sqrt(img.shape[1])))
-    mask = np.stack(batch["mask"][keep]).astype(np.uint8) if n else np.zeros((0, 64), np.uint8)
-    return {"x": stretch(img.reshape(n, side, side))[:, None], "mask": mask.reshape(n, side, side)}
+    keep = rows_of(batch["id"], split, holdout)
+    img, mask = stack_images(batch["image"], keep), stack_images(batch["mask"], keep, np.uint8)
+    return {"x": (stretch(img) if len(img) else img)[:, None], "mask": mask}
 
 
 def features_of(model, x: torch.Tensor) -> np.ndarray:
