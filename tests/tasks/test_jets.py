@@ -286,6 +286,9 @@ def test_to_arrays_scales_images_to_their_peak_and_keeps_the_split():
     out = to_arrays(batch, None, 10)
     assert out["x"].shape == (4, 1, 4, 4) and out["x"].max() == 1.0 and out["x"][0, 0, 1, 2] == 0.5
     assert out["y"].tolist() == [0, 1, 0, 1]
+    assert (split_of(batch["id"], 100) != 0).all()  # so a batch without rows of split 0:
+    none = to_arrays(batch, 0, 100)
+    assert none["x"].shape[0] == len(none["y"]) == len(none["mass"]) == 0
 
 
 def test_evaluation_refuses_one_class():

@@ -84,7 +84,8 @@ def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}."""
     keep = rows_of(batch["id"], split, holdout)
     img = stack_images(batch["image"], keep)[:, None].copy()
-    img /= np.maximum(img.reshape(len(img), -1).max(1, initial=0.0), 1e-12)[:, None, None, None]
+    if len(img):
+        img /= np.maximum(img.reshape(len(img), -1).max(1), 1e-12)[:, None, None, None]
     return {"x": img, "y": np.asarray(batch["label"], np.float32)[keep],
             "mass": np.asarray(batch["mass"], np.float32)[keep], "tau32": np.asarray(batch["tau32"], np.float32)[keep]}
 
