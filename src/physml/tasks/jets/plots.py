@@ -36,7 +36,10 @@ def _scores(ax, res: dict) -> None:
     lo, hi = np.quantile(s, 0.001), np.quantile(s, 0.999)
     bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 50)
     for c, name in ((0, "QCD"), (1, "top")):
-        ax.hist(s[y == c], bins, histtype="step", density=True, label=name)
+        vals = s[y == c]
+        vals = vals[(vals >= bins[0]) & (vals <= bins[-1])]
+        if len(vals):  # density of an empty histogram is 0/0
+            ax.hist(vals, bins, histtype="step", density=True, label=name)
     ax.set(xlabel="score", ylabel="density", title="score per class")
     ax.legend(fontsize=8)
 
