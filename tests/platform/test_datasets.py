@@ -33,18 +33,22 @@ def test_streamed_and_in_memory_splits_agree(tmp_path, monkeypatch):
 
 
 def test_split_size_is_its_size_in_memory_not_on_disk(tmp_path, monkeypatch):
-    """Zeros compress to almost nothing: the limit must see the 8 MB they take in memory."""
-    import fsspec
+    """Zeros compress to almost nothing: the limit must see the 12 MB they take in memory."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    path = str(tmp_path / "zeros.parquet")
-    pq.write_table(pa.table({"x": np.zeros(1_000_000), "y": np.ones(1_000_000, np.float32)}), path, compression="zstd")
-    fs = fsspec.filesystem("file")
-    assert fs.size(path) < 100_000
-    bitmaps = 1_000_000 // 8  # validity bitmaps: at most one bit per value per column
-    assert 12_000_000 <= datasets.memory_bytes(fs, [path]) <= 12_000_000 + 2 * bitmaps
-    assert 16_000_000 <= datasets.memory_bytes(fs, [path, path], ["x"]) <= 16_000_000 + 2 * bitmaps
+    from physml.platform.data import DatasetWriter
+    from physml.tasks.base import DatasetSpec
+
+    uri = str(tmp_path / "zeros")
+    w = DatasetWriter(uri, "test", {}, 0, "test")
+    t = pa.table({"x": np.zeros(500_000), "y": np.ones(500_000, np.float32)})
+    w.commit([w.put_shard(f"s{k}.parquet", t, part=k) for k in range(2)], complete=True)
+    assert sum(p.stat().st_size for p in (tmp_path / "zeros").glob("*.parquet")) < 100_000
+    bitmaps = 500_000 // 8  # validity bitmaps: at most one bit per value per column
+    both = datasets.split_memory(DatasetSpec(uri, ["x", "y"], lambda b: b))
+    assert 12_000_000 <= both <= 12_000_000 + 4 * bitmaps
+    one = datasets.split_memory(DatasetSpec(uri, ["x"], lambda b: b, where={"part": 1}))
+    assert 4_000_000 <= one <= 4_000_000 + bitmaps
     monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "1.5")
     assert datasets.materialize_limit() == int(1.5 * 2**20)
     monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "lots")

@@ -40,18 +40,17 @@ def materialize_limit() -> int:
         raise DatasetError(f"PHYSML_MATERIALIZE_MB = {mb!r}: expected a number of MiB (0 = always stream)") from None
 
 
-def memory_bytes(fs, paths: list[str], columns: list[str] | None = None) -> int:
-    """The shards' size in memory as Arrow tables of ``columns``: bytes per row of the first shard
-    (read whole) times the rows in all footers. On disk, compressed and encoded, it can be 100x less."""
-    if not paths:
+def split_memory(spec: DatasetSpec) -> int:
+    """The split's shards' size in memory as Arrow tables of its columns: bytes per row of the first
+    shard (read whole) times the rows the manifest lists. On disk, compressed and encoded, it can be
+    100x less."""
+    fs, root = open_uri(spec.uri)
+    entries = [e for e in read_manifest(spec.uri)["shards"] if matches(e, spec.where)]
+    if not entries:
         return 0
-    with fs.open(paths[0], "rb") as f:
-        first = pq.read_table(f, columns=columns)
-    rows = 0
-    for p in paths:
-        with fs.open(p, "rb") as f:
-            rows += pq.ParquetFile(f).metadata.num_rows
-    return int(first.nbytes / max(first.num_rows, 1) * rows)
+    with fs.open(f"{root}/{entries[0]['path']}", "rb") as f:
+        first = pq.read_table(f, columns=spec.columns)
+    return int(first.nbytes / max(first.num_rows, 1) * sum(e["rows"] for e in entries))
 
 
 def quiet_ray_data() -> None:
@@ -80,8 +79,7 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data
 
     quiet_ray_data()
     fs, _ = open_uri(spec.uri)
-    paths = shard_paths(spec, verify=False)
-    if memory_bytes(fs, paths, spec.columns) < materialize_limit():
+    if split_memory(spec) < materialize_limit():
         ds = ray.data.from_arrow(_arrow_blocks(spec))  # read_table verifies the hashes
         return ds.randomize_block_order(seed=shuffle_seed) if shuffle_seed is not None else ds
     paths = shard_paths(spec, verify=True)

@@ -23,8 +23,7 @@ from physml.config import ConfigError, from_dict, merge, to_dict
 from physml.tasks import TASKS, load
 
 from . import cluster, tracking
-from .data import open_uri
-from .datasets import check_kind, materialize_limit, memory_bytes, shard_paths
+from .datasets import check_kind, materialize_limit, split_memory
 from .run import check_resources, config_dict, data_root, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger, write_json
@@ -154,9 +153,7 @@ def plan(req: SweepRequest, cfg, info: dict, small: bool = True) -> Plan:
 def _small(task_path: str, cfg, uri: str) -> bool:
     """True when the train and val splits fit in a trial's memory (read once, kept by the actor)."""
     specs = load(task_path)().datasets(cfg, uri)
-    fs, _ = open_uri(uri)
-    size = sum(memory_bytes(fs, shard_paths(specs[n], verify=False), specs[n].columns) for n in ("train", "val"))
-    return size < materialize_limit()
+    return sum(split_memory(specs[n]) for n in ("train", "val")) < materialize_limit()
 
 
 def tune_space(space: Space) -> tuple[dict, dict]:
