@@ -124,6 +124,25 @@ def sweep_mode(home: str) -> None:
     cluster.shutdown()
 
 
+def _node_local_refused(out: str) -> str:
+    """`physml run` on this cluster with a node-local PHYSML_HOME and without PHYSML_SHARED_FS: the
+    error it stops with before doing anything ("" if it went on)."""
+    from physml.config import ConfigError
+    from physml.platform.run import resolve, run_task
+
+    os.environ.pop("PHYSML_SHARED_FS")
+    os.environ["PHYSML_HOME"] = f"{out}-home"
+    task, cfg = resolve("phases-supervised", "smoke", [])
+    try:
+        run_task("phases-supervised", cfg, task, progress=False)
+        return ""
+    except ConfigError as err:
+        return str(err)
+    finally:
+        os.environ["PHYSML_SHARED_FS"] = "1"
+        os.environ.pop("PHYSML_HOME")
+
+
 def main() -> None:
     out, mode = sys.argv[1], sys.argv[2]
     os.environ["PHYSML_SHARED_FS"] = "1"  # the nodes are on this machine: one filesystem
@@ -133,6 +152,8 @@ def main() -> None:
         return sweep_mode(out)
     cluster, workers = _start(head_cpus=0, workers=2)
     report: dict = {"t0": time.time()}
+    if mode == "nokill":
+        report["refused"] = _node_local_refused(out)
     killer = None
     if mode == "kill":
         killer = threading.Thread(target=_killer, args=(cluster, workers[0], out, report), daemon=True)

@@ -1,5 +1,6 @@
 """Several real Ray nodes on this machine: `simulate` spreads its chain actors over two worker nodes,
-and survives one of them being killed mid-run, with exactly the rows of a single-node run."""
+and survives one of them being killed mid-run, with exactly the rows of a single-node run; `run`
+refuses node-local storage on that cluster."""
 import json
 import os
 import subprocess
@@ -46,6 +47,10 @@ def test_simulate_on_three_nodes_and_after_a_node_is_killed(tmp_path):
     assert expected.num_rows == 8 * 1200
     spread = _scenario(tmp_path, "nokill")
     assert spread["nodes"] == 2 and spread["actor_failures"] == 0 and spread["complete"]
+    # on the same 3-node cluster, node-local storage is refused before anything runs
+    assert spread["refused"].startswith(f"PHYSML_HOME = {tmp_path / 'nokill'}-home is node-local, but the Ray "
+                                        "cluster has 3 nodes"), spread["refused"]
+    assert not (tmp_path / "nokill-home").exists()
     assert _rows(str(tmp_path / "nokill")).equals(expected)
     killed = _scenario(tmp_path, "kill")
     total = len(read_manifest(ref)["shards"])
