@@ -5,12 +5,17 @@ connected to one Ray cluster and the test session shares its own.
 
 Usage: python tests/platform/multinode.py OUT_URI kill|nokill  -> prints one JSON line of results;
        python tests/platform/multinode.py HOME run                -> `physml run` with 2 Train workers on
-       two worker nodes (a third is spare), killing one of their nodes after the first checkpoint.
+       two worker nodes (a third is spare), killing one of their nodes after the first checkpoint;
+       python tests/platform/multinode.py HOME sweep              -> a sweep, the node of a trial killed;
+       python tests/platform/multinode.py HOME driverkill         -> a sweep whose driver process is
+       killed (SIGKILL) mid-sweep, then `physml sweep --resume` from a new driver process.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -124,6 +129,44 @@ def sweep_mode(home: str) -> None:
     cluster.shutdown()
 
 
+def _kill_driver_mid_trial(driver: subprocess.Popen, status_file: Path) -> dict:
+    """SIGKILL the sweep driver's process group once a trial has finished and another has reported an
+    epoch; returns what was running and done at that moment."""
+    deadline = time.time() + 300
+    while time.time() < deadline and driver.poll() is None:
+        st = json.loads(status_file.read_text()) if status_file.exists() else {}
+        done = [t for t, e in st.items() if e["status"] == "finished"]
+        mid = {t: e["metrics"].get("epoch", 0) for t, e in st.items() if e["status"] == "running"}
+        if done and any(v >= 1 for v in mid.values()):
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
+            return {"finished_at_kill": done, "running_at_kill": mid}
+        time.sleep(0.2)
+    raise RuntimeError(f"the sweep driver ended or stalled before the kill: {driver.stderr.read()[-2000:]}")
+
+
+def driverkill_mode(home: str) -> None:
+    """`physml sweep` (4 trials, 2 at a time) from a driver process on head + 2 one-CPU worker nodes;
+    the driver is killed mid-sweep and a second driver process continues it with ``--resume``."""
+    cluster, _ = _start(head_cpus=0, workers=2)
+    os.environ["PHYSML_HOME"] = home
+    cli = [sys.executable, "-m", "physml", "sweep", "phases-supervised"]
+    first = cli + ["-c", "smoke", "--samples", "4", "--max-concurrent", "2", "--scheduler", "none", "--name",
+                   "killed", "--set", "train.epochs=6", "--set", "train.cpus_per_worker=1.0", "--no-progress",
+                   "--address", cluster.address]
+    driver = subprocess.Popen(first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    sweep_dir = Path(home) / "sweeps" / "phases-supervised" / "killed"
+    report = _kill_driver_mid_trial(driver, sweep_dir / "physml-trials.json")
+    resumed = subprocess.run(cli + ["--resume", str(sweep_dir), "--no-progress", "--address", cluster.address],
+                             capture_output=True, text=True, timeout=400)
+    report.update(resume_code=resumed.returncode, resume_err=resumed.stderr[-2000:], dir=str(sweep_dir),
+                  parent=json.loads((sweep_dir / "physml-sweep.json").read_text())["parent_id"])
+    print("RESULT " + json.dumps(report), flush=True)
+    ray.shutdown()
+    cluster.shutdown()
+
+
 def _node_local_refused(out: str) -> str:
     """`physml run` on this cluster with a node-local PHYSML_HOME and without PHYSML_SHARED_FS: the
     error it stops with before doing anything ("" if it went on)."""
@@ -150,6 +193,8 @@ def main() -> None:
         return run_mode(out)
     if mode == "sweep":
         return sweep_mode(out)
+    if mode == "driverkill":
+        return driverkill_mode(out)
     cluster, workers = _start(head_cpus=0, workers=2)
     report: dict = {"t0": time.time()}
     if mode == "nokill":

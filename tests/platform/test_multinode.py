@@ -25,7 +25,7 @@ def _scenario(tmp_path: Path, mode: str) -> dict:
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
     env.pop("RAY_ADDRESS", None)
-    target = tmp_path / ("home" if mode in ("run", "sweep") else mode)
+    target = tmp_path / ("home" if mode in ("run", "sweep", "driverkill") else mode)
     proc = subprocess.run([sys.executable, str(SCRIPT), str(target), mode], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -94,3 +94,25 @@ def test_sweep_spreads_trials_over_nodes_and_retries_a_killed_one(tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert client.get_run(report["parent"]).info.status == "FINISHED"
     assert sorted(m.step for m in client.get_metric_history(moved[0]["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]
+
+
+def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
+    """Head + two 1-CPU worker nodes; the sweep's driver process (joined by --address) is SIGKILLed
+    after one trial finished and another reported an epoch; `physml sweep --resume` from a new process
+    keeps the finished trials, continues the interrupted ones from their checkpoints on the workers,
+    and completes the same parent run: 4 child runs, each epoch logged once, none left RUNNING."""
+    import mlflow
+
+    report = _scenario(tmp_path, "driverkill")
+    assert report["resume_code"] == 0, report["resume_err"]
+    assert len(report["finished_at_kill"]) < 4 and max(report["running_at_kill"].values()) >= 1
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    status = json.loads((Path(report["dir"]) / "physml-trials.json").read_text())
+    assert len(status) == 4 and all(e["status"] == "finished" for e in status.values())
+    kids = client.search_runs([client.get_run(report["parent"]).info.experiment_id],
+                              f"tags.mlflow.parentRunId = '{report['parent']}'")
+    assert len(kids) == 4 and all(k.info.status == "FINISHED" for k in kids)
+    for k in kids:
+        assert sorted(m.step for m in client.get_metric_history(k.info.run_id, "val/acc")) == [1, 2, 3, 4, 5, 6]
+    assert client.get_run(report["parent"]).info.status == "FINISHED"
+    assert len({n for e in status.values() for n in e["nodes"]}) == 2  # trials ran on both worker nodes

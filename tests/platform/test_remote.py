@@ -142,3 +142,58 @@ def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+HOME_SCRIPT = """
+import sys
+import mlflow
+from physml.cli import main
+from physml.platform import storage
+run = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]
+codes = [main(run + ["--set", "train.epochs=2"]), main(run + ["--set", "train.epochs=3", "--resume", "last"])]
+rid = mlflow.search_runs(experiment_names=["phases-supervised"], output_format="list")[0].info.run_id
+data = storage.parent(storage.glob(storage.join(storage.home(), "cache", "*", "manifest.json"))[0])
+codes.append(main(["evaluate", "phases-supervised", "--model", f"runs:/{rid}/model", "--data", data]))
+codes.append(main(["sweep", "phases-supervised", "-c", "smoke", "--no-progress", "--name", "s3sweep", "--samples", "2",
+                   "--scheduler", "none", "--set", "train.epochs=1"]))
+codes.append(main(["sweep", "phases-supervised", "--status"]))
+print("codes", codes)
+sys.exit(max(codes))
+"""
+
+
+def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3, tmp_path):
+    """PHYSML_HOME = s3://...: the simulated cache, Ray Train checkpoints (a resumed run continues from
+    them), an evaluation's figures and a sweep's Tune state and status all live in the bucket; nothing
+    is written to the working directory but the MLflow store. Its own process, so that Ray's workers
+    start with the S3 endpoint in their environment."""
+    import fsspec
+    import mlflow
+
+    home = f"s3://{BUCKET}/home"
+    env = {**os.environ, "PHYSML_HOME": home, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    env.pop("RAY_ADDRESS", None)
+    proc = subprocess.run([sys.executable, "-c", HOME_SCRIPT], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    fs = fsspec.filesystem("s3")
+    fs.invalidate_cache()
+    keys = fs.find(f"{BUCKET}/home")
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    exp = client.get_experiment_by_name("phases-supervised")
+    runs = client.search_runs([exp.experiment_id], "tags.`physml.kind` = 'train'")
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"  # resumed, not a second run
+    rid = runs[0].info.run_id
+    assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3]
+    assert any(k.startswith(f"{BUCKET}/home/cache/") and k.endswith("/manifest.json") for k in keys)
+    assert any(f"/home/runs/phases-supervised/{rid}/" in k and "epoch-0003" in k and k.endswith("state.pt")
+               for k in keys), [k for k in keys if "/runs/" in k][:20]
+    ev = client.search_runs([exp.experiment_id], "tags.`physml.kind` = 'evaluate'")[0].info.run_id
+    assert f"{BUCKET}/home/evaluations/{ev}/p_ordered.png" in keys
+    sweep = f"{BUCKET}/home/sweeps/phases-supervised/s3sweep"
+    assert {f"{sweep}/physml-sweep.json", f"{sweep}/physml-trials.json"} <= set(keys)
+    assert any(k.startswith(f"{sweep}/tune/") for k in keys)
+    trials = json.loads(fs.cat(f"{sweep}/physml-trials.json"))
+    assert sorted(t["status"] for t in trials.values()) == ["finished", "finished"]
+    assert "2 finished" in proc.stdout  # `physml sweep --status` found the latest sweep in the bucket
+    assert not (tmp_path / "physml-data").exists()

@@ -14,7 +14,7 @@ import torch
 from physml.config import ConfigError, dump_toml, from_dict, load_toml, merge, to_dict
 from physml.tasks import TASKS, config_path, load, shipped_configs
 
-from . import cluster, tracking
+from . import cluster, storage, tracking
 from .data import DatasetError, read_manifest
 from .datasets import check_kind, local_batches, ray_dataset
 from .simulate import ensure_dataset
@@ -22,11 +22,6 @@ from .simulate import ensure_dataset
 
 class TrainingError(RuntimeError):
     """Training stopped (non-finite loss, a worker error); the MLflow run is marked FAILED."""
-
-
-def data_root() -> Path:
-    """Where simulated data and Ray Train checkpoints live: $PHYSML_HOME or ./physml-data."""
-    return Path(os.environ.get("PHYSML_HOME", "physml-data")).resolve()
 
 
 def config_dict(task_name: str, config: str | None) -> dict:
@@ -70,7 +65,7 @@ def check_resources(cfg, info: dict) -> None:
 def shared(info: dict, uri: str) -> None:
     """PHYSML_HOME (checkpoints, sweep state, the data cache) and a dataset must reach every node."""
     try:
-        cluster.require_shared(info, PHYSML_HOME=str(data_root()), **({"data.uri": uri} if uri else {}))
+        cluster.require_shared(info, PHYSML_HOME=storage.home(), **({"data.uri": uri} if uri else {}))
     except ValueError as err:
         raise ConfigError(str(err)) from None
 
@@ -79,7 +74,7 @@ def data_uri(task, cfg, progress: bool) -> str:
     if cfg.data.uri:
         return cfg.data.uri
     sim = task.simulation(cfg)
-    return ensure_dataset(sim.sampler, sim.params, data_root() / "cache", progress=progress)
+    return ensure_dataset(sim.sampler, sim.params, storage.join(storage.home(), "cache"), progress=progress)
 
 
 def _for_data(task, cfg, uri: str, user_data: bool):
@@ -122,6 +117,7 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
 
     task = task or load(TASKS[task_name])()
     init = initial_state(task, cfg, task_name)
+    storage.home()  # a PHYSML_HOME Ray cannot use fails here, before Ray starts
     info = cluster.connect(address)
     check_resources(cfg, info)
     shared(info, cfg.data.uri)
@@ -138,12 +134,12 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
         try:
             train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
             res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]),
-                      str(data_root() / "runs" / task_name), rid, tracking.tracking_uri(), rid, init_state=init)
+                      storage.join(storage.home(), "runs", task_name), rid, tracking.tracking_uri(), rid, init_state=init)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
             raise training_failure(err) from None
         if res.error is not None:
             raise training_failure(res.error)
-        model, state = task.model(cfg), load_state(res.checkpoint_dir)
+        model, state = task.model(cfg), load_state(res.checkpoint)
         model.load_state_dict(state["model"])
         mlflow.set_tag("physml.checkpoint_epoch", str(state["epoch"]))  # the epoch evaluated and saved
         metrics = evaluate_and_log(task, model, cfg, specs)
@@ -180,15 +176,17 @@ def evaluate_splits(task, model, cfg, specs: dict) -> dict:
     return {(f"test/{k}" if isinstance(v, float) else k): v for k, v in results.items()}
 
 
-def evaluate_and_log(task, model, cfg, specs: dict, keep: Path | None = None) -> dict:
+def evaluate_and_log(task, model, cfg, specs: dict, keep: str | None = None) -> dict:
     """Test splits through ``task.evaluate`` in this process; metrics and report logged to MLflow
-    (the figures are also kept in ``keep`` when given)."""
+    (the figures are also copied to ``keep``, a directory or URI, when given)."""
     results = evaluate_splits(task, model, cfg, specs)
     metrics = {k: v for k, v in results.items() if isinstance(v, float)}
     tracking.log_metrics(metrics)
     with tempfile.TemporaryDirectory() as tmp:
-        for p in task.report(results, keep or Path(tmp)):
+        for p in task.report(results, Path(tmp)):
             tracking.log_artifacts([p], "plots")
+        if keep:
+            storage.put_dir(tmp, keep)
     return metrics
 
 
@@ -242,14 +240,15 @@ def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
     except ValueError as err:
         raise ConfigError(f"--data {data_uri}: {err}") from None
     cluster.connect(None)
-    return ensure_dataset(sim.sampler, sim.params, data_root() / "cache", progress=progress)
+    return ensure_dataset(sim.sampler, sim.params, storage.join(storage.home(), "cache"), progress=progress)
 
 
-def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict, Path]:
+def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict, str]:
     """Evaluate a saved model on new shards (or a directory of raw cases the task can ingest); logs an
     evaluation run and writes its figures under ``<PHYSML_HOME>/evaluations/<run id>``. Returns (run
     id, metrics, figure directory)."""
     trained, cfg_dict, state = load_model(model_uri)
+    storage.home()
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
     task = load(TASKS[task_name])()
@@ -261,7 +260,7 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     model.load_state_dict(state)
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}
     with tracking.run(task_name, f"evaluate-{task_name}", to_dict(cfg), tags) as active:
-        out = data_root() / "evaluations" / active.info.run_id
+        out = storage.join(storage.home(), "evaluations", active.info.run_id)
         specs = (task.evaluation_datasets if hasattr(task, "evaluation_datasets") else task.datasets)(cfg, data_uri)
         metrics = evaluate_and_log(task, model, cfg, specs, out)
         return active.info.run_id, metrics, out

@@ -11,7 +11,7 @@ from pathlib import Path
 from physml import __version__
 from physml.tasks import load
 
-from . import cluster, tracking
+from . import cluster, storage, tracking
 from .cases import CaseStats, run_items
 from .data import DatasetWriter, read_manifest, read_table
 from .ensemble import EnsembleStats, run_ensemble
@@ -70,7 +70,8 @@ def ensure_dataset(sampler_name: str, params: dict, cache_root: str | Path, acto
     from physml.tasks import SAMPLERS
 
     key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
-    uri = str(Path(cache_root).resolve() / f"{sampler_name}-{key}")
+    uri = storage.join(str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve()),
+                       f"{sampler_name}-{key}")
     sampler = load(SAMPLERS[sampler_name]).from_dict(params)
     mp = sampler.manifest_params()
     writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {params}")

@@ -22,11 +22,11 @@ import mlflow
 from physml.config import ConfigError, from_dict, merge, to_dict
 from physml.tasks import TASKS, load
 
-from . import cluster, tracking
+from . import cluster, storage, tracking
 from .datasets import check_kind, materialize_limit, split_memory
-from .run import check_resources, config_dict, data_root, data_uri, initial_state, shared
+from .run import check_resources, config_dict, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
-from .sweep_log import META, SweepLogger, write_json
+from .sweep_log import META, SweepLogger
 from .trial import ROW, run_trial, trial_config
 
 TRIAL_CPU = 0.01   #: a ray-train trial's own share (it only waits on its TorchTrainer)
@@ -238,29 +238,30 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     _quiet_tune()
     task = load(TASKS[req.task])()
     cfg = from_dict(task.Config, req.base)
+    storage.home()  # a PHYSML_HOME Ray cannot use fails here, before Ray starts
     info = cluster.connect(address)
     shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
     check_kind(uri, task.data_kind(cfg), req.task)
     plan_ = plan(req, cfg, info, _small(TASKS[req.task], cfg, uri))
     name = name or time.strftime("sweep-%Y%m%d-%H%M%S")
-    sweep_dir = data_root() / "sweeps" / req.task / name
-    if sweep_dir.exists():
+    sweep_dir = storage.join(storage.home(), "sweeps", req.task, name)
+    if storage.exists(sweep_dir):
         raise ConfigError(f"sweep {sweep_dir} exists; resume it with --resume {sweep_dir}")
-    sweep_dir.mkdir(parents=True)
+    storage.makedirs(sweep_dir)
     space, choices = tune_space(req.space)
     exp_id = tracking.experiment(req.task)
     parent = _parent_run(req, exp_id, name, uri, plan_, info)
-    meta = {"task": req.task, "name": name, "dir": str(sweep_dir), "uri": uri, "parent_id": parent,
+    meta = {"task": req.task, "name": name, "dir": sweep_dir, "uri": uri, "parent_id": parent,
             "experiment_id": exp_id, "tracking_uri": tracking.tracking_uri(), "base": req.base,
             "space": [asdict(d) for d in req.space.dims], "table": [dict(r) for r in req.space.table],
             "settings": asdict(req.settings), "choices": choices, "plan": asdict(plan_), "total": req.total}
-    write_json(sweep_dir / META, meta)
+    storage.write_json(storage.join(sweep_dir, META), meta)
     trainable, tune_config, setup = _tuner_parts(req, meta, plan_)
-    logger = SweepLogger(meta["tracking_uri"], exp_id, parent, str(sweep_dir),
+    logger = SweepLogger(meta["tracking_uri"], exp_id, parent, sweep_dir,
                          functools.partial(trial_config, setup), req.total, progress)
     tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
-                       run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(sweep_dir), callbacks=[logger], verbose=0,
+                       run_config=tune.RunConfig(name=TUNE_DIR, storage_path=sweep_dir, callbacks=[logger], verbose=0,
                                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                                  failure_config=tune.FailureConfig(
                                                      max_failures=req.base["train"]["max_failures"])))
@@ -268,7 +269,7 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     return _finish(tuner, meta, setup)
 
 
-def _print_plan(req: SweepRequest, p: Plan, info: dict, sweep_dir: Path) -> None:
+def _print_plan(req: SweepRequest, p: Plan, info: dict, sweep_dir: str) -> None:
     s = req.settings
     searcher = "grid/table (exact)" if req.space.exhaustive else "Optuna TPE"
     print(f"sweep {req.task}: {req.total} trials, {searcher}, scheduler {s.scheduler}, objective "
@@ -315,31 +316,29 @@ def _finish(tuner, meta: dict, setup: dict) -> SweepResult:
     return SweepResult(meta["name"], meta["dir"], meta["parent_id"], rows, best, complete)
 
 
-def find_sweep(task: str | None, where: str | None) -> Path:
-    """A sweep directory: ``where`` itself, or the latest sweep of ``task``."""
+def find_sweep(task: str | None, where: str | None) -> str:
+    """A sweep directory or URI: ``where`` itself, or the latest sweep of ``task`` under PHYSML_HOME."""
     if where and where != "last":
-        d = Path(where).expanduser().resolve()
-        if not (d / META).exists():
+        d = where.rstrip("/") if storage.is_remote(where) else str(Path(where).expanduser().resolve())
+        if not storage.exists(storage.join(d, META)):
             raise ConfigError(f"{where}: not a physml sweep directory (no {META})")
         return d
     if not task:
         raise ConfigError("give the sweep directory, or the task whose latest sweep to use")
-    root = data_root() / "sweeps" / task
-    dirs = sorted((p.parent for p in root.glob(f"*/{META}")), key=lambda p: (p / META).stat().st_mtime)
-    if not dirs:
+    root = storage.join(storage.home(), "sweeps", task)
+    metas = storage.glob(storage.join(root, "*", META))
+    if not metas:
         raise ConfigError(f"no sweep of {task} under {root}")
-    return dirs[-1]
+    return storage.parent(metas[-1])
 
 
-def resume_sweep(where: Path, address: str | None = None, progress: bool = True) -> SweepResult:
+def resume_sweep(where: str, address: str | None = None, progress: bool = True) -> SweepResult:
     """Continue a sweep with Tuner.restore: finished trials are kept, unfinished ones continue from
     their last checkpoint, the remaining samples are run; same parent and child MLflow runs."""
-    import json
-
     from ray import tune
 
     _quiet_tune()
-    meta = json.loads((where / META).read_text())
+    meta = storage.read_json(storage.join(where, META))
     if meta["tracking_uri"] != tracking.tracking_uri():
         raise ConfigError(f"sweep {where} logs to {meta['tracking_uri']}, but the tracking URI in force is "
                           f"{tracking.tracking_uri()}: set MLFLOW_TRACKING_URI or run from the same directory")
@@ -352,9 +351,9 @@ def resume_sweep(where: Path, address: str | None = None, progress: bool = True)
     plan_ = Plan(**meta["plan"])
     if plan_.cpus * plan_.concurrent > info["cpus"] + 1e-9:
         plan_ = replace(plan_, concurrent=max(1, math.floor(info["cpus"] / plan_.cpus)))
-    if not tune.Tuner.can_restore(str(where / TUNE_DIR)):
+    if not tune.Tuner.can_restore(storage.join(where, TUNE_DIR)):
         raise ConfigError(f"{where}: Tune saved no state yet (killed before the first trial); start it again")
     trainable, _, setup = _tuner_parts(req, meta, plan_)
-    tuner = tune.Tuner.restore(str(where / TUNE_DIR), trainable, resume_unfinished=True, resume_errored=False)
+    tuner = tune.Tuner.restore(storage.join(where, TUNE_DIR), trainable, resume_unfinished=True, resume_errored=False)
     print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
     return _finish(tuner, meta, setup)

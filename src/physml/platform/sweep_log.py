@@ -6,7 +6,6 @@ so no trial gets a second run and finished runs are left as they are.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -14,18 +13,12 @@ from pathlib import Path
 
 from ray.tune import Callback
 
+from . import storage
 from .tracking import flatten
 from .trial import DONE, NODE
 
 STATUS = "physml-trials.json"   #: per-trial status table in the sweep directory
 META = "physml-sweep.json"      #: the sweep's settings, base config, space and parent run id
-
-
-def write_json(path: Path, obj) -> None:
-    """Atomic JSON write (a reader never sees half a file)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
 
 
 def numeric(result: dict) -> dict[str, float]:
@@ -61,8 +54,8 @@ class SweepLogger(Callback):
                                             max_results=10000)
         self.runs = {r.data.tags["physml.trial_id"]: r.info.run_id for r in children
                      if "physml.trial_id" in r.data.tags}
-        path = Path(self.dir) / STATUS
-        self.status = json.loads(path.read_text()) if path.exists() else {}
+        path = storage.join(self.dir, STATUS)
+        self.status = storage.read_json(path) if storage.exists(path) else {}
         if self.progress:
             from tqdm import tqdm
 
@@ -70,7 +63,7 @@ class SweepLogger(Callback):
             self._bar = tqdm(total=self.total, initial=done, desc="trials", unit="trial", dynamic_ncols=True)
 
     def _save(self) -> None:
-        write_json(Path(self.dir) / STATUS, self.status)
+        storage.write_json(storage.join(self.dir, STATUS), self.status)
 
     def on_trial_start(self, iteration, trials, trial, **info) -> None:
         tid = trial.trial_id
@@ -116,10 +109,10 @@ class SweepLogger(Callback):
         run_id = self.runs[trial.trial_id]
         ckpt = trial.checkpoint
         if finished and ckpt is not None:
-            for sub in ("model", "plots"):
-                local = Path(ckpt.path) / sub
-                if local.is_dir():
-                    self._client.log_artifacts(run_id, str(local), sub)
+            with ckpt.as_directory() as d:  # a local directory, or a download from remote storage
+                for sub in ("model", "plots"):
+                    if (Path(d) / sub).is_dir():
+                        self._client.log_artifacts(run_id, str(Path(d) / sub), sub)
         if not finished:
             self._client.set_tag(run_id, "physml.stopped_early", "true")
         self._client.set_terminated(run_id, "FINISHED")

@@ -16,18 +16,17 @@ from pathlib import Path
 
 from physml.config import dump_toml
 
+from . import storage
 from .sweep_log import META, STATUS
 from .trial import trial_config
 
 TERMINAL = ("finished", "stopped", "failed")
 
 
-def load_status(sweep_dir: str | Path) -> tuple[dict, dict]:
-    """(meta, {trial_id: status entry}) of a sweep directory."""
-    d = Path(sweep_dir)
-    meta = json.loads((d / META).read_text())
-    status = json.loads((d / STATUS).read_text()) if (d / STATUS).exists() else {}
-    return meta, status
+def load_status(sweep_dir: str) -> tuple[dict, dict]:
+    """(meta, {trial_id: status entry}) of a sweep directory or URI."""
+    status = storage.join(sweep_dir, STATUS)
+    return storage.read_json(storage.join(sweep_dir, META)), (storage.read_json(status) if storage.exists(status) else {})
 
 
 def _alive(pid) -> bool:
@@ -124,7 +123,7 @@ def format_table(rows: list[dict], metrics: list[str]) -> str:
     return "\n".join(lines)
 
 
-def status_text(sweep_dir: str | Path) -> str:
+def status_text(sweep_dir: str) -> str:
     """`physml sweep --status DIR`: counts per state and the trials table."""
     meta, status = load_status(sweep_dir)
     rows = table_rows(meta, status)

@@ -41,7 +41,7 @@ class NonFiniteLoss(RuntimeError):
 
 @dataclass
 class FitResult:
-    checkpoint_dir: str | None
+    checkpoint: Checkpoint | None
     metrics: dict
     error: BaseException | None
 
@@ -280,10 +280,10 @@ def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking
     )
     result = trainer.fit()
     chosen = result.get_best_checkpoint(t.early_stop_metric, t.early_stop_mode) if best else result.checkpoint
-    ckpt = chosen.path if chosen is not None else None
-    return FitResult(ckpt, dict(result.metrics or {}), result.error)
+    return FitResult(chosen, dict(result.metrics or {}), result.error)
 
 
-def load_state(checkpoint_dir: str) -> dict:
-    """The checkpoint's state dict (weights_only load)."""
-    return torch.load(os.path.join(checkpoint_dir, STATE), weights_only=True, map_location="cpu")
+def load_state(checkpoint: Checkpoint) -> dict:
+    """The checkpoint's state dict (weights_only load), local or in remote storage."""
+    with checkpoint.as_directory() as d:
+        return torch.load(os.path.join(d, STATE), weights_only=True, map_location="cpu")

@@ -126,7 +126,7 @@ def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: st
               callbacks=(TuneReportCallback(),), init_state=setup.get("init_state"))
     if res.error is not None:
         raise training_failure(res.error)
-    state = load_state(res.checkpoint_dir)
+    state = load_state(res.checkpoint)
     model = task.model(cfg)
     model.load_state_dict(state["model"])
     metrics = state.get("metrics") or res.metrics  # a trial resumed at its last epoch trains no more
