@@ -268,6 +268,7 @@ def test_bad_jets_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("task,sets,needle", [
+    ("stargalaxy", ['model.condition="seeing"'], "model.condition = 'seeing': choose flux or none"),
     ("jets", ["data.pixels=38"], "data.pixels = 38: the networks take sides that are multiples of 2^model.depth = 4"),
     ("jets-anomaly", ["data.pt=[700, 600]"], "error: data.pt = [700.0, 600.0]: the pT window is empty"),
 ])

@@ -15,7 +15,7 @@ def features(task, model, batches: Iterable[dict], cfg) -> dict | None:
     losses = []
     for b in batches:
         x = b["x"].to(device)
-        out = model(x)
+        out = task.forward(model, {"x": x, "c": b["c"].to(device)}, cfg)
         f = out[:, None] if kind == "cnn" else out[-2]
         parts["f"].append(f.float().cpu().numpy())
         if kind != "cnn" or bool((b["y"] >= 0).all()):

@@ -53,21 +53,26 @@ class ConvVAE(nn.Module):
 
 class HierarchicalAEVAE(nn.Module):
     """The source's Fig. 7: an autoencoder compresses the cutout to a code c [n, code]; a VAE (MLP)
-    encodes c to z [n, latent] with the bimodal prior on z_0 and decodes it back to c.
-    x -> (image reconstruction, code, code reconstruction, mu, logvar)."""
+    encodes c to z [n, latent] with the bimodal prior on z_0 and decodes it back to c. With
+    ``conditions`` > 0 the VAE is conditional: both its halves also see per-object quantities
+    cond [n, conditions] (standardized by a non-affine batch norm), which z then need not encode.
+    (x, cond) -> (image reconstruction, code, code reconstruction, mu, logvar)."""
 
-    def __init__(self, size: int = 32, channels: int = 16, code: int = 16, latent: int = 2, hidden: int = 64):
+    def __init__(self, size: int = 32, channels: int = 16, code: int = 16, latent: int = 2, hidden: int = 64,
+                 conditions: int = 0):
         super().__init__()
         self.enc = encoder(channels, size, code)
         self.dec = Decoder(channels, size, code)
-        self.venc = mlp(code, hidden, 2 * latent)
-        self.vdec = mlp(latent, hidden, code)
+        self.venc = mlp(code + conditions, hidden, 2 * latent)
+        self.vdec = mlp(latent + conditions, hidden, code)
+        self.norm = nn.BatchNorm1d(conditions, affine=False) if conditions else None
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None):
         c = self.enc(x)
-        mu, logvar = self.venc(c).chunk(2, dim=1)
+        extra = [self.norm(cond)] if self.norm is not None else []
+        mu, logvar = self.venc(torch.cat([c, *extra], 1)).chunk(2, dim=1)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
-        return self.dec(c), c, self.vdec(z), mu, logvar
+        return self.dec(c), c, self.vdec(torch.cat([z, *extra], 1)), mu, logvar
 
 
 class CNNClassifier(nn.Module):

@@ -59,10 +59,13 @@ class StarGalaxyModel:
     s: float = 1.0                   # ... of width s (the source's eq. 4)
     kl_samples: int = 8              # Monte Carlo draws of the bimodal KL's cross term
     manifold: str = "isomap"         # vae: isomap | tsne | none, before the 2-component mixture
+    condition: str = "flux"          # hierarchical: flux (a VAE conditional on the instrumental magnitude) | none
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if self.condition not in ("flux", "none"):
+            raise ValueError(f"model.condition = {self.condition!r}: choose flux or none")
         if self.manifold not in ("isomap", "tsne", "none"):
             raise ValueError(f"model.manifold = {self.manifold!r}: choose isomap, tsne or none")
         if self.m <= 0 or self.s <= 0 or self.latent < 1:
@@ -76,27 +79,44 @@ class StarGalaxyConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+def border_noise(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float[n, S, S] -> (sky [n], sigma [n]): median and MAD-based sigma of the top and bottom 3 rows."""
+    n = images.shape[0]
+    border = np.concatenate([images[:, :3].reshape(n, -1), images[:, -3:].reshape(n, -1)], axis=1)
+    sky = np.median(border, axis=1)
+    return sky, 1.4826 * np.median(np.abs(border - sky[:, None]), axis=1) + 1e-6
+
+
 def stretch(images: np.ndarray) -> np.ndarray:
     """float[n, S, S] ADU -> asinh(x / sigma) / asinh(peak / sigma), sigma from the border pixels'
     MAD: the peak maps to 1, the noise to about 1 / asinh(S/N), so shape, not brightness, remains."""
-    n, s, _ = images.shape
-    border = np.concatenate([images[:, :3].reshape(n, -1), images[:, -3:].reshape(n, -1)], axis=1)
-    sigma = 1.4826 * np.median(np.abs(border - np.median(border, axis=1, keepdims=True)), axis=1) + 1e-6
+    n = images.shape[0]
+    sigma = border_noise(images)[1]
     peak = np.maximum(images.reshape(n, -1).max(axis=1), 3 * sigma)
     out = np.arcsinh(images / sigma[:, None, None]) / np.arcsinh(peak / sigma)[:, None, None]
     return np.clip(out, -0.5, 1.0).astype(np.float32)
 
 
+def instrumental_magnitude(images: np.ndarray) -> np.ndarray:
+    """float[n, S, S] ADU -> float32[n, 1]: -2.5 log10 of the stamp's flux above the border pixels'
+    median (a flux below one noise sigma is taken as one sigma). Needs no catalogue: real cutouts have it too."""
+    sky, sigma = border_noise(images)
+    flux = (images - sky[:, None, None]).reshape(len(images), -1).sum(axis=1)
+    return (-2.5 * np.log10(np.maximum(flux, sigma)))[:, None].astype(np.float32)
+
+
 def to_arrays(batch: dict, split: int, holdout: int, only_a: bool = False) -> dict:
-    """Rows of ``split`` -> {"x": float32[n, 1, S, S], "y": float32[n] (label, -1 unknown), "a": bool[n]
-    (set A), "mag": float32[n]}; ``only_a`` keeps set A (the supervised CNN's training data)."""
+    """Rows of ``split`` -> {"x": float32[n, 1, S, S], "c": float32[n, 1] (instrumental magnitude),
+    "y": float32[n] (label, -1 unknown), "a": bool[n] (set A), "mag": float32[n]}; ``only_a`` keeps
+    set A (the supervised CNN's training data)."""
     keep = split_of(batch["id"], holdout) == split
     if only_a:
         keep &= np.asarray(batch["set"]) == "A"
     n = int(keep.sum())
     img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 64), np.float32)
     side = int(round(np.sqrt(img.shape[1])))
-    return {"x": stretch(img.reshape(n, side, side))[:, None], "y": np.asarray(batch["label"], np.float32)[keep],
+    img = img.reshape(n, side, side)
+    return {"x": stretch(img)[:, None], "c": instrumental_magnitude(img), "y": np.asarray(batch["label"], np.float32)[keep],
             "a": np.asarray(batch["set"])[keep] == "A", "mag": np.asarray(batch["magnitude"], np.float32)[keep]}
 
 
@@ -125,7 +145,7 @@ class StarGalaxy:
         if m.kind == "cnn":
             return CNNClassifier(s, m.channels)
         if m.kind == "hierarchical":
-            return HierarchicalAEVAE(s, m.channels, m.code, m.latent, m.hidden)
+            return HierarchicalAEVAE(s, m.channels, m.code, m.latent, m.hidden, int(m.condition == "flux"))
         return ConvVAE(s, m.channels, m.latent)
 
     def _kl(self, mu, logvar, m) -> torch.Tensor:
@@ -136,8 +156,12 @@ class StarGalaxy:
         first = kl_bimodal(mu[:, :1], logvar[:, :1], m.m, m.s, m.kl_samples).sum(1)
         return first + kl_normal(mu[:, 1:], logvar[:, 1:]).sum(1)
 
+    def forward(self, model, batch: dict, cfg):
+        """The model's output on a batch (the hierarchical model also takes the per-object condition)."""
+        return model(batch["x"], batch["c"]) if cfg.model.kind == "hierarchical" else model(batch["x"])
+
     def loss(self, model, batch: dict, cfg) -> dict:
-        return self.loss_of(model(batch["x"]), batch, cfg)
+        return self.loss_of(self.forward(model, batch, cfg), batch, cfg)
 
     def loss_of(self, out, batch: dict, cfg) -> dict:
         """The loss terms from the model's output ``out`` on ``batch`` (evaluation reuses its forward pass)."""
