@@ -27,20 +27,6 @@ def test_actor_generates_any_multiple_of_four(L):
     assert m.critic.features(s).shape == (3, 4)
 
 
-def test_physics_critic_features_are_the_exact_energy_and_abs_m():
-    """Ground states e = -2, |m| = 1; the checkerboard e = +2, m = 0; random lattices: the numpy
-    observables of the judge, computed independently."""
-    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, physics=True)
-    up, board = torch.ones(2, 8, 8), (-1.0) ** (torch.arange(8)[:, None] + torch.arange(8)[None, :])
-    f = m.critic.features(torch.cat([up, -up[:1], board[None]]))
-    assert f.shape == (4, 6)
-    assert f[:, 4].tolist() == [-2.0, -2.0, -2.0, 2.0] and f[:, 5].tolist() == [1.0, 1.0, 1.0, 0.0]
-    rnd = torch.where(torch.rand(5, 16, 16, generator=torch.Generator().manual_seed(3)) < 0.3, 1.0, -1.0)
-    e, mag = observables(rnd.numpy())
-    assert np.allclose(m.critic.features(rnd)[:, 4:].detach().numpy(), np.stack([e, np.abs(mag)], 1), atol=1e-6)
-    assert m.critic(rnd).shape == (5,)
-
-
 def test_actor_refuses_sizes_it_cannot_make_and_vae_only_its_own():
     m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)
     with pytest.raises(ValueError, match="divisible by 4"):

@@ -88,33 +88,22 @@ class Actor(nn.Module):
         return out
 
 
-def energy_per_site(s: torch.Tensor) -> torch.Tensor:
-    """e = -(1/N) sum_<ij> s_i s_j of periodic lattices float[B, L, L] -> float[B] (J = 1, h = 0)."""
-    return -(s * (torch.roll(s, 1, -1) + torch.roll(s, 1, -2))).mean(dim=(1, 2))
-
-
 class Critic(nn.Module):
     """Scores configurations: it estimates their temperature. Features are lattice means of local
     convolutional feature maps, float[B, features] (intensive: a critic of L-lattices also judges 2L;
     no squashing, so they stay sensitive to small changes of the local pattern frequencies at every T),
     and a small MLP head estimates T - Tc from them (centred: the head need not learn an offset first).
     Since p(s | T) ~ exp(-E(s)/T), the energy is a sufficient statistic for T: the features that
-    predict T are energy-like, the ones the actor must reproduce. With ``physics`` the exact energy
-    per site and |m| are two more features (float[B, features + 2]): the Hamiltonian's own statistic
-    rather than a learned approximation of it."""
+    predict T are energy-like, the ones the actor must reproduce."""
 
-    def __init__(self, channels: int = 16, layers: int = 3, features: int = 16, physics: bool = False):
+    def __init__(self, channels: int = 16, layers: int = 3, features: int = 16):
         super().__init__()
-        self.physics = physics
         self.net = nn.Sequential(*_stack(1, channels, layers - 1, channels), nn.LeakyReLU(0.2),
                                  nn.Conv2d(channels, features, 1), nn.LeakyReLU(0.2))
-        self.head = nn.Sequential(nn.Linear(features + 2 * physics, 32), nn.Tanh(), nn.Linear(32, 1))
+        self.head = nn.Sequential(nn.Linear(features, 32), nn.Tanh(), nn.Linear(32, 1))
 
     def features(self, s: torch.Tensor) -> torch.Tensor:
-        learned = self.net(s.unsqueeze(1)).mean(dim=(2, 3))
-        if not self.physics:
-            return learned
-        return torch.cat([learned, energy_per_site(s)[:, None], s.mean(dim=(1, 2)).abs()[:, None]], dim=1)
+        return self.net(s.unsqueeze(1)).mean(dim=(2, 3))
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(s)).squeeze(-1)
@@ -133,12 +122,11 @@ class ActorCritic(nn.Module):
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
-                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
-                 physics: bool = False):
+                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False):
         super().__init__()
         self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
                            global_noise=global_noise, coarse_noise=coarse_noise)
-        self.critic = Critic(critic_channels, critic_layers, features, physics)
+        self.critic = Critic(critic_channels, critic_layers, features)
         self.ema = copy.deepcopy(self.actor).requires_grad_(False)
         self.ema_decay = ema_decay
         self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))

@@ -45,7 +45,6 @@ class GeneratorConfig:
     critic_layers: int = 3
     features: int = 16             # critic features the actor must match
     kernel: str = "rbf"            # rbf (feature distributions) | mean (eq. 3: feature means)
-    critic_physics: bool = False   # the critic's features also hold the exact energy per site and |m|
     critic_weight: float = 1.0     # weight of the critic's temperature regression in the loss
     latent: int = 8                # vae: latent dimensions
     hidden: int = 256              # vae: hidden units
@@ -111,8 +110,7 @@ class IsingGeneration:
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise,
-                           m.critic_physics)
+                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
