@@ -109,28 +109,54 @@ class RayTrainSession:
     def __init__(self):
         self.rank = ray.train.get_context().get_world_rank()
         self.device = ray.train.torch.get_device()
+        self._kept: dict[tuple, list] = {}
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         return ray.train.torch.prepare_model(model)
 
     def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):
         """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
-        reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time)."""
+        reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time).
+        An unshuffled split (validation) of at most ``KEEP_BYTES`` is kept after its first pass and
+        replayed: the same batches each epoch without a Ray Data execution per epoch."""
+        key = (split, batch_size)
+        if shuffle_seed is None and key in self._kept:
+            return (dict(b) for b in self._kept[key])
         shard = ray.train.get_dataset_shard(split)
         if shard is None:
             return iter(())
         buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
-        return shard.iter_torch_batches(batch_size=batch_size, device=self.device, drop_last=False,
-                                        local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
+        it = shard.iter_torch_batches(batch_size=batch_size, device=self.device, drop_last=False,
+                                      local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
+        return it if shuffle_seed is not None else self._keeping(key, it)
+
+    def _keeping(self, key: tuple, it):
+        """Yield ``it``'s batches, keeping them (shallow copies) for the next pass while they fit in
+        ``KEEP_BYTES``."""
+        kept: list | None = []
+        size = 0
+        for batch in it:
+            if kept is not None:
+                size += sum(v.numel() * v.element_size() for v in batch.values() if torch.is_tensor(v))
+                if size > KEEP_BYTES:
+                    kept = None
+                else:
+                    kept.append(dict(batch))
+            yield batch
+        if kept is not None:
+            self._kept[key] = kept
 
     def get_checkpoint(self):
         return ray.train.get_checkpoint()
 
     def report(self, metrics: dict, checkpoint=None, name: str | None = None) -> None:
+        """Metrics, and a checkpoint stored in the background (the next epoch starts meanwhile; Ray
+        deletes the local directory once stored, and stores every checkpoint before the run ends)."""
         if checkpoint is None:
             ray.train.report(metrics)
         else:
-            ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name)
+            ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name,
+                             checkpoint_upload_mode=ray.train.CheckpointUploadMode.ASYNC)
 
     def broadcast_stop(self, stop: bool) -> bool:
         """Rank 0's early-stopping decision, shared with every worker."""
@@ -161,14 +187,15 @@ def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: d
     if session.rank != 0:
         session.report(metrics)
         return
-    with tempfile.TemporaryDirectory() as d:
-        torch.save({"model": raw.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict() if sched else {}, **progress}, Path(d) / STATE)
-        (Path(d) / "config.json").write_text(json.dumps(cfg_dict))
-        session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
+    d = tempfile.mkdtemp(prefix="physml-ckpt-")  # the session deletes it once the checkpoint is stored
+    torch.save({"model": raw.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict() if sched else {}, **progress}, Path(d) / STATE)
+    (Path(d) / "config.json").write_text(json.dumps(cfg_dict))
+    session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
 
 
 SHUFFLE_ROWS = 20000  #: local shuffle buffer of the training split (rows)
+KEEP_BYTES = 256 * 2**20  #: an unshuffled split up to this size is kept in the worker after its first pass
 
 
 def train_loop_per_worker(config: dict) -> None:

@@ -14,6 +14,7 @@ checkpoint, and reports ``trial/done = 1``; the sweep driver logs everything to 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -80,9 +81,12 @@ class InlineSession:
         return self._get_checkpoint() if self._get_checkpoint else None
 
     def report(self, metrics: dict, checkpoint=None, name: str | None = None) -> None:
+        """Metrics and a checkpoint to Tune (stored before this returns; then its local directory is deleted)."""
         if self._report is not None:
             metrics = {**metrics, NODE: ray.get_runtime_context().get_node_id()}
             self._report(metrics, checkpoint=Checkpoint.from_directory(checkpoint.path) if checkpoint else None)
+        if checkpoint is not None:
+            shutil.rmtree(checkpoint.path, ignore_errors=True)
 
     def broadcast_stop(self, stop: bool) -> bool:
         return stop
