@@ -92,7 +92,8 @@ class SweepLogger(Callback):
         metrics = numeric(result)
         step = int(result.get("epoch", result.get("training_iteration", 0)))
         if result.get(DONE) == 1.0:  # the final report repeats the last epoch's metrics: log the new ones
-            metrics = {k: v for k, v in metrics.items() if k.startswith(("test/", "time/", "trial/"))}
+            logged = self.status[trial.trial_id]["metrics"].get(DONE) == 1.0  # a restored trial's second one
+            metrics = {} if logged else {k: v for k, v in metrics.items() if k.startswith(("test/", "time/", "trial/"))}
         now = int(time.time() * 1000)
         self._client.log_batch(self.runs[trial.trial_id], metrics=[Metric(k, v, now, step) for k, v in metrics.items()])
         entry = self.status[trial.trial_id]
@@ -137,8 +138,21 @@ class SweepLogger(Callback):
             self._bar.update(1)
 
     def on_experiment_end(self, trials, **info) -> None:
+        self._drop_lost({t.trial_id for t in trials})
         if self._bar is not None:
             self._bar.close()
+
+    def _drop_lost(self, known: set[str]) -> None:
+        """Trials the killed driver started but never saved in Tune's state: Tune ran them again under a
+        new id, so their child runs are deleted and their entries dropped (no orphan runs)."""
+        lost = [tid for tid in self.status if tid not in known]
+        for tid in lost:
+            run_id = self.status.pop(tid).get("run_id") or self.runs.get(tid)
+            if run_id:
+                self._client.set_terminated(run_id, "KILLED")
+                self._client.delete_run(run_id)
+        if lost:
+            self._save()
 
 
 def _error_line(trial) -> str:

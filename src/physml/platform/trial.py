@@ -32,6 +32,7 @@ from .datasets import local_batches
 from .space import apply
 
 ROW = "__row__"          #: config key of the table-row index in a trial's Tune config
+FINAL = "final.json"       #: the final report's metrics, kept in the final checkpoint
 DONE = "trial/done"      #: reported (= 1) with the test metrics when a trial ran to its end
 NODE = "trial/node"      #: the Ray node id the trial ran on (its last attempt)
 _CACHE: dict = {}        #: split arrays kept by this actor between trials (Tune reuses actors)
@@ -142,6 +143,8 @@ def run_trial(params: dict, setup: dict) -> None:
     Reports ``time/train_s`` (the loop) and ``time/work_s`` (loop + test evaluation + figures)."""
     from .run import evaluate_splits, write_model
 
+    if _report_again_if_done(tune.get_checkpoint()):
+        return
     task = load(TASKS[setup["task"]])()
     cfg_dict = trial_config(setup, params)
     cfg = from_dict(task.Config, cfg_dict)
@@ -160,4 +163,18 @@ def run_trial(params: dict, setup: dict) -> None:
         final = {k: v for k, v in results.items() if isinstance(v, float)}
         final.update({"time/train_s": trained - start, "time/work_s": time.perf_counter() - start, DONE: 1.0,
                       NODE: ray.get_runtime_context().get_node_id()})
+        (Path(d) / FINAL).write_text(json.dumps({**metrics, **final}))
         tune.report({**metrics, **final}, checkpoint=Checkpoint.from_directory(d))
+
+
+def _report_again_if_done(checkpoint, report=tune.report) -> bool:
+    """A trial restored from its final checkpoint (the driver died between the final report and the
+    trial's end) reports that checkpoint's metrics again instead of training: True if it did."""
+    if checkpoint is None:
+        return False
+    with checkpoint.as_directory() as d:
+        if not (Path(d) / FINAL).exists():
+            return False
+        metrics = json.loads((Path(d) / FINAL).read_text())
+        report(metrics, checkpoint=Checkpoint.from_directory(d))
+    return True

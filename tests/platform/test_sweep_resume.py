@@ -1,0 +1,46 @@
+"""What a resumed sweep does with the two races of a killed driver (no Ray needed): a trial restored
+from its final checkpoint reports it again instead of training, and a trial the dead driver started
+but never saved in Tune's state loses its child run (Tune runs it again under a new id)."""
+import json
+from types import SimpleNamespace
+
+import mlflow
+from ray.tune import Checkpoint
+
+from physml.platform.sweep_log import STATUS, SweepLogger
+from physml.platform.trial import DONE, FINAL, _report_again_if_done
+
+
+def test_a_trial_restored_from_its_final_checkpoint_reports_it_again(tmp_path):
+    reports = []
+
+    def report(metrics, checkpoint=None):
+        reports.append((metrics, sorted(p.name for p in (tmp_path / "final").iterdir())))
+
+    (tmp_path / "epoch").mkdir()
+    (tmp_path / "epoch" / "state.pt").write_bytes(b"")
+    assert not _report_again_if_done(None, report)
+    assert not _report_again_if_done(Checkpoint.from_directory(str(tmp_path / "epoch")), report)
+    assert reports == []
+    (tmp_path / "final" / "model").mkdir(parents=True)
+    (tmp_path / "final" / FINAL).write_text(json.dumps({"test/acc": 0.9, DONE: 1.0}))
+    assert _report_again_if_done(Checkpoint.from_directory(str(tmp_path / "final")), report)
+    assert reports == [({"test/acc": 0.9, DONE: 1.0}, [FINAL, "model"])]
+
+
+def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(tmp_path):
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.create_experiment("sweep")
+    parent = client.create_run(exp).info.run_id
+    runs = {tid: client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": tid}).info.run_id
+            for tid in ("kept", "lost")}
+    status = {tid: {"run_id": rid, "status": "running", "params": {}, "metrics": {}} for tid, rid in runs.items()}
+    (tmp_path / STATUS).write_text(json.dumps(status))
+    log = SweepLogger(client.tracking_uri, exp, parent, str(tmp_path), dict, total=2, progress=False)
+    log.setup()
+    log.on_experiment_end([SimpleNamespace(trial_id="kept")])
+    assert set(json.loads((tmp_path / STATUS).read_text())) == {"kept"}
+    assert client.get_run(runs["lost"]).info.lifecycle_stage == "deleted"
+    assert client.get_run(runs["kept"]).info.lifecycle_stage == "active"
+    alive = client.search_runs([exp], f"tags.mlflow.parentRunId = '{parent}'")
+    assert [r.info.run_id for r in alive] == [runs["kept"]]
