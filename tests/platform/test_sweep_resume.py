@@ -44,3 +44,23 @@ def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(
     assert client.get_run(runs["kept"]).info.lifecycle_stage == "active"
     alive = client.search_runs([exp], f"tags.mlflow.parentRunId = '{parent}'")
     assert [r.info.run_id for r in alive] == [runs["kept"]]
+
+
+def test_a_trial_finished_before_the_kill_keeps_its_run_when_tune_restores_it(tmp_path):
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.create_experiment("sweep")
+    parent = client.create_run(exp).info.run_id
+    rid = client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": "done"}).info.run_id
+    client.set_terminated(rid, "FINISHED", end_time=1000)
+    status = {"done": {"run_id": rid, "status": "finished", "params": {}, "metrics": {DONE: 1.0}, "ended": 1.0}}
+    (tmp_path / STATUS).write_text(json.dumps(status))
+    log = SweepLogger(client.tracking_uri, exp, parent, str(tmp_path), dict, total=1, progress=False)
+    log.setup()
+    trial = SimpleNamespace(trial_id="done", config={}, checkpoint=None)
+    log.on_trial_start(0, [trial], trial)
+    log.on_trial_result(0, [trial], trial, {"test/acc": 0.5, DONE: 1.0, "epoch": 4})
+    log.on_trial_complete(0, [trial], trial)
+    run = client.get_run(rid)
+    assert (run.info.status, run.info.end_time) == ("FINISHED", 1000)
+    assert run.data.metrics == {}
+    assert json.loads((tmp_path / STATUS).read_text()) == status

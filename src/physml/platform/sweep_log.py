@@ -42,6 +42,7 @@ class SweepLogger(Callback):
         self._client = self._bar = None
         self.runs: dict[str, str] = {}
         self.status: dict[str, dict] = {}
+        self._closed: set[str] = set()
 
     def __getstate__(self):
         return {**self.__dict__, "_client": None, "_bar": None}
@@ -56,6 +57,8 @@ class SweepLogger(Callback):
                      if "physml.trial_id" in r.data.tags}
         path = storage.join(self.dir, STATUS)
         self.status = storage.read_json(path) if storage.exists(path) else {}
+        self._closed = {tid for tid, e in self.status.items()  # finished before the driver died
+                        if e.get("status") == "finished" and e["metrics"].get(DONE) == 1.0 and tid in self.runs}
         if self.progress:
             from tqdm import tqdm
 
@@ -67,6 +70,8 @@ class SweepLogger(Callback):
 
     def on_trial_start(self, iteration, trials, trial, **info) -> None:
         tid = trial.trial_id
+        if tid in self._closed:  # Tune restores it from its final checkpoint: its run stays as it was
+            return
         cfg = self.trial_cfg(trial.config)
         if tid not in self.runs:
             tags = {"mlflow.parentRunId": self.parent_id, "physml.trial_id": tid, "physml.kind": "trial",
@@ -89,6 +94,8 @@ class SweepLogger(Callback):
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         from mlflow.entities import Metric
 
+        if trial.trial_id in self._closed:
+            return
         metrics = numeric(result)
         step = int(result.get("epoch", result.get("training_iteration", 0)))
         if result.get(DONE) == 1.0:  # the final report repeats the last epoch's metrics: log the new ones
@@ -105,6 +112,8 @@ class SweepLogger(Callback):
         self._save()
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        if trial.trial_id in self._closed:
+            return
         entry = self.status[trial.trial_id]
         finished = entry["metrics"].get(DONE) == 1.0
         run_id = self.runs[trial.trial_id]
@@ -120,6 +129,8 @@ class SweepLogger(Callback):
         self._end(trial, "finished" if finished else "stopped")
 
     def on_trial_error(self, iteration, trials, trial, **info) -> None:
+        if trial.trial_id in self._closed:
+            return
         run_id = self.runs.get(trial.trial_id)
         message = _error_line(trial)
         if run_id:
