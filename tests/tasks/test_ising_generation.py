@@ -8,7 +8,7 @@ import torch
 from physml.physics import TC
 from physml.physics.enumeration import all_states, boltzmann, exact_moments
 from physml.tasks.ising_generation.mmd import grouped_mmd2
-from physml.tasks.ising_generation.nets import ActorCritic, ConditionalVAE, scale
+from physml.tasks.ising_generation.nets import ActorCritic, ConditionalVAE, scale, sublattices
 from physml.tasks.ising_generation.physics import compare, mean_overlap, observables, sector_imbalance
 from physml.tasks.ising_generation.task import (
     GenerationConfig,
@@ -60,6 +60,40 @@ def test_symmetric_actor_fills_both_sectors():
     # a fair global sign: the fraction of +m is binomial(400, 1/2), standard error 0.025
     assert abs(np.mean(mag > 0) - 0.5) < 4 * 0.025
     assert np.allclose(np.abs(mag), 1.0)
+
+
+@pytest.mark.parametrize("stages", [1, 2, 4])
+def test_sublattices_partition_the_lattice_with_no_neighbours_drawn_together(stages):
+    masks = sublattices(8, stages).numpy()
+    assert masks.shape == (stages, 8, 8) and np.array_equal(masks.sum(0), np.ones((8, 8)))
+    for m in masks[:, None] if stages > 1 else []:  # no nearest neighbour (and for 4 stages no diagonal one)
+        shifts = [(1, 0), (0, 1)] + ([(1, 1), (1, -1)] if stages == 4 else [])
+        assert all((m * np.roll(m, sh, axis=(1, 2))).sum() == 0 for sh in shifts)
+
+
+@pytest.mark.parametrize("stages, e_exact", [(2, 2.0), (4, 0.0)])
+def test_staged_actor_draws_each_sublattice_from_its_own_field(stages, e_exact):
+    """Stage fields fixed to +-20 by their biases: 2 stages (+, -) make the checkerboard (every bond
+    broken, e = +2), 4 stages (+, -, +, -) stripes (half the bonds broken, e = 0); m = 0 in both."""
+    torch.manual_seed(3)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, stages=stages)
+    with torch.no_grad():
+        for k, net in enumerate([m.ema.net, *m.ema.refine]):
+            net[-1].weight.zero_()
+            net[-1].bias.fill_(20.0 if k % 2 == 0 else -20.0)
+        s = m.generate(torch.full((50,), 2.0), 8)
+    e, mag = observables(s.numpy())
+    assert np.allclose(e, e_exact) and np.allclose(mag, 0.0)
+
+
+def test_later_stages_see_the_spins_drawn_before():
+    """The straight-through gradient of a later stage's spins reaches the first stage's net only through
+    the spins it drew: it is non-zero."""
+    torch.manual_seed(4)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, stages=2)
+    s = m.actor.sample(torch.full((4,), 2.0), 8)
+    (s * sublattices(8, 2)[1]).sum().backward()
+    assert m.actor.net[0].weight.grad.abs().sum() > 0
 
 
 def test_observables_match_the_lattice_kernels_and_exact_ground_states():

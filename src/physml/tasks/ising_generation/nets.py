@@ -49,29 +49,52 @@ def _stack(cin: int, channels: int, layers: int, cout: int) -> list[nn.Module]:
     return body + [_conv(channels, cout)]
 
 
+def sublattices(L: int, stages: int, device=None) -> torch.Tensor:
+    """The sites each stage of the actor draws, float[stages, L, L] of 0/1 (a partition of the lattice):
+    1 stage all sites; 2 the checkerboard (nearest neighbours in different stages); 4 the 2 x 2
+    sublattices (sites of a stage are 2 apart)."""
+    i = torch.arange(L, device=device)
+    if stages == 1:
+        return torch.ones(1, L, L, device=device)
+    if stages == 2:
+        black = ((i[:, None] + i[None, :]) % 2 == 0).float()
+        return torch.stack([black, 1 - black])
+    if stages == 4:
+        return torch.stack([((i[:, None] % 2 == a) & (i[None, :] % 2 == b)).float() for a in (0, 1) for b in (0, 1)])
+    raise ValueError(f"stages = {stages}: choose 1, 2 or 4")
+
+
 class Actor(nn.Module):
-    """Fully convolutional generator: noise fields -> output field a, float[B, L, L] (spins: ``scale(a)``),
-    for any L divisible by
-    ``coarse`` (train on L, generate 2L or 4L: the "scale-up" of the seed's Fig. 4b).
+    """Fully convolutional generator: noise fields -> spins, float[B, L, L] (``sample``), for any L
+    divisible by ``coarse`` (train on L, generate 2L or 4L: the "scale-up" of the seed's Fig. 4b).
 
     Noise enters per site (``noise`` channels) and optionally on a grid ``coarse`` times coarser
     (``coarse_noise``, upsampled: longer-range correlations) and as values per configuration broadcast
     to every site (``global_noise``). Both are off by default: measured on L = 32, they let whole
     configurations drift in energy and widen e's spread.
-    With ``symmetric`` the output is multiplied by a random global sign: the Z2 symmetry s -> -s of
+    With ``stages`` > 1 the seed's Scale() draws the lattice in sublattice stages (``sublattices``):
+    stage 1 from the noise net's field, each later stage from a field that a further periodic
+    convolution net computes from the spins already drawn, the noise and T, as a heat-bath sweep draws a
+    sublattice given its neighbours: independent draws per site can then still give correlated
+    neighbours.
+    With ``symmetric`` the spins are multiplied by a random global sign: the Z2 symmetry s -> -s of
     the h = 0 Hamiltonian built in, so both magnetization sectors are equally likely by construction.
     """
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
                  conditional: bool = True, symmetric: bool = True, global_noise: bool = False,
-                 coarse_noise: bool = False):
+                 coarse_noise: bool = False, stages: int = 1, refine_layers: int = 3):
         super().__init__()
+        sublattices(4, stages)  # validates stages
         self.noise, self.coarse, self.conditional, self.symmetric = noise, coarse, conditional, symmetric
-        self.global_noise, self.coarse_noise = global_noise, coarse_noise
+        self.global_noise, self.coarse_noise, self.stages = global_noise, coarse_noise, stages
         self.gain = GAIN
         self.net = nn.Sequential(*_stack(3 * noise + 1, channels, layers, 1))
+        self.refine = nn.ModuleList(nn.Sequential(*_stack(noise + 3, channels, refine_layers, 1))
+                                    for _ in range(stages - 1))
 
     def forward(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The first stage's field a, float[B, L, L] (no global sign)."""
         if L % self.coarse:
             raise ValueError(f"L = {L}: the actor generates L divisible by {self.coarse}")
         B, dev = t.shape[0], t.device
@@ -81,11 +104,24 @@ class Actor(nn.Module):
         coarse = coarse if self.coarse_noise else torch.zeros_like(coarse)
         glob = randn(B, self.noise, 1, 1) if self.global_noise else torch.zeros(B, self.noise, 1, 1, device=dev)
         glob = glob.expand(-1, -1, L, L)
-        temp = _tvalue(t, self.conditional).view(-1, 1, 1, 1).expand(-1, 1, L, L)
-        out = self.gain * self.net(torch.cat([local, coarse, glob, temp], dim=1)).squeeze(1)
+        return self.gain * self.net(torch.cat([local, coarse, glob, self._temp(t, L)], dim=1)).squeeze(1)
+
+    def _temp(self, t: torch.Tensor, L: int) -> torch.Tensor:
+        return _tvalue(t, self.conditional).view(-1, 1, 1, 1).expand(-1, 1, L, L)
+
+    def sample(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Spins float[B, L, L] (+-1, straight-through gradients to every stage's field)."""
+        B, dev = t.shape[0], t.device
+        masks = sublattices(L, self.stages, dev)
+        s = scale(self(t, L, generator), generator, sample=True) * masks[0]
+        for k, net in enumerate(self.refine, start=1):
+            drawn = masks[:k].sum(0).expand(B, 1, L, L)
+            noise = torch.randn(B, self.noise, L, L, device=dev, generator=generator)
+            a = self.gain * net(torch.cat([s.unsqueeze(1), drawn, noise, self._temp(t, L)], dim=1)).squeeze(1)
+            s = s + scale(a, generator, sample=True) * masks[k]
         if self.symmetric:
-            out = out * torch.where(randn(B, 1, 1) >= 0, 1.0, -1.0)
-        return out
+            s = s * torch.where(torch.randn(B, 1, 1, device=dev, generator=generator) >= 0, 1.0, -1.0)
+        return s
 
 
 class Critic(nn.Module):
@@ -122,10 +158,11 @@ class ActorCritic(nn.Module):
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
-                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False):
+                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
+                 stages: int = 1):
         super().__init__()
         self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
-                           global_noise=global_noise, coarse_noise=coarse_noise)
+                           global_noise=global_noise, coarse_noise=coarse_noise, stages=stages)
         self.critic = Critic(critic_channels, critic_layers, features)
         self.ema = copy.deepcopy(self.actor).requires_grad_(False)
         self.ema_decay = ema_decay
@@ -143,7 +180,7 @@ class ActorCritic(nn.Module):
     def forward(self, s: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.training:
             self._average()
-        fake = scale(self.actor(t, s.shape[-1]), sample=True)
+        fake = self.actor.sample(t, s.shape[-1])
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         real = self.critic.features(s)
         return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),
@@ -151,7 +188,7 @@ class ActorCritic(nn.Module):
 
     def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Spins float[B, L, L] (+-1) at temperatures ``t``, from the averaged actor."""
-        return torch.sign(scale(self.ema(t, L, generator), generator, sample=True))  # exact +-1 (no rounding residue)
+        return torch.sign(self.ema.sample(t, L, generator))  # exact +-1 (no rounding residue)
 
 
 def _call(module: nn.Module, params: dict, method: str, *args):

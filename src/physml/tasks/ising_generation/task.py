@@ -40,6 +40,7 @@ class GeneratorConfig:
     symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
     global_noise: bool = False     # actor: noise shared by all sites of a configuration
     coarse_noise: bool = False     # actor: noise on a 4x coarser grid (longer-range correlations)
+    stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
     critic_channels: int = 16
     critic_layers: int = 3
@@ -55,6 +56,8 @@ class GeneratorConfig:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"model.ema_decay = {self.ema_decay}: must be in [0, 1)")
+        if self.stages not in (1, 2, 4):
+            raise ValueError(f"model.stages = {self.stages}: choose 1, 2 or 4")
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
         for name in ("channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
@@ -110,7 +113,7 @@ class IsingGeneration:
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise)
+                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
