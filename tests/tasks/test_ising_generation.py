@@ -157,16 +157,19 @@ def test_moments_reproduce_exact_enumeration():
 
 
 @pytest.mark.parametrize("kind", ["mean", "rbf"])
-def test_mmd_is_unbiased_zero_for_equal_distributions_and_positive_otherwise(kind):
-    """Over 200 batches, the mean unbiased MMD^2 of two samples of one distribution is within 4
-    standard errors of 0; a shifted distribution gives a value many standard errors above 0."""
+@pytest.mark.parametrize("fakes", [1, 3])
+def test_mmd_is_unbiased_zero_for_equal_distributions_and_positive_otherwise(kind, fakes):
+    """Over 200 batches, the mean unbiased MMD^2 of two samples of one distribution (the fake one
+    ``fakes`` times larger) is within 4 standard errors of 0; a shifted distribution gives a value many
+    standard errors above 0."""
     gen = torch.Generator().manual_seed(5)
     groups = torch.arange(64) % 4
+    fg = groups.repeat(fakes)
     same, shifted = [], []
     for _ in range(200):
-        a, b = torch.randn(64, 3, generator=gen), torch.randn(64, 3, generator=gen)
-        same.append(grouped_mmd2(a, b, groups, kind).item())
-        shifted.append(grouped_mmd2(a, b + 0.5 * (groups[:, None] == 1), groups, kind).item())
+        a, b = torch.randn(64, 3, generator=gen), torch.randn(64 * fakes, 3, generator=gen)
+        same.append(grouped_mmd2(a, b, groups, kind, fg).item())
+        shifted.append(grouped_mmd2(a, b + 0.5 * (fg[:, None] == 1), groups, kind, fg).item())
     for vals, lo in ((same, None), (shifted, 5)):
         v = np.array(vals)
         z = v.mean() / (v.std(ddof=1) / np.sqrt(v.size))

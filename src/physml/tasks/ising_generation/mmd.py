@@ -22,29 +22,44 @@ def _kernel(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
     return sum(torch.exp(-d2 / (2 * s * s)) for s in BANDWIDTHS)
 
 
-def _standardize(real: torch.Tensor, fake: torch.Tensor, same: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows minus their group's mean, over their group's standard deviation (both sets pooled): every
-    temperature weighs the same, however small its features' spread (high T: nearly random spins)."""
-    both = torch.cat([real, fake]).detach()
-    w = torch.cat([same, same], dim=1) / (2 * same.sum(1, keepdim=True))   # row i -> its group's members
-    mu = w @ both
-    sd = (w @ both.pow(2) - mu.pow(2)).clamp(min=1e-12).sqrt().clamp(min=1e-6)
-    return (real - mu) / sd, (fake - mu) / sd
+def _standardize(real: torch.Tensor, fake: torch.Tensor, rr: torch.Tensor, ff: torch.Tensor,
+                 rf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows minus their group's mean, over their group's standard deviation (the real and the fake set
+    weighted equally): every temperature weighs the same, however small its features' spread (high T:
+    nearly random spins). ``rr``, ``ff``, ``rf``: 0/1 same-group matrices real-real, fake-fake, real-fake."""
+    real_d, fake_d = real.detach(), fake.detach()
+
+    def pooled(a: torch.Tensor, b: torch.Tensor, aa: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        """Per row of a: its group's first and second moments, the mean of a's and b's."""
+        wa, wb = aa / aa.sum(1, keepdim=True), ab / ab.sum(1, keepdim=True).clamp(min=1)
+        m1 = 0.5 * (wa @ a + wb @ b)
+        m2 = 0.5 * (wa @ a.pow(2) + wb @ b.pow(2))
+        return m1, (m2 - m1.pow(2)).clamp(min=1e-12).sqrt().clamp(min=1e-6)
+
+    mu_r, sd_r = pooled(real_d, fake_d, rr, rf)
+    mu_f, sd_f = pooled(fake_d, real_d, ff, rf.T)
+    return (real - mu_r) / sd_r, (fake - mu_f) / sd_f
 
 
-def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, kind: str = "mean") -> torch.Tensor:
-    """Unbiased MMD^2 between real and fake float[B, F] rows, averaged over the groups (float/int[B],
-    e.g. temperatures; row i of both sets is in group i) that hold at least two rows. Zero in
-    expectation when both sets come from the same distribution in every group."""
-    same = (groups[:, None] == groups[None, :]).float()
+def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, kind: str = "mean",
+                 fake_groups: torch.Tensor | None = None) -> torch.Tensor:
+    """Unbiased MMD^2 between real float[B, F] and fake float[B', F] rows, averaged over the groups
+    (``groups`` float/int[B], e.g. temperatures; ``fake_groups`` [B'], default ``groups``) that hold at
+    least two rows of each set. Zero in expectation when both sets come from the same distribution in
+    every group; more fake rows per group (B' = k B) lower its variance."""
+    fg = groups if fake_groups is None else fake_groups
+    rr = (groups[:, None] == groups[None, :]).float()
+    ff = (fg[:, None] == fg[None, :]).float()
+    rf = (groups[:, None] == fg[None, :]).float()
     if kind == "rbf":  # each group's features in units of its own spread over both sets (constants, no
-        real, fake = _standardize(real, fake, same)  # gradient; symmetric in real and fake: unbiased)
-    n = same.sum(1, keepdim=True)                      # members of each row's group
-    keep = (n > 1).float()
-    off = same * (1 - torch.eye(len(groups), device=real.device))
-    w_off = off * keep / (n * (n - 1)).clamp(min=1)    # pairs i != j within the group
-    w_all = same * keep / (n * n)                      # all pairs within the group
-    total = (w_off * (_kernel(real, real, kind) + _kernel(fake, fake, kind))).sum() \
-        - 2 * (w_all * _kernel(real, fake, kind)).sum()
-    ngroups = (keep / n).sum().clamp(min=1)            # each group's rows sum to one
+        real, fake = _standardize(real, fake, rr, ff, rf)  # gradient; symmetric in real and fake)
+    n_r, n_rf = rr.sum(1, keepdim=True), rf.sum(1, keepdim=True)   # per real row: its group's real, fake rows
+    n_f, n_fr = ff.sum(1, keepdim=True), rf.sum(0)[:, None]        # per fake row: its group's fake, real rows
+    keep_r = ((n_r > 1) & (n_rf > 1)).float()
+    keep_f = ((n_f > 1) & (n_fr > 1)).float()
+    off = lambda m: m * (1 - torch.eye(len(m), device=m.device))
+    total = (off(rr) * keep_r / (n_r * (n_r - 1)).clamp(min=1) * _kernel(real, real, kind)).sum() \
+        + (off(ff) * keep_f / (n_f * (n_f - 1)).clamp(min=1) * _kernel(fake, fake, kind)).sum() \
+        - 2 * (rf * keep_r / (n_r * n_rf).clamp(min=1) * _kernel(real, fake, kind)).sum()
+    ngroups = (keep_r / n_r).sum().clamp(min=1)        # each kept group's real rows sum to one
     return total / ngroups

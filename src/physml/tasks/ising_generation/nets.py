@@ -152,7 +152,8 @@ class ActorCritic(nn.Module):
     copy (requires_grad False: no optimizer or DDP sees it), updated from the live actor at each
     training forward and saved in the state dict.
 
-    ``forward(s, t)`` on a real batch returns the critic's features of the real spins ("real") and of as many generated ones at the same temperatures ("fake"; critic
+    ``forward(s, t, fakes)`` on a real batch returns the critic's features of the real spins ("real") and
+    of ``fakes`` times as many generated ones at the same temperatures ("fake", rows in ``t.repeat(fakes)`` order; critic
     weights detached there, so the actor's loss never trains the critic), and the critic's estimates of
     T - Tc for the real spins ("t_hat"; the critic's own loss)."""
 
@@ -177,10 +178,10 @@ class ActorCritic(nn.Module):
             a.lerp_(b, 1 - d)
         self.ema_steps += 1
 
-    def forward(self, s: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, s: torch.Tensor, t: torch.Tensor, fakes: int = 1) -> dict[str, torch.Tensor]:
         if self.training:
             self._average()
-        fake = self.actor.sample(t, s.shape[-1])
+        fake = self.actor.sample(t.repeat(fakes), s.shape[-1])
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         real = self.critic.features(s)
         return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),

@@ -40,6 +40,7 @@ class GeneratorConfig:
     symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
     global_noise: bool = False     # actor: noise shared by all sites of a configuration
     coarse_noise: bool = False     # actor: noise on a 4x coarser grid (longer-range correlations)
+    fakes: int = 1                 # actor: generated configurations per real one in the loss's T groups
     stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
     critic_channels: int = 16
@@ -60,7 +61,7 @@ class GeneratorConfig:
             raise ValueError(f"model.stages = {self.stages}: choose 1, 2 or 4")
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
-        for name in ("channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
+        for name in ("fakes", "channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
             if getattr(self, name) < (3 if name.endswith("layers") else 1):
                 raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
 
@@ -120,13 +121,14 @@ class IsingGeneration:
         unbiased MMD^2 of critic features within equal-T groups, plus the critic's own loss (its
         temperature estimate of the real batch, squared error)."""
         x, t = batch["x"], batch["T"].float()
-        out = model(x, t)
+        fakes = cfg.model.fakes if cfg.model.kind == "actor-critic" else None
+        out = model(x, t) if fakes is None else model(x, t, fakes)
         if cfg.model.kind == "vae":
             rec = ((out["recon"] - x) ** 2).sum(dim=(1, 2)).mean()
             kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp()).sum(1)).mean()
             return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
         groups = t if cfg.model.conditional else torch.zeros_like(t)
-        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel)
+        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, groups.repeat(fakes))
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
 
