@@ -10,3 +10,15 @@ def test_tasks_lists_every_task_on_one_line(capsys):
     assert all("[configs: default, smoke" in ln for ln in lines)  # every task ships both
     text = dict(ln.split(None, 1) for ln in lines)
     assert text["jets"] != text["jets-anomaly"] and "autoencoder" in text["jets-anomaly"]
+
+
+def test_every_shipped_config_of_every_task_is_valid():
+    """Each config a task ships (``-c NAME``) parses into the task's typed config: no unknown key, no
+    wrong type, no value its checks refuse."""
+    from physml.platform.run import resolve
+    from physml.tasks import shipped_configs
+
+    for name in TASKS:
+        for config in shipped_configs(name):
+            task, cfg = resolve(name, config, [])
+            assert isinstance(cfg, task.Config), (name, config)
