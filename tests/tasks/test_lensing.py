@@ -349,3 +349,19 @@ def test_same_simulation_reopens_its_dataset():
     w.commit([w.put_shard(item["path"], src.make(item), substructure="none")])
     again = DatasetWriter(uri, "lensing", src.manifest_params(), 0, "test")
     assert [s["path"] for s in again.shards] == [item["path"]]
+
+
+def test_dihedral_augmentation_applies_one_of_the_eight_square_symmetries_per_image():
+    """An image with no symmetry of its own (a single bright pixel off every axis and diagonal) lands
+    on one of its 8 images under rotations and reflections; over 400 draws each occurs (a fair choice:
+    expected 50 each, the least must be above 50 - 4 x 6.6)."""
+    from physml.tasks.lensing.task import dihedral
+
+    base = torch.zeros(1, 1, 6, 6)
+    base[0, 0, 1, 2] = 1.0
+    orbit = [torch.rot90(base, k, dims=(-2, -1)) for k in range(4)]
+    orbit += [o.flip(-1) for o in orbit]
+    assert len({tuple(o.nonzero().flatten().tolist()) for o in orbit}) == 8
+    out = dihedral(base.expand(400, 1, 6, 6), torch.Generator().manual_seed(0))
+    which = [next(i for i, o in enumerate(orbit) if torch.equal(img[None], o)) for img in out]
+    assert min(np.bincount(which, minlength=8)) > 50 - 4 * 6.6

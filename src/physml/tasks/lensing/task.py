@@ -28,6 +28,21 @@ PUBLISHED = {"aae": 0.932, "vae": 0.899, "dcae": 0.730, "rbm": 0.511, "resnet": 
 COLUMNS = ["id", "label", "image"]
 
 
+def dihedral(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image of x float[B, C, H, W] under a random one of the 8 symmetries of the square (4
+    rotations by 90 degrees, each with or without a reflection). The simulated population is
+    isotropic (lens, shear, source, subhalo and vortex angles uniform; a round PSF), so the class of
+    an image does not change."""
+    pick = torch.randint(0, 8, (x.shape[0],), generator=generator).to(x.device)
+    out = x.clone()
+    for g in range(8):
+        idx = (pick == g).nonzero().flatten()
+        if len(idx):
+            y = torch.rot90(x[idx], g % 4, dims=(-2, -1))
+            out[idx] = y.flip(-1) if g >= 4 else y
+    return out
+
+
 @dataclass(frozen=True)
 class LensingData:
     uri: str = ""                    # dataset URI (physml simulate lensing); "" = simulate
@@ -42,6 +57,7 @@ class LensingData:
     resize: int = 64                 # the models' input size (area-averaged); 0 = the (cropped) stored size
     holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
     exposure: float = 25.0           # the images' counts per unit flux (the simulator's): chi^2 noise model
+    augment: bool = False            # training batches under random symmetries of the square (rotations, flips)
 
     def __post_init__(self):
         if self.config not in ("A", "B"):
@@ -172,6 +188,8 @@ class Lensing:
         discriminator's loss (codes detached) and the encoder's non-saturating loss against a frozen
         copy of the discriminator; RBM: CD-k; ResNet: class-balanced cross-entropy."""
         m, x = cfg.model, batch["x"]
+        if cfg.data.augment and model.training:
+            x = dihedral(x)
         if m.kind == "resnet":  # class-balanced: each class present weighs the same in the batch
             y = batch["y"]
             weight = len(y) / (len(CLASSES) * torch.bincount(y, minlength=len(CLASSES)).clamp_min(1).float())
