@@ -121,14 +121,14 @@ class IsingGeneration:
         unbiased MMD^2 of critic features within equal-T groups, plus the critic's own loss (its
         temperature estimate of the real batch, squared error)."""
         x, t = batch["x"], batch["T"].float()
-        fakes = cfg.model.fakes if cfg.model.kind == "actor-critic" else None
-        out = model(x, t) if fakes is None else model(x, t, fakes)
         if cfg.model.kind == "vae":
+            out = model(x, t)
             rec = ((out["recon"] - x) ** 2).sum(dim=(1, 2)).mean()
             kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp()).sum(1)).mean()
             return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
+        out = model(x, t, cfg.model.fakes)
         groups = t if cfg.model.conditional else torch.zeros_like(t)
-        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, groups.repeat(fakes))
+        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, groups.repeat(cfg.model.fakes))
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
 
