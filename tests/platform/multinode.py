@@ -100,12 +100,14 @@ def run_mode(home: str) -> None:
 
 
 def _kill_a_trial_node(cluster: Cluster, home: Path, report: dict) -> None:
-    """Once a trial has reported an epoch and another has finished, kill the node of a running trial."""
+    """Once a trial has finished and another has reported 1-3 of its 6 epochs, kill the latter's node
+    (a trial further on may end before the kill lands, and then nothing would move)."""
     deadline = time.time() + 300
     while time.time() < deadline:
         files = list(home.glob("sweeps/*/*/physml-trials.json"))
         st = json.loads(files[0].read_text()) if files else {}
-        running = [e for e in st.values() if e["status"] == "running" and e.get("node")]
+        running = [e for e in st.values() if e["status"] == "running" and e.get("node")  # epochs left to run
+                   and 1 <= e["metrics"].get("epoch", 0) <= 3]
         if running and any(e["status"] == "finished" for e in st.values()):
             victim = next(n for n in cluster.worker_nodes if n.node_id == running[0]["node"])
             cluster.remove_node(victim, allow_graceful=False)

@@ -64,3 +64,24 @@ def test_a_trial_finished_before_the_kill_keeps_its_run_when_tune_restores_it(tm
     assert (run.info.status, run.info.end_time) == ("FINISHED", 1000)
     assert run.data.metrics == {}
     assert json.loads((tmp_path / STATUS).read_text()) == status
+
+
+def test_a_trial_retried_from_an_older_checkpoint_logs_each_epoch_once(tmp_path):
+    """The node of a trial dies after it reported epoch 2 but before Tune kept that epoch's checkpoint:
+    Tune retries it from epoch 1, and epoch 2 comes again; MLflow keeps one value per epoch."""
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.create_experiment("sweep")
+    parent = client.create_run(exp).info.run_id
+    log = SweepLogger(client.tracking_uri, exp, parent, str(tmp_path), dict, total=1, progress=False)
+    log.setup()
+    trial = SimpleNamespace(trial_id="t", config={}, checkpoint=None)
+    log.on_trial_start(0, [trial], trial)
+    for epoch in (1, 2):
+        log.on_trial_result(0, [trial], trial, {"val/acc": 0.5 + epoch / 10, "epoch": epoch})
+    log.on_trial_start(0, [trial], trial)  # the retry
+    for epoch in (2, 3):
+        log.on_trial_result(0, [trial], trial, {"val/acc": 0.6 + epoch / 10, "epoch": epoch})
+    log.on_trial_result(0, [trial], trial, {"val/acc": 0.9, "test/acc": 0.8, "epoch": 3, DONE: 1.0})
+    history = client.get_metric_history(log.runs["t"], "val/acc")
+    assert sorted((m.step, round(m.value, 6)) for m in history) == [(1, 0.6), (2, 0.7), (3, 0.9)]
+    assert [m.step for m in client.get_metric_history(log.runs["t"], "test/acc")] == [3]

@@ -101,9 +101,13 @@ class SweepLogger(Callback):
         if result.get(DONE) == 1.0:  # the final report repeats the last epoch's metrics: log the new ones
             logged = self.status[trial.trial_id]["metrics"].get(DONE) == 1.0  # a restored trial's second one
             metrics = {} if logged else {k: v for k, v in metrics.items() if k.startswith(("test/", "time/", "trial/"))}
+        entry = self.status[trial.trial_id]
+        if result.get(DONE) != 1.0 and step <= entry.get("logged_epoch", 0):
+            metrics = {}  # a retry from an older checkpoint (its node died) redoes a logged epoch
         now = int(time.time() * 1000)
         self._client.log_batch(self.runs[trial.trial_id], metrics=[Metric(k, v, now, step) for k, v in metrics.items()])
-        entry = self.status[trial.trial_id]
+        if result.get(DONE) != 1.0:
+            entry["logged_epoch"] = max(step, entry.get("logged_epoch", 0))
         entry["metrics"].update(numeric(result))
         if NODE in result:
             entry["node"] = result[NODE]
