@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 def test_smoke_run_then_generate_scaled_up_shards(workdir, capsys):
     best = ["--set", 'train.early_stop_metric="val/w1_e"', "--set", "train.patience=5", "--set", 'train.select="best"']
-    assert main(["run", "ising-generation", "-c", "smoke", "--no-progress", *best]) == 0
+    assert main(["run", "ising-generation", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress", *best]) == 0
     out = capsys.readouterr().out
     rid = out.split("MLflow run ")[1].split()[0]
     run = mlflow.get_run(rid)

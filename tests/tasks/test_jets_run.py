@@ -20,7 +20,7 @@ def _data_uri(out: str) -> str:
 
 
 def test_smoke_runs_of_both_tasks_and_evaluate(workdir, capsys):
-    assert main(["run", "jets", "-c", "smoke", "--no-progress"]) == 0
+    assert main(["run", "jets", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress"]) == 0
     out = capsys.readouterr().out
     rid, uri = _run_id(out), _data_uri(out)
     metrics = mlflow.get_run(rid).data.metrics
@@ -33,7 +33,7 @@ def test_smoke_runs_of_both_tasks_and_evaluate(workdir, capsys):
     assert {"plots/roc.png", "plots/jet-images.png", "plots/scores.csv"} <= plots
 
     # the autoencoder on QCD jets only, same (cached) dataset
-    assert main(["run", "jets-anomaly", "-c", "smoke", "--no-progress"]) == 0
+    assert main(["run", "jets-anomaly", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert _data_uri(out) == uri
     ae = mlflow.get_run(_run_id(out)).data.metrics

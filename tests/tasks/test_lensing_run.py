@@ -17,7 +17,7 @@ def _run_id(out: str) -> str:
 
 
 def test_smoke_run_transfer_and_evaluate(workdir, capsys):
-    assert main(["run", "lensing", "-c", "smoke", "--no-progress"]) == 0
+    assert main(["run", "lensing", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress"]) == 0
     rid = _run_id(capsys.readouterr().out)
     run = mlflow.get_run(rid)
     want = {"test/auc", "test/auc_vortex", "test/auc_spherical", "test/auc_macro", "test/w1", "val/auc",
@@ -28,12 +28,12 @@ def test_smoke_run_transfer_and_evaluate(workdir, capsys):
     assert {"plots/roc.png", "plots/scores.png", "plots/reconstructions.png", "plots/scores.csv"} <= plots
 
     # weights that do not fit are refused before training
-    assert main(["run", "lensing", "-c", "smoke", "--set", f"train.init_from=runs:/{rid}/model",
+    assert main(["run", "lensing", "-c", "smoke", "--set", 'train.runner="local"', "--set", f"train.init_from=runs:/{rid}/model",
                  "--set", "model.latent=8", "--no-progress"]) == 2
     assert "do not fit this model" in capsys.readouterr().err
 
     # transfer: Model A weights fine-tuned on Model B images
-    assert main(["run", "lensing", "-c", "smoke", "--set", f"train.init_from=runs:/{rid}/model",
+    assert main(["run", "lensing", "-c", "smoke", "--set", 'train.runner="local"', "--set", f"train.init_from=runs:/{rid}/model",
                  "--set", "data.config=B", "--set", "train.epochs=1", "--no-progress"]) == 0
     tuned = mlflow.get_run(_run_id(capsys.readouterr().out))
     assert tuned.data.params["train.init_from"] == f"runs:/{rid}/model"

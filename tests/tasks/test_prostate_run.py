@@ -29,7 +29,7 @@ def test_simulate_run_and_evaluate_a_promise12_directory(workdir, capsys):
     assert main(cmd) == 0                                   # resumes: nothing left to make
     assert "5 items (0 made now" in capsys.readouterr().out
 
-    assert main(["run", "prostate", "-c", "smoke", "--no-progress"]) == 0
+    assert main(["run", "prostate", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress"]) == 0
     rid = capsys.readouterr().out.split("MLflow run ")[1].split()[0]
     run = mlflow.get_run(rid)
     assert {"test/dsc", "test/dsc_min", "test/cases", "val/dsc", "train/epoch_soft_dice"} <= set(run.data.metrics)

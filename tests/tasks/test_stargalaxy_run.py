@@ -9,7 +9,7 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
 def test_smoke_run(workdir, capsys):
-    assert main(["run", "stargalaxy", "-c", "smoke", "--no-progress"]) == 0
+    assert main(["run", "stargalaxy", "-c", "smoke", "--set", 'train.runner="local"', "--no-progress"]) == 0
     rid = capsys.readouterr().out.split("MLflow run ")[1].split()[0]
     run = mlflow.get_run(rid)
     assert {"test/auc", "test/acc", "val/auc", "train/epoch_kl", "train/epoch_recon_code"} <= set(run.data.metrics)

@@ -25,6 +25,9 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
         if addr:
             ray.init(address=addr, **kwargs)
         else:
+            # Ray Train's controller polls its workers every 2 s by default: seconds lost at the start
+            # and end of every short run. A local instance's processes inherit this environment.
+            os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
             store = object_store_bytes()
             if store:
                 kwargs["object_store_memory"] = store

@@ -102,6 +102,10 @@ def _resume_id(task_name: str, resume: str | None) -> str | None:
 
 def training_failure(err: BaseException) -> TrainingError:
     """A one-line TrainingError naming the cause inside Ray's wrapped worker/trial traceback."""
+    from .train import NonFiniteLoss
+
+    if isinstance(err, NonFiniteLoss):  # raised in this process by the local runner
+        return TrainingError(f"training stopped: non-finite loss ({err})")
     text = str(err)
     m = re.search(r"NonFiniteLoss: ([^\n]+)", text)
     if m:
@@ -112,7 +116,9 @@ def training_failure(err: BaseException) -> TrainingError:
 
 def run_task(task_name: str, cfg, task=None, address: str | None = None, resume: str | None = None,
              progress: bool = True) -> RunResult:
-    """Train ``task_name`` with ``cfg`` on Ray Train, evaluate on the test splits, log to MLflow."""
+    """Train ``task_name`` with ``cfg`` on Ray Train (or in this process with train.runner = "local"),
+    evaluate on the test splits, log to MLflow."""
+    from .local_run import fit_local
     from .train import fit, load_state
 
     task = task or load(TASKS[task_name])()
@@ -131,10 +137,14 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     with tracking.run(task_name, f"run-{task_name}", to_dict(cfg), tags, run_id=run_id) as active:
         rid = active.info.run_id
         mlflow.log_text(dump_toml(to_dict(cfg)), "config.toml")
+        runs = storage.join(storage.home(), "runs", task_name)
         try:
-            train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
-            res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]),
-                      storage.join(storage.home(), "runs", task_name), rid, tracking.tracking_uri(), rid, init_state=init)
+            if cfg.train.runner == "local":
+                res = fit_local(task, cfg, specs, storage.join(runs, rid), tracking.tracking_uri(), rid, init)
+            else:
+                train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
+                res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]), runs, rid, tracking.tracking_uri(),
+                          rid, init_state=init)
         except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
             raise training_failure(err) from None
         if res.error is not None:

@@ -89,3 +89,10 @@ def put_dir(local: str | Path, where: str) -> None:
             dest = f"{path}/{f.relative_to(local).as_posix()}"
             fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
             fs.put_file(str(f), dest)
+
+
+def remove(where: str) -> None:
+    """Delete a file or a directory tree (path or URI); nothing if it is not there."""
+    fs, path = open_uri(where)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)

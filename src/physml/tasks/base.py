@@ -30,6 +30,8 @@ class TrainConfig:
     momentum: float = 0.9            # sgd only
     scheduler: str = "none"          # none | cosine | step (x0.1 every third of the epochs)
     workers: int = 1                 # Ray Train workers (DDP when > 1)
+    runner: str = "ray-train"        # ray-train | local (the loop in the driver process: 1 worker, splits
+                                     # in memory, no worker-group start-up; quick runs on a laptop)
     gpu: bool = False                # one GPU per worker
     cpus_per_worker: float = 1.0     # leave CPUs for Ray Data on small machines
     amp: bool = True                 # mixed precision, applied on CUDA only
@@ -49,6 +51,10 @@ class TrainConfig:
         _choice("train.scheduler", self.scheduler, ("none", "cosine", "step"))
         _choice("train.early_stop_mode", self.early_stop_mode, ("min", "max"))
         _choice("train.select", self.select, ("last", "best"))
+        _choice("train.runner", self.runner, ("ray-train", "local"))
+        if self.runner == "local" and self.workers != 1:
+            raise ValueError(f'train.runner = "local" trains in this process: set train.workers = 1 '
+                             f'(now {self.workers}) or use train.runner = "ray-train"')
         if self.select == "best" and not self.early_stop_metric:
             raise ValueError('train.select = "best" needs train.early_stop_metric (e.g. "val/loss")')
         for name in ("epochs", "batch_size", "workers", "patience", "log_every"):
