@@ -78,6 +78,7 @@ def test_run_with_two_workers_on_two_nodes_survives_a_node_kill(tmp_path):
     assert sorted(m.step for m in client.get_metric_history(report["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.slow  # ~60 s; `make test` keeps the node kill during `simulate` and the driver kill of a sweep
 def test_sweep_spreads_trials_over_nodes_and_retries_a_killed_one(tmp_path):
     """4 trials, 2 at a time, on three 1-CPU worker nodes; the node of a running trial is killed
     after another trial finished: Tune retries it from its last checkpoint elsewhere

@@ -150,7 +150,8 @@ import mlflow
 from physml.cli import main
 from physml.platform import storage
 run = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]
-codes = [main(run + ["--set", "train.epochs=2"]), main(run + ["--set", "train.epochs=3", "--resume", "last"])]
+codes = [main(run + ["--set", "train.epochs=2"]),  # Ray Train, then the local runner from its checkpoints
+         main(run + ["--set", "train.epochs=3", "--set", 'train.runner="local"', "--resume", "last"])]
 rid = mlflow.search_runs(experiment_names=["phases-supervised"], output_format="list")[0].info.run_id
 data = storage.parent(storage.glob(storage.join(storage.home(), "cache", "*", "manifest.json"))[0])
 codes.append(main(["evaluate", "phases-supervised", "--model", f"runs:/{rid}/model", "--data", data]))
@@ -163,8 +164,8 @@ sys.exit(max(codes))
 
 
 def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3, tmp_path):
-    """PHYSML_HOME = s3://...: the simulated cache, Ray Train checkpoints (a resumed run continues from
-    them), an evaluation's figures and a sweep's Tune state and status all live in the bucket; nothing
+    """PHYSML_HOME = s3://...: the simulated cache, Ray Train checkpoints (a run resumed by the local
+    runner continues from them and writes its own there), an evaluation's figures and a sweep's Tune state and status all live in the bucket; nothing
     is written to the working directory but the MLflow store. Its own process, so that Ray's workers
     start with the S3 endpoint in their environment."""
     import fsspec

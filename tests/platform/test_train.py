@@ -43,6 +43,7 @@ def test_smoke_run_resume_and_evaluate(workdir, capsys):
     assert ev.data.tags["physml.kind"] == "evaluate" and 0.5 < ev.data.metrics["test/acc"] <= 1.0
 
 
+@pytest.mark.slow  # the local runner's test below checks the same in `make test`, without a worker group
 def test_nan_loss_fails_the_run_with_a_clear_error(workdir, capsys):
     code = main(SMOKE + ["--set", "train.optimizer=\"sgd\"", "--set", "train.lr=1e30", "--set", "train.epochs=1"])
     last = capsys.readouterr().err.strip().splitlines()[-1]  # Ray's own log lines may precede it

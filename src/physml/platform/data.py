@@ -41,8 +41,17 @@ def _join(root: str, rel: str) -> str:
     return f"{root}/{rel}"
 
 
+#: object stores whose PUT replaces an object whole (a reader sees the old or the new one, never half)
+WHOLE_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
+
+
 def write_atomic(fs, path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling, then rename it to ``path``."""
+    """Write ``data`` to a temporary sibling, then rename it to ``path``; on an object store, one PUT
+    (a rename there is a copy and a delete: 6 requests instead of 1)."""
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    if protocols & WHOLE_PUT:
+        fs.pipe_file(path, data)
+        return
     parent = path.rsplit("/", 1)[0]
     tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
     fs.makedirs(parent, exist_ok=True)
@@ -131,6 +140,14 @@ class DatasetWriter:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         write_atomic(self.fs, _join(self.root, f"_state/{name}.npz"), buf.getvalue())
+
+    def saved_states(self) -> set[str]:
+        """Names of the saved unit states (one listing, not one request per unit)."""
+        try:
+            found = self.fs.ls(_join(self.root, "_state"), detail=False)
+        except FileNotFoundError:
+            return set()
+        return {f.rsplit("/", 1)[-1].removesuffix(".npz") for f in found if f.endswith(".npz")}
 
     def get_state(self, name: str) -> dict[str, np.ndarray] | None:
         path = _join(self.root, f"_state/{name}.npz")

@@ -58,9 +58,11 @@ def _shard_name(unit, k: int) -> str:
     return f"L{unit.L}/u{unit.index:05d}-s{k:05d}.parquet"
 
 
-def _resume(writer: DatasetWriter, sampler, unit) -> tuple[dict, int]:
-    """Saved state and next step of ``unit``; adopts a shard written just before a crash."""
-    saved = writer.get_state(_state_name(unit))
+def _resume(writer: DatasetWriter, sampler, unit, names: set[str] | None = None) -> tuple[dict, int]:
+    """Saved state and next step of ``unit``; adopts a shard written just before a crash. ``names``:
+    the saved states, when already listed."""
+    name = _state_name(unit)
+    saved = writer.get_state(name) if names is None or name in names else None
     if saved is None:
         return sampler.init_state(unit), 0
     done = int(saved.pop("step")[0])
@@ -79,8 +81,9 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
     sampler = _load(sampler_path)(*sampler_args)
     units = sampler.units()
     todo, resumed = {}, 0
+    names = writer.saved_states()
     for u in units:
-        state, k = _resume(writer, sampler, u)
+        state, k = _resume(writer, sampler, u, names)
         resumed += k
         if k < len(sampler.plan(u)):
             todo[u.index] = (u, state, k)
@@ -92,6 +95,7 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
     bar = tqdm(total=total, initial=done0, unit="flip", unit_scale=True, disable=not progress,
                desc=f"{sampler.kind} x{n_act} actors", smoothing=0.1)
     nodes, failures = set(), 0
+    saver = _Saver(writer)
     if todo:
         pool = {a: ChainActor.remote(sampler_path, sampler_args) for a in range(n_act)}
         queues = {a: deque() for a in pool}
@@ -109,6 +113,7 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
                 table, state = ray.get(ready[0]), ray.get(state_ref)
             except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError):
                 failures += 1
+                saver.flush()
                 _reassign(a, pool, queues, inflight, writer, sampler, sampler_path, sampler_args)
                 continue
             del inflight[ready[0]]
@@ -116,18 +121,43 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
             if table is not None:
                 entries.append(writer.put_shard(_shard_name(u, k), table, unit=u.index, step=k, L=u.L))
                 shards += 1
-            writer.put_state(_state_name(u), {**state, "step": [k + 1]})
-            writer.commit(entries)
+            saver.add(u, state, k, entries)
             steps += 1
             bar.update(per(u, *sampler.plan(u)[k]))
             _submit(pool, a, queues, inflight, sampler)
         nodes |= _nodes(pool)
         for actor in pool.values():
             ray.kill(actor)
+    saver.flush()
     writer.commit([], complete=True)
     bar.close()
     return EnsembleStats(time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed,
                          max(1, len(nodes)), failures)
+
+
+class _Saver:
+    """Finished steps' unit states and shard entries, saved together at most every ``every`` seconds:
+    each save costs a few requests on an object store (one per step made a small simulation on S3
+    take minutes). A crash loses at most that much work and resumes exactly: a unit restarts from its
+    last saved state, shards written after it are adopted or written again with the same rows."""
+
+    def __init__(self, writer: DatasetWriter, every: float = 1.0):
+        self.writer, self.every, self.last = writer, every, time.monotonic()
+        self.states: dict[str, dict] = {}
+        self.entries: list[dict] = []
+
+    def add(self, unit, state: dict, k: int, entries: list[dict]) -> None:
+        self.states[_state_name(unit)] = {**state, "step": [k + 1]}
+        self.entries += entries
+        if time.monotonic() - self.last >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        for name, state in self.states.items():  # states after their shards, the manifest last
+            self.writer.put_state(name, state)
+        if self.states or self.entries:
+            self.writer.commit(self.entries)
+        self.states, self.entries, self.last = {}, [], time.monotonic()
 
 
 def _steps_done(u, todo, sampler) -> int:
