@@ -45,20 +45,20 @@ def test_simulate_on_three_nodes_and_after_a_node_is_killed(tmp_path):
                  actors=1, progress=False)
     expected = _rows(ref)
     assert expected.num_rows == 8 * 1200
-    spread = _scenario(tmp_path, "nokill")
+    report = _scenario(tmp_path, "simulate")  # one 3-node cluster: untouched, then a worker node killed
+    spread, killed, sim = report["nokill"], report["kill"], tmp_path / "simulate"
     assert spread["nodes"] == 2 and spread["actor_failures"] == 0 and spread["complete"]
     # on the same 3-node cluster, node-local storage is refused before anything runs
-    assert spread["refused"].startswith(f"PHYSML_HOME = {tmp_path / 'nokill'}-home is node-local, but the Ray "
-                                        "cluster has 3 nodes"), spread["refused"]
-    assert not (tmp_path / "nokill-home").exists()
-    assert _rows(str(tmp_path / "nokill")).equals(expected)
-    killed = _scenario(tmp_path, "kill")
+    assert report["refused"].startswith(f"PHYSML_HOME = {sim / 'nokill'}-home is node-local, but the Ray "
+                                        "cluster has 3 nodes"), report["refused"]
+    assert not (sim / "nokill-home").exists()
+    assert _rows(str(sim / "nokill")).equals(expected)
     total = len(read_manifest(ref)["shards"])
     assert 2 <= killed["shards_at_kill"] < total, killed
     assert killed["actor_failures"] >= 1 and killed["complete"], killed
-    got = _rows(str(tmp_path / "kill"))
+    got = _rows(str(sim / "kill"))
     assert got.num_rows == expected.num_rows and got.equals(expected)  # nothing lost, nothing twice
-    assert len(read_manifest(str(tmp_path / "kill"))["shards"]) == total
+    assert len(read_manifest(str(sim / "kill"))["shards"]) == total
 
 
 @pytest.mark.slow
