@@ -16,7 +16,7 @@ from tests.platform.postgres import backend_store
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 BUCKET = "physml"
-SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "40000", "--thermalize", "100",
+SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "100000", "--thermalize", "100",
        "--every", "50", "--algorithm", "metropolis", "--seed", "3"]
 
 
@@ -76,7 +76,7 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI")
     remote, local = _sorted(read_table(uri)), _sorted(read_table(str(tmp_path / "local")))
-    assert read_manifest(uri)["complete"] and remote.num_rows == 4 * 800
+    assert read_manifest(uri)["complete"] and remote.num_rows == 4 * 2000
     assert remote.equals(local)
 
 

@@ -142,7 +142,7 @@ class _Saver:
     last saved state, shards written after it are adopted or written again with the same rows."""
 
     def __init__(self, writer: DatasetWriter, every: float = 1.0):
-        self.writer, self.every, self.last = writer, every, time.monotonic()
+        self.writer, self.every, self.last = writer, every, -float("inf")  # the first step is saved at once
         self.states: dict[str, dict] = {}
         self.entries: list[dict] = []
 
