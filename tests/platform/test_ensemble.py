@@ -71,6 +71,7 @@ def test_simulate_logs_run_with_plots_and_detects_corruption(tmp_path, monkeypat
     assert "sha256 mismatch" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # make test runs the same kill and resume on s3:// (test_remote.py) and on a cluster
 def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
     args = ["--L", "32", "--temperatures", "2.0,2.2,2.4,2.6", "--replicas", "2", "--sweeps", "60000",
             "--thermalize", "100", "--every", "50", "--algorithm", "metropolis", "--seed", "5"]

@@ -42,7 +42,7 @@ def test_simulate_on_three_nodes_and_after_a_node_is_killed(tmp_path):
     s = IsingSampler(PARAMS)
     ref = str(tmp_path / "single")
     run_ensemble(SAMPLERS["ising"], (PARAMS,), DatasetWriter(ref, s.kind, s.manifest_params(), PARAMS.seed, "t"),
-                 actors=1, progress=False)
+                 actors=2, progress=False)
     expected = _rows(ref)
     assert expected.num_rows == 8 * 1200
     report = _scenario(tmp_path, "simulate")  # one 3-node cluster: untouched, then a worker node killed

@@ -55,7 +55,7 @@ def _steps(run_id: str, key: str) -> list[int]:
 
 def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
     argv = SMOKE + ["--samples", "4", "--max-concurrent", "2", "--scheduler", "none", "--set",
-                    "train.cpus_per_worker=1.0", "--set", "train.epochs=2"]
+                    "train.cpus_per_worker=1.0", "--set", "train.epochs=1"]
     assert main(argv) == 0
     parent = _parent(capsys.readouterr().out)
     client = mlflow.MlflowClient()
@@ -70,7 +70,7 @@ def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
     assert len(set(lrs)) == 4 and all(1e-4 <= lr <= 1e-2 for lr in lrs)
     assert {k.data.params["model.channels"] for k in kids} <= {"8", "16", "32"}
     for k in kids:
-        assert _steps(k.info.run_id, "val/acc") == [1, 2]
+        assert _steps(k.info.run_id, "val/acc") == [1]
         assert {"test/acc", "test/loss"} <= set(k.data.metrics)
         arts = {a.path for a in client.list_artifacts(k.info.run_id, "model")}
         assert "model/state_dict.pt" in arts
@@ -85,14 +85,16 @@ def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
 
 
 def _check_ui(home: Path, parent: str) -> None:
-    """`physml ui` on a free loopback port; the parent and nested runs read back through the REST API
-    the UI itself calls."""
+    """`physml ui` on a free loopback port, on the local store of its working directory: the page, and
+    the parent and nested runs read back through the REST API the UI itself calls."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "physml", "ui", "--port", str(port)], env=os.environ.copy(),
+    # without MLFLOW_TRACKING_URI, in the directory of the module's store: the default local store
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    proc = subprocess.Popen([sys.executable, "-m", "physml", "ui", "--port", str(port)], env=env, cwd=home,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
     try:
@@ -106,6 +108,8 @@ def _check_ui(home: Path, parent: str) -> None:
                 assert proc.poll() is None and time.time() < deadline, proc.stdout.read().decode()[-2000:]
                 time.sleep(0.5)
         assert got["info"]["status"] == "FINISHED"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.status == 200  # the UI's page itself
         body = json.dumps({"experiment_ids": [got["info"]["experiment_id"]],
                            "filter": f"tags.mlflow.parentRunId = '{parent}'"}).encode()
         req = urllib.request.Request(f"{base}/runs/search", data=body, headers={"Content-Type": "application/json"})
@@ -150,6 +154,7 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(home, capsys, tmp_pat
     assert "failed" in out and "non-finite loss" in out
 
 
+@pytest.mark.slow  # make test runs the same on a 3-node cluster (test_multinode.py), and the races without Ray
 def test_resume_after_the_driver_is_killed(home, capsys, ray_cluster):
     name = "killed"
     sweep_dir = home / "home" / "sweeps" / "phases-supervised" / name
