@@ -97,6 +97,7 @@ def test_sweep_spreads_trials_over_nodes_and_retries_a_killed_one(tmp_path):
     assert sorted(m.step for m in client.get_metric_history(moved[0]["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.slow  # ~70 s; make test keeps the node kill during `simulate` and the same driver kill on one node
 def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
     """Head + two 1-CPU worker nodes; the sweep's driver process (joined by --address) is SIGKILLed
     after one trial finished and another reported an epoch; `physml sweep --resume` from a new process

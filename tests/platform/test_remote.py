@@ -163,6 +163,7 @@ sys.exit(max(codes))
 """
 
 
+@pytest.mark.slow  # ~110 s; make test keeps shards on s3:// (killed and resumed) and MLflow artefacts there
 def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3, tmp_path):
     """PHYSML_HOME = s3://...: the simulated cache, Ray Train checkpoints (a run resumed by the local
     runner continues from them and writes its own there), an evaluation's figures and a sweep's Tune state and status all live in the bucket; nothing

@@ -154,7 +154,6 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(home, capsys, tmp_pat
     assert "failed" in out and "non-finite loss" in out
 
 
-@pytest.mark.slow  # make test runs the same on a 3-node cluster (test_multinode.py), and the races without Ray
 def test_resume_after_the_driver_is_killed(home, capsys, ray_cluster):
     name = "killed"
     sweep_dir = home / "home" / "sweeps" / "phases-supervised" / name
