@@ -43,8 +43,9 @@ class CheckpointDir:
         where = storage.join(self.root, f"epoch-{int(metrics['epoch']):04d}")
         storage.put_dir(checkpoint.path, where)
         storage.write_json(storage.join(where, METRICS), metrics)
-        keep = set(self.epochs()[-KEEP:]) | ({self._best()} if self.t.select == "best" else set())
-        for d in self.epochs():
+        dirs = self.epochs()
+        keep = set(dirs[-KEEP:]) | ({self._best()} if self.t.select == "best" else set())
+        for d in dirs:
             if d not in keep:
                 storage.remove(d)
 
@@ -59,9 +60,8 @@ class CheckpointDir:
 
     def chosen(self) -> Checkpoint | None:
         """The last epoch's checkpoint, or with train.select = "best" the best one."""
-        if self.t.select == "best" and self._best():
-            return _local(self._best())
-        return self.latest()
+        best = self._best() if self.t.select == "best" else ""
+        return _local(best) if best else self.latest()
 
 
 def _local(where: str) -> Checkpoint:
