@@ -2,6 +2,7 @@
 against the KubeRay CRDs' OpenAPI schemas (plus a strict check for typos in keys the schemas would let
 through), the SLURM script by bash's parser."""
 import copy
+import functools
 import gzip
 import subprocess
 from pathlib import Path
@@ -27,9 +28,14 @@ def test_cluster_launcher_configs_pass_rays_validation(name):
         validate_config(prepare_config(bad))
 
 
+@functools.cache
 def _schema(kind: str) -> dict:
-    crd = yaml.safe_load(gzip.decompress((CRDS / f"ray.io_{kind}s.yaml.gz").read_bytes()))
-    return next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
+    """The CRD's v1 OpenAPI schema, itself checked against its metaschema (once per kind: ~2 s)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster on the 1 MB CRDs
+    crd = yaml.load(gzip.decompress((CRDS / f"ray.io_{kind}s.yaml.gz").read_bytes()), Loader=loader)
+    schema = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    return schema
 
 
 def unknown_keys(obj, schema: dict, path: str = "") -> list[str]:
@@ -50,7 +56,7 @@ def unknown_keys(obj, schema: dict, path: str = "") -> list[str]:
 
 
 def _check(manifest: dict, schema: dict) -> list[str]:
-    jsonschema.validate(manifest, schema)
+    jsonschema.validators.validator_for(schema)(schema).validate(manifest)
     return unknown_keys(manifest, schema)
 
 

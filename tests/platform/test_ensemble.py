@@ -61,6 +61,10 @@ def test_simulate_logs_run_with_plots_and_detects_corruption(tmp_path, monkeypat
     assert run.info.status == "FINISHED"
     assert run.data.params["algorithm"] == "wolff" and run.data.tags["physml.task"] == "ising"
     assert "sim/tc_binder_L8_L16" in run.data.metrics
+    # the per-temperature observables are series over the temperature index (one step per T)
+    history = mlflow.MlflowClient().get_metric_history(run_id, "sim/L16/e")
+    assert sorted(m.step for m in history) == list(range(7))
+    assert all(-2.0 <= m.value <= 0.0 for m in history)  # energy per site of the square lattice
     arts = {a.path for d in ("plots", "tables", "dataset") for a in mlflow.MlflowClient().list_artifacts(run_id, d)}
     assert {"plots/observables.png", "tables/summary.csv", "dataset/manifest.json"} <= arts
     assert read_manifest(out)["complete"]

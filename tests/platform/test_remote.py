@@ -107,8 +107,9 @@ def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
                                "--backend-store-uri", store,
-                               "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--serve-artifacts"],
-                              env=os.environ.copy(), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--serve-artifacts", "--workers", "1"],
+                              env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.time() + 180
@@ -122,7 +123,8 @@ def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
         monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
         monkeypatch.chdir(tmp_path)
-        assert main(["run", "phases-supervised", "-c", "smoke", "--set", "train.epochs=1", "--no-progress"]) == 0
+        assert main(["run", "phases-supervised", "-c", "smoke", "--set", "train.epochs=1", "--set", 'train.runner="local"',
+                     "--no-progress"]) == 0
         body = json.dumps({"experiment_ids": [], "max_results": 10}).encode()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name"
                                     f"?experiment_name=phases-supervised", timeout=10) as r:

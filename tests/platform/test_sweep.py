@@ -79,8 +79,8 @@ def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
             "plots/parallel_coordinates.png", "plots/param_importances.png"} <= arts
     csv_text = Path(mlflow.artifacts.download_artifacts(f"runs:/{parent}/results.csv", dst_path=str(tmp_path))).read_text()
     assert len(csv_text.strip().splitlines()) == 5
-    best = max(kids, key=lambda k: k.data.metrics["val/acc"])
-    assert prun.data.tags["physml.best_run_id"] == best.info.run_id
+    best = {k.info.run_id: k.data.metrics["val/acc"] for k in kids}  # two trials may tie on a small val split
+    assert best[prun.data.tags["physml.best_run_id"]] == max(best.values())
     _check_ui(home, parent)
 
 

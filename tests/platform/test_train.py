@@ -16,7 +16,9 @@ def _run_id(out: str) -> str:
 
 
 def test_smoke_run_resume_and_evaluate(workdir, capsys):
-    assert main(SMOKE) == 0
+    """3 epochs in this process (train.runner = "local"), resumed to 5 on a Ray Train worker group from
+    the same checkpoints, then the model evaluated on new shards."""
+    assert main(SMOKE + ["--set", 'train.runner="local"']) == 0
     rid = _run_id(capsys.readouterr().out)
     run = mlflow.get_run(rid)
     assert run.info.status == "FINISHED"
@@ -26,11 +28,14 @@ def test_smoke_run_resume_and_evaluate(workdir, capsys):
     assert {"test/acc", "test/loss"} <= set(run.data.metrics)
     arts = {a.path for d in ("", "model", "plots") for a in client.list_artifacts(rid, d or None)}
     assert {"config.toml", "model/state_dict.pt", "model/config.toml", "plots/p_ordered.png"} <= arts
-    # resume the same run with two more epochs: the epoch count continues from the checkpoint
+    # resume the same run on Ray Train with two more epochs: the epoch count continues from the checkpoint
     assert main(SMOKE + ["--resume", rid, "--set", "train.epochs=5"]) == 0
     assert _run_id(capsys.readouterr().out) == rid
     assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3, 4, 5]
-    assert mlflow.get_run(rid).info.status == "FINISHED"
+    run = mlflow.get_run(rid)
+    assert run.info.status == "FINISHED" and run.data.tags["physml.checkpoint_epoch"] == "5"
+    kept = sorted(p.name for p in (workdir / "home" / "runs" / "phases-supervised" / rid).glob("epoch-*"))
+    assert kept == ["epoch-0004", "epoch-0005"]  # Ray Train's checkpoints, kept as the local runner keeps them
     # evaluate the saved model on new shards (another seed, another size)
     argv = ["simulate", "ising", "--L", "10", "--temperatures", "1.4:3.4:11", "--replicas", "4", "--sweeps",
             "200", "--thermalize", "50", "--every", "5", "--seed", "9", "--out", str(workdir / "new"), "--no-progress"]

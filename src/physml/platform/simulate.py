@@ -51,9 +51,7 @@ def simulate(sampler_path: str, sampler_args: tuple, out: str, actors: int | Non
         stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
         analysis = sampler.analyse(read_table(out, columns=sampler.summary_columns))
         tracking.log_metrics({**analysis["metrics"], **metrics, "sim/seconds": time.perf_counter() - t0})
-        for name, values in analysis["series"].items():
-            for step, v in enumerate(values):
-                tracking.log_metrics({name: v}, step=step)
+        tracking.log_series(analysis["series"])
         with tempfile.TemporaryDirectory() as tmp:
             for p in sampler.report(analysis, tmp):
                 tracking.log_artifacts([p], p.parent.name)

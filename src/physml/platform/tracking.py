@@ -9,6 +9,7 @@ import logging
 import os
 import platform as _stdlib_platform
 import subprocess
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -78,6 +79,19 @@ def run(task: str, run_name: str, params: dict, tags: dict | None = None,
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v}, step=step)
+
+
+def log_series(series: dict[str, list[float]]) -> None:
+    """Log each ``name: [v0, v1, ...]`` as metric ``name`` at steps 0, 1, ... in a few batched requests
+    (one per 1,000 values, MLflow's batch limit) instead of one per value; NaNs are skipped."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = [Metric(name, float(v), now, step) for name, values in series.items()
+               for step, v in enumerate(values) if v == v]
+    run_id = mlflow.active_run().info.run_id
+    for i in range(0, len(metrics), 1000):
+        mlflow.MlflowClient().log_batch(run_id, metrics=metrics[i:i + 1000])
 
 
 def log_artifacts(paths: list[Path], subdir: str | None = None) -> None:
