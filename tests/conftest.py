@@ -11,13 +11,37 @@ def ray_cluster():
     cluster.shutdown()
 
 
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An empty MLflow SQLite store, created once: MLflow's schema migrations take ~2 s per new file,
+    so each test's store starts as a copy of this one (the same file MLflow itself would create)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """A fresh working directory with its own PHYSML_HOME and local MLflow store."""
+def store_uri(tmp_path, empty_store) -> str:
+    """A fresh, empty MLflow SQLite store in ``tmp_path`` (a copy of ``empty_store``)."""
+    import shutil
+
+    shutil.copyfile(empty_store, tmp_path / "mlflow.db")
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, empty_store):
+    """A fresh working directory with its own PHYSML_HOME and local MLflow store (./mlflow.db, the
+    default store of a working directory, fresh and empty)."""
+    import shutil
+
     import mlflow
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
+    shutil.copyfile(empty_store, tmp_path / "mlflow.db")
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path

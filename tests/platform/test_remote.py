@@ -48,7 +48,9 @@ def _sorted(table):
     return table.sort_by([("chain", "ascending"), ("sweep", "ascending")])
 
 
-def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
+def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path, ray_cluster):
+    """The writer (the driver: actors only compute) joins the session's Ray and is SIGKILLed after its
+    first shard; a second run resumes the dataset in the bucket to exactly a local run's rows."""
     import fsspec
 
     from physml.cli import main
@@ -57,7 +59,8 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path):
     uri = f"s3://{BUCKET}/ising-killed"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     proc = subprocess.Popen([sys.executable, "-m", "physml", "simulate", "ising", *SIM, "--out", uri, "--no-progress",
-                             "--actors", "2"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                             "--actors", "2", "--address", ray_cluster["address"]], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     fs, deadline = fsspec.filesystem("s3"), time.time() + 240
     while True:

@@ -19,9 +19,12 @@ SMOKE = ["sweep", "phases-supervised", "-c", "smoke", "--no-progress"]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
+def home(tmp_path_factory, empty_store):
     """One PHYSML_HOME (the smoke data is simulated once) and one MLflow store for the module."""
+    import shutil
+
     root = tmp_path_factory.mktemp("sweeps")
+    shutil.copyfile(empty_store, root / "mlflow.db")
     old = {k: os.environ.get(k) for k in ("PHYSML_HOME", "MLFLOW_TRACKING_URI")}
     os.environ["PHYSML_HOME"] = str(root / "home")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"

@@ -28,8 +28,8 @@ def test_a_trial_restored_from_its_final_checkpoint_reports_it_again(tmp_path):
     assert reports == [({"test/acc": 0.9, DONE: 1.0}, [FINAL, "model"])]
 
 
-def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(tmp_path):
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(tmp_path, store_uri):
+    client = mlflow.MlflowClient(store_uri)
     exp = client.create_experiment("sweep")
     parent = client.create_run(exp).info.run_id
     runs = {tid: client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": tid}).info.run_id
@@ -46,8 +46,8 @@ def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(
     assert [r.info.run_id for r in alive] == [runs["kept"]]
 
 
-def test_a_trial_finished_before_the_kill_keeps_its_run_when_tune_restores_it(tmp_path):
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_a_trial_finished_before_the_kill_keeps_its_run_when_tune_restores_it(tmp_path, store_uri):
+    client = mlflow.MlflowClient(store_uri)
     exp = client.create_experiment("sweep")
     parent = client.create_run(exp).info.run_id
     rid = client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": "done"}).info.run_id
@@ -66,10 +66,10 @@ def test_a_trial_finished_before_the_kill_keeps_its_run_when_tune_restores_it(tm
     assert json.loads((tmp_path / STATUS).read_text()) == status
 
 
-def test_a_trial_retried_from_an_older_checkpoint_logs_each_epoch_once(tmp_path):
+def test_a_trial_retried_from_an_older_checkpoint_logs_each_epoch_once(tmp_path, store_uri):
     """The node of a trial dies after it reported epoch 2 but before Tune kept that epoch's checkpoint:
     Tune retries it from epoch 1, and epoch 2 comes again; MLflow keeps one value per epoch."""
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient(store_uri)
     exp = client.create_experiment("sweep")
     parent = client.create_run(exp).info.run_id
     log = SweepLogger(client.tracking_uri, exp, parent, str(tmp_path), dict, total=1, progress=False)
