@@ -32,16 +32,13 @@ def store_uri(tmp_path, empty_store) -> str:
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch, empty_store):
+def workdir(tmp_path, monkeypatch, store_uri):
     """A fresh working directory with its own PHYSML_HOME and local MLflow store (./mlflow.db, the
     default store of a working directory, fresh and empty)."""
-    import shutil
-
     import mlflow
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
-    shutil.copyfile(empty_store, tmp_path / "mlflow.db")
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_tracking_uri(store_uri)
     return tmp_path
