@@ -1,6 +1,8 @@
 """ising-generation: shapes (scale-up), the physics comparison on known cases, the MMD loss, shards."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -212,6 +214,62 @@ def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
     task.loss(model, batch, cfg)
     for a, b, live in zip(before, model.ema.parameters(), model.actor.parameters()):
         assert torch.all((b - a).abs() <= (live - a).abs() + 1e-6) and torch.any(b != a)
+
+
+def _marked(n: int, L: int, start: int) -> torch.Tensor:
+    """n configurations float[n, L, L] whose first row spells their number start.. in binary (+-1)."""
+    s = -torch.ones(n, L, L)
+    for i in range(n):
+        bits = torch.tensor([((start + i) >> b) & 1 for b in range(L)], dtype=torch.float32)
+        s[i, 0] = 2 * bits - 1
+    return s
+
+
+def _number(s: torch.Tensor) -> list[int]:
+    bits = ((s[:, 0] + 1) / 2).long()
+    return (bits * (2 ** torch.arange(s.shape[-1]))).sum(1).tolist()
+
+
+def test_bank_keeps_the_latest_configurations_per_temperature_and_draws_equal_t_groups():
+    from physml.tasks.ising_generation.bank import TemperatureBank
+
+    bank = TemperatureBank((1.5, 2.0, 3.0), size=4, L=8)
+    # configurations 0-5 at T = 1.5, 6-8 at T = 2.0 (float32, as batches hold them), 9 at T = 3.0
+    t = torch.tensor([1.5] * 6 + [2.0] * 3 + [3.0], dtype=torch.float32)
+    bank.push(_marked(10, 8, 0), t)
+    assert bank.draw(groups=1, per=4) is not None and bank.draw(groups=2, per=3) is not None
+    assert bank.draw(groups=2, per=4) is None       # only T = 1.5 holds 4; T = 2.0 holds 3
+    torch.manual_seed(0)
+    for _ in range(20):
+        s, temps = bank.draw(groups=2, per=3)
+        for g in range(2):
+            ids, tg = _number(s[3 * g:3 * g + 3]), temps[3 * g:3 * g + 3]
+            assert len(set(ids)) == 3 and len(set(tg.tolist())) == 1     # distinct rows, one T per group
+            # the ring of 4 keeps T = 1.5's latest four (2-5); T = 2.0 all of its three (6-8)
+            assert set(ids) <= ({2, 3, 4, 5} if tg[0] == 1.5 else {6, 7, 8})
+    with pytest.raises(ValueError, match="temperature 2.5 is not one of"):
+        bank.push(_marked(1, 8, 0), torch.tensor([2.5]))
+    with pytest.raises(ValueError, match="bank holds L = 8"):
+        bank.push(_marked(1, 16, 0), torch.tensor([1.5]))
+
+
+def test_actor_critic_compares_banked_groups_in_training_and_the_batch_otherwise():
+    temps = (1.5, 2.0, 2.5, 3.0)
+    torch.manual_seed(3)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, group=4, temperatures=temps, L=8)
+    x, t = torch.sign(torch.randn(8, 8, 8)), torch.tensor(temps * 2)
+    out = m(x, t, fakes=2)                          # the bank holds 2 per T: too few, the batch's groups
+    assert torch.equal(out["t_real"], t) and len(out["fake"]) == 16
+    out = m(x, t, fakes=2)                          # now 4 per T: 8 // 4 = 2 groups of 4 banked rows
+    tr = out["t_real"]
+    assert len(tr) == 8 and len(set(tr[:4].tolist())) == 1 and len(set(tr[4:].tolist())) == 1
+    assert tr[0] != tr[4] and set(tr.tolist()) <= set(temps)
+    assert torch.equal(out["t_fake"], tr.repeat(2)) and out["fake"].shape == (16, 4)
+    assert out["t_hat"].shape == (8,)               # the critic still learns T on the whole batch
+    m.eval()
+    assert torch.equal(m(x, t)["t_real"], t)
+    with pytest.raises(ValueError, match="model.group = 1"):
+        GenerationConfig(model=replace(GenerationConfig().model, group=1))
 
 
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():

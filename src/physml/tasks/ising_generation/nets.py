@@ -14,6 +14,8 @@ from torch.func import functional_call
 
 from physml.physics import TC
 
+from .bank import TemperatureBank
+
 
 def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False) -> torch.Tensor:
     """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1: the sign of a, or
@@ -154,14 +156,24 @@ class ActorCritic(nn.Module):
 
     ``forward(s, t, fakes)`` on a real batch returns the critic's features of the real spins ("real") and
     of ``fakes`` times as many generated ones at the same temperatures ("fake", rows in ``t.repeat(fakes)`` order; critic
-    weights detached there, so the actor's loss never trains the critic), and the critic's estimates of
-    T - Tc for the real spins ("t_hat"; the critic's own loss)."""
+    weights detached there, so the actor's loss never trains the critic), their temperatures ("t_real",
+    "t_fake"), and the critic's estimates of T - Tc for the real spins ("t_hat"; the critic's own loss).
+
+    With ``group`` > 0 (and ``temperatures``, the training set's), training batches go into a
+    ``TemperatureBank`` of 2 ``group`` per T, and "real" / "fake" are instead ``group`` banked and
+    ``fakes`` x ``group`` generated configurations at each of B // ``group`` temperatures drawn at
+    random: large equal-T groups for the MMD at the cost of a batch (until the bank holds enough, and
+    outside training, the batch's own groups)."""
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
                  global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
-                 stages: int = 1):
+                 stages: int = 1, group: int = 0, temperatures: tuple[float, ...] = (), L: int = 0):
         super().__init__()
+        if group and not (temperatures and L):
+            raise ValueError("model.group > 0 needs the training temperatures and L")
+        self.group = group
+        self.bank = TemperatureBank(temperatures, 2 * group, L) if group else None
         self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
                            global_noise=global_noise, coarse_noise=coarse_noise, stages=stages)
         self.critic = Critic(critic_channels, critic_layers, features)
@@ -181,11 +193,23 @@ class ActorCritic(nn.Module):
     def forward(self, s: torch.Tensor, t: torch.Tensor, fakes: int = 1) -> dict[str, torch.Tensor]:
         if self.training:
             self._average()
-        fake = self.actor.sample(t.repeat(fakes), s.shape[-1])
-        frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         real = self.critic.features(s)
-        return {"real": real.detach(), "t_hat": self.critic.head(real).squeeze(-1),
-                "fake": _call(self.critic, frozen, "features", fake)}
+        out = {"t_hat": self.critic.head(real).squeeze(-1), "real": real.detach(), "t_real": t}
+        drawn = self._from_bank(s, t) if self.training and self.bank is not None else None
+        if drawn is not None:
+            with torch.no_grad():
+                out["real"] = self.critic.features(drawn[0])
+            out["t_real"] = drawn[1]
+        out["t_fake"] = out["t_real"].repeat(fakes)
+        fake = self.actor.sample(out["t_fake"], s.shape[-1])
+        frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
+        out["fake"] = _call(self.critic, frozen, "features", fake)
+        return out
+
+    def _from_bank(self, s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Bank the batch, then draw B // group groups of ``group`` (None while the bank fills)."""
+        self.bank.push(s, t)
+        return self.bank.draw(max(1, s.shape[0] // self.group), self.group)
 
     def generate(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Spins float[B, L, L] (+-1) at temperatures ``t``, from the averaged actor."""

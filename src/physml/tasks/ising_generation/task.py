@@ -18,6 +18,7 @@ import torch
 
 from physml.physics import TC
 from physml.tasks.base import TrainConfig
+from physml.tasks.ising.params import parse_temperatures
 from physml.tasks.phases import data as phases_data
 
 from .mmd import KERNELS, grouped_mmd2
@@ -41,6 +42,8 @@ class GeneratorConfig:
     global_noise: bool = False     # actor: noise shared by all sites of a configuration
     coarse_noise: bool = False     # actor: noise on a 4x coarser grid (longer-range correlations)
     fakes: int = 1                 # actor: generated configurations per real one in the loss's T groups
+    group: int = 0                 # actor: real configurations per T group in the loss, from a bank of
+    #                                recent batches (0 = the batch's own groups, ~batch / temperatures)
     stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
     critic_channels: int = 16
@@ -61,6 +64,8 @@ class GeneratorConfig:
             raise ValueError(f"model.stages = {self.stages}: choose 1, 2 or 4")
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
+        if self.group == 1 or self.group < 0:
+            raise ValueError(f"model.group = {self.group}: 0 (the batch's groups) or >= 2 configurations per T")
         for name in ("fakes", "channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
             if getattr(self, name) < (3 if name.endswith("layers") else 1):
                 raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
@@ -113,8 +118,10 @@ class IsingGeneration:
         m = cfg.model
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
+        temps = parse_temperatures(cfg.data.temperatures) if m.group else ()
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages)
+                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages,
+                           m.group, temps, cfg.data.fit_L)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
@@ -127,8 +134,10 @@ class IsingGeneration:
             kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp()).sum(1)).mean()
             return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
         out = model(x, t, cfg.model.fakes)
-        groups = t if cfg.model.conditional else torch.zeros_like(t)
-        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, groups.repeat(cfg.model.fakes))
+        on = cfg.model.conditional
+        groups, fake_groups = (out["t_real"], out["t_fake"]) if on else (torch.zeros_like(out["t_real"]),
+                                                                          torch.zeros_like(out["t_fake"]))
+        mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, fake_groups)
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         return {"loss": mmd2 + cfg.model.critic_weight * critic, "mmd2": mmd2, "critic_mse": critic}
 
@@ -146,8 +155,6 @@ class IsingGeneration:
     def generation_plan(self, cfg, request: dict) -> tuple[dict, list[dict]]:
         """Manifest params and shards of a `physml generate ising` request {"L": [..], "temperatures":
         text or list, "n": int}: one shard per (L, T) of about n rows in CHAINS "chains"."""
-        from physml.tasks.ising.params import parse_temperatures
-
         sizes, n = [int(x) for x in request["L"]], int(request["n"])
         temps = request["temperatures"]
         temps = list(parse_temperatures(temps) if isinstance(temps, str) else temps)
