@@ -1,5 +1,5 @@
 """Scoring lensing models: the anomaly score (the reconstruction error: per-image mean squared error,
-or the reduced chi^2 under the images' noise model) or the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary (any
+the reduced chi^2 under the images' noise model, or that chi^2 PSF-smoothed where it is largest) or the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary (any
 substructure vs none) and macro; the first Wasserstein distance between each reconstructed and true
 image's pixel distributions (scipy; the source's W1, averaged over images without substructure)."""
 from __future__ import annotations
@@ -8,12 +8,15 @@ from typing import Iterable
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from .lenses import CLASSES
 
 EXAMPLES = 4  # example reconstructions kept per class
+TOP = 0.01    # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
+SCORES = ("mse", "chi2", "local")
 
 
 def background_sigma(x: np.ndarray, frame: int = 4) -> np.ndarray:
@@ -33,13 +36,28 @@ def chi2(x: np.ndarray, recon: np.ndarray, exposure: float) -> np.ndarray:
     return ((x - recon) ** 2 / var).reshape(len(x), -1).mean(1)
 
 
-def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0) -> dict | None:
-    """{"mse", "chi2": float[n] (reconstruction errors; see :func:`chi2`), "probs": float[n, 3] and
-    "score" = P(substructure) (ResNet), "y": int[n], "w1": float[n] (NaN for the ResNet), "examples":
-    {class: (x, recon) float[k, R, R]}}; None if empty. ``exposure``: counts per unit flux at the
-    model's resolution."""
+def local_chi2(x: np.ndarray, recon: np.ndarray, exposure: float, sigma: float, top: float = TOP) -> np.ndarray:
+    """float[n]: the reconstruction error where it is largest: the noise-weighted residuals (x - recon)
+    / sqrt(var) (var as in :func:`chi2`) smoothed by a Gaussian of ``sigma`` pixels (the PSF: the
+    matched filter of a perturbation smaller than it), rescaled to unit variance for white noise, squared,
+    and averaged over the ``top`` fraction of pixels with the largest values. Substructure perturbs a
+    few PSF-sized spots; the plain mean dilutes them over the whole image's noise."""
+    sb = background_sigma(x)[:, None, None]
+    z = (x - recon) / np.sqrt(sb**2 + sb * np.clip(recon, 0, None) / exposure)
+    if sigma > 0:
+        z = gaussian_filter(z, (0, sigma, sigma), mode="wrap") * np.sqrt(4 * np.pi) * sigma
+    flat = (z**2).reshape(len(x), -1)
+    k = max(1, int(round(top * flat.shape[1])))
+    return np.partition(flat, -k, axis=1)[:, -k:].mean(1)
+
+
+def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, sigma: float = 1.0) -> dict | None:
+    """{"mse", "chi2", "local": float[n] (reconstruction errors; see :func:`chi2`, :func:`local_chi2`),
+    "probs": float[n, 3] and "score" = P(substructure) (ResNet), "y": int[n], "w1": float[n] (NaN for
+    the ResNet), "examples": {class: (x, recon) float[k, R, R]}}; None if empty. ``exposure``: counts
+    per unit flux at the model's resolution; ``sigma``: the PSF's Gaussian sigma there, pixels."""
     device = next(model.parameters()).device
-    parts: dict[str, list] = {"score": [], "probs": [], "y": [], "w1": [], "mse": [], "chi2": []}
+    parts: dict[str, list] = {"score": [], "probs": [], "y": [], "w1": [], "mse": [], "chi2": [], "local": []}
     examples: dict[int, list] = {}
     for b in batches:
         x, y = b["x"].to(device), np.asarray(b["y"].cpu() if torch.is_tensor(b["y"]) else b["y"])
@@ -53,6 +71,7 @@ def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0) -
             xr, rr = x[:, 0].cpu().numpy(), rec[:, 0].cpu().numpy()
             parts["mse"].append(((rr - xr) ** 2).reshape(len(xr), -1).mean(1))
             parts["chi2"].append(chi2(xr, rr, exposure))
+            parts["local"].append(local_chi2(xr, rr, exposure, sigma))
             parts["w1"].append(np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)]))
             for label in np.unique(y):
                 have = examples.setdefault(int(label), [])
@@ -101,12 +120,12 @@ def roc_curves(score: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, 
 
 def score(got: dict, kind: str, error: str = "mse") -> dict:
     """Metrics (floats) and the arrays the report draws; the anomaly score is the reconstruction error
-    ``error`` (mse | chi2), and both errors' binary AUCs are reported (auc_mse, auc_chi2)."""
+    ``error`` (one of SCORES), and every error's binary AUC is reported (auc_mse, auc_chi2, auc_local)."""
     y = got["y"]
     s = got["score"] if kind == "resnet" else got[error]
     out = anomaly_aucs(s, y)
     if kind != "resnet":
-        out.update({f"auc_{e}": anomaly_aucs(got[e], y)["auc"] for e in ("mse", "chi2")})
+        out.update({f"auc_{e}": anomaly_aucs(got[e], y)["auc"] for e in SCORES})
     if kind == "resnet":
         present = sorted(int(v) for v in np.unique(y))
         if len(present) == len(CLASSES):  # three-class one-vs-rest macro AUC

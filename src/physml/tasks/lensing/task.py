@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
 from physml.tasks.splits import split_of
 
-from .lenses import CLASSES
+from .lenses import CLASSES, psf_sigma_pixels
 from .nets import AAE, DCAE, RBM, ConvVAE, ResNet18, check_size
 
 KINDS = ("dcae", "vae", "aae", "rbm", "resnet")
@@ -87,12 +87,15 @@ class LensingModel:
     rbm_sigma: float = 0.1           # RBM visible-unit sigma (images have peak 1)
     cd_steps: int = 1                # RBM: contrastive divergence CD-k
     score: str = "mse"               # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
+    #                                  | local (chi2 smoothed by the PSF, mean of its largest 1%)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
-        if self.score not in ("chi2", "mse"):
-            raise ValueError(f"model.score = {self.score!r}: choose chi2 or mse")
+        from .evaluation import SCORES
+
+        if self.score not in SCORES:
+            raise ValueError(f"model.score = {self.score!r}: choose one of {', '.join(SCORES)}")
         for name in ("channels", "depth", "latent", "hidden", "cd_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
@@ -215,7 +218,7 @@ class Lensing:
 
         d = cfg.data
         area = (d.crop or d.size) / d.input_size  # area-averaging k^2 pixels scales the exposure by k
-        got = collect(model, batches, cfg.model.kind, d.exposure * area)
+        got = collect(model, batches, cfg.model.kind, d.exposure * area, psf_sigma_pixels(d.size) / area)
         return score(got, cfg.model.kind, cfg.model.score) if got is not None else {}
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
