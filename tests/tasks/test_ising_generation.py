@@ -52,6 +52,30 @@ def test_scale_draws_spins_with_mean_tanh_or_takes_the_sign_and_passes_gradients
     assert scale(b).tolist() == [-1.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("estimator", ["tanh", "identity"])
+def test_tanh_straight_through_gives_the_exact_energy_gradient_and_identity_does_not(estimator):
+    """E[sum_<ij> s_i s_j] over independent draws P(s = +1) = (1 + tanh a) / 2 on a periodic 4 x 4
+    lattice has d/da_i = sech^2(a_i) sum_{j nn i} tanh(a_j). Per-copy gradients of 20,000 draws: the
+    tanh estimator's mean agrees within 5 standard errors at every site; the identity's (no sech^2)
+    misses by more than 5 at every site whose |a| > 1 and neighbours' |sum tanh| > 0.5."""
+    torch.manual_seed(7)
+    a = (torch.rand(1, 4, 4) * 5 - 2.5).repeat(20000, 1, 1).requires_grad_()
+    s = scale(a, sample=True, estimator=estimator)
+    (s * s.roll(1, -1) + s * s.roll(1, -2)).sum().backward()
+    th = torch.tanh(a[0].detach())
+    nn_sum = th.roll(1, 0) + th.roll(-1, 0) + th.roll(1, 1) + th.roll(-1, 1)
+    exact = (1 - th**2) * nn_sum
+    g = a.grad
+    dev = ((g.mean(0) - exact) / (g.std(0) / np.sqrt(len(g)))).abs()
+    if estimator == "tanh":
+        assert dev.max() < 5
+    else:
+        biased = (a[0].detach().abs() > 1) & (nn_sum.abs() > 0.5)   # its bias: tanh^2(a_i) x the sum
+        assert biased.sum() >= 4 and (dev[biased] > 5).all()
+    with pytest.raises(ValueError, match="estimator = 'x'"):
+        scale(a, estimator="x")
+
+
 def test_symmetric_actor_fills_both_sectors():
     torch.manual_seed(2)
     m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4)

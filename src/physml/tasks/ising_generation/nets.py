@@ -17,17 +17,26 @@ from physml.physics import TC
 from .bank import TemperatureBank
 
 
-def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False) -> torch.Tensor:
+ESTIMATORS = ("identity", "tanh")
+
+
+def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False,
+          estimator: str = "identity") -> torch.Tensor:
     """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1: the sign of a, or
-    with ``sample`` a draw with P(s = +1) = (1 + tanh a) / 2. Gradients pass straight through to a (the
-    straight-through estimator, Bengio et al., arXiv:1308.3432): the critic judges genuine spin
-    configurations, and no saturating output stops the actor's gradient."""
+    with ``sample`` a draw with P(s = +1) = (1 + tanh a) / 2. Gradients pass straight through (Bengio
+    et al., arXiv:1308.3432): the critic judges genuine spin configurations. ``estimator`` "identity":
+    ds/da = 1 (no saturating output stops the actor's gradient); "tanh": ds/da = 1 - tanh(a)^2 =
+    dE[s|a]/da, which makes the gradient of any multilinear function of independently drawn spins
+    (e.g. the energy) unbiased, where the identity overweights sites whose draw is already certain."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator = {estimator!r}: choose one of {', '.join(ESTIMATORS)}")
     if sample:
         u = torch.rand(a.shape, device=a.device, generator=generator)
         hard = torch.where(2 * u < 1 + torch.tanh(a), 1.0, -1.0)
     else:
         hard = torch.where(a >= 0, 1.0, -1.0)
-    return a + (hard - a).detach()
+    soft = torch.tanh(a) if estimator == "tanh" else a
+    return soft + (hard - soft).detach()
 
 
 GAIN = 4.0  #: the actor's output field is GAIN x its last convolution: at initialization the spins are
@@ -85,9 +94,10 @@ class Actor(nn.Module):
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
                  conditional: bool = True, symmetric: bool = True, global_noise: bool = False,
-                 coarse_noise: bool = False, stages: int = 1, refine_layers: int = 3):
+                 coarse_noise: bool = False, stages: int = 1, refine_layers: int = 3, estimator: str = "identity"):
         super().__init__()
         sublattices(4, stages)  # validates stages
+        self.estimator = estimator
         self.noise, self.coarse, self.conditional, self.symmetric = noise, coarse, conditional, symmetric
         self.global_noise, self.coarse_noise, self.stages = global_noise, coarse_noise, stages
         self.gain = GAIN
@@ -115,12 +125,12 @@ class Actor(nn.Module):
         """Spins float[B, L, L] (+-1, straight-through gradients to every stage's field)."""
         B, dev = t.shape[0], t.device
         masks = sublattices(L, self.stages, dev)
-        s = scale(self(t, L, generator), generator, sample=True) * masks[0]
+        s = scale(self(t, L, generator), generator, sample=True, estimator=self.estimator) * masks[0]
         for k, net in enumerate(self.refine, start=1):
             drawn = masks[:k].sum(0).expand(B, 1, L, L)
             noise = torch.randn(B, self.noise, L, L, device=dev, generator=generator)
             a = self.gain * net(torch.cat([s.unsqueeze(1), drawn, noise, self._temp(t, L)], dim=1)).squeeze(1)
-            s = s + scale(a, generator, sample=True) * masks[k]
+            s = s + scale(a, generator, sample=True, estimator=self.estimator) * masks[k]
         if self.symmetric:
             s = s * torch.where(torch.randn(B, 1, 1, device=dev, generator=generator) >= 0, 1.0, -1.0)
         return s
@@ -168,14 +178,16 @@ class ActorCritic(nn.Module):
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
                  global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
-                 stages: int = 1, group: int = 0, temperatures: tuple[float, ...] = (), L: int = 0):
+                 stages: int = 1, group: int = 0, temperatures: tuple[float, ...] = (), L: int = 0,
+                 estimator: str = "identity"):
         super().__init__()
         if group and not (temperatures and L):
             raise ValueError("model.group > 0 needs the training temperatures and L")
         self.group = group
         self.bank = TemperatureBank(temperatures, 2 * group, L) if group else None
         self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
-                           global_noise=global_noise, coarse_noise=coarse_noise, stages=stages)
+                           global_noise=global_noise, coarse_noise=coarse_noise, stages=stages,
+                           estimator=estimator)
         self.critic = Critic(critic_channels, critic_layers, features)
         self.ema = copy.deepcopy(self.actor).requires_grad_(False)
         self.ema_decay = ema_decay

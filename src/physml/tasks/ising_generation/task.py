@@ -22,7 +22,7 @@ from physml.tasks.ising.params import parse_temperatures
 from physml.tasks.phases import data as phases_data
 
 from .mmd import KERNELS, grouped_mmd2
-from .nets import ActorCritic, ConditionalVAE
+from .nets import ESTIMATORS, ActorCritic, ConditionalVAE
 from .physics import compare, mean_overlap, observables
 
 KINDS = ("actor-critic", "vae")
@@ -46,6 +46,7 @@ class GeneratorConfig:
     #                                recent batches (0 = the batch's own groups, ~batch / temperatures)
     stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
+    estimator: str = "identity"    # actor: straight-through gradient of Scale(): identity | tanh (dE[s|a]/da)
     critic_channels: int = 16
     critic_layers: int = 3
     features: int = 16             # critic features the actor must match
@@ -62,6 +63,8 @@ class GeneratorConfig:
             raise ValueError(f"model.ema_decay = {self.ema_decay}: must be in [0, 1)")
         if self.stages not in (1, 2, 4):
             raise ValueError(f"model.stages = {self.stages}: choose 1, 2 or 4")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"model.estimator = {self.estimator!r}: choose one of {', '.join(ESTIMATORS)}")
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
         if self.group == 1 or self.group < 0:
@@ -121,7 +124,7 @@ class IsingGeneration:
         temps = parse_temperatures(cfg.data.temperatures) if m.group else ()
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
                            m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages,
-                           m.group, temps, cfg.data.fit_L)
+                           m.group, temps, cfg.data.fit_L, m.estimator)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
