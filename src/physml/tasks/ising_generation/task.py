@@ -46,7 +46,7 @@ class GeneratorConfig:
     #                                recent batches (0 = the batch's own groups, ~batch / temperatures)
     stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
-    estimator: str = "identity"    # actor: straight-through gradient of Scale(): identity | tanh (dE[s|a]/da)
+    estimator: str = "tanh"        # actor: straight-through gradient of Scale(): tanh (dE[s|a]/da) | identity
     critic_channels: int = 16
     critic_layers: int = 3
     features: int = 16             # critic features the actor must match
