@@ -31,9 +31,13 @@ def chi2(x: np.ndarray, recon: np.ndarray, exposure: float) -> np.ndarray:
     """float[n]: reduced chi^2 of reconstructions of peak-normalised images float[n, R, R] under the
     simulator's noise model, var = sigma_b^2 + sigma_b max(recon, 0) / exposure (background plus
     source Poisson noise in units of the peak; sigma_b from the image's border)."""
+    return (residual_z(x, recon, exposure) ** 2).reshape(len(x), -1).mean(1)
+
+
+def residual_z(x: np.ndarray, recon: np.ndarray, exposure: float) -> np.ndarray:
+    """float[n, R, R]: residuals (x - recon) in units of the noise sigma of :func:`chi2`'s model."""
     sb = background_sigma(x)[:, None, None]
-    var = sb**2 + sb * np.clip(recon, 0, None) / exposure
-    return ((x - recon) ** 2 / var).reshape(len(x), -1).mean(1)
+    return (x - recon) / np.sqrt(sb**2 + sb * np.clip(recon, 0, None) / exposure)
 
 
 def local_chi2(x: np.ndarray, recon: np.ndarray, exposure: float, sigma: float, top: float = TOP) -> np.ndarray:
@@ -42,8 +46,7 @@ def local_chi2(x: np.ndarray, recon: np.ndarray, exposure: float, sigma: float, 
     matched filter of a perturbation smaller than it), rescaled to unit variance for white noise, squared,
     and averaged over the ``top`` fraction of pixels with the largest values. Substructure perturbs a
     few PSF-sized spots; the plain mean dilutes them over the whole image's noise."""
-    sb = background_sigma(x)[:, None, None]
-    z = (x - recon) / np.sqrt(sb**2 + sb * np.clip(recon, 0, None) / exposure)
+    z = residual_z(x, recon, exposure)
     if sigma > 0:
         z = gaussian_filter(z, (0, sigma, sigma), mode="wrap") * np.sqrt(4 * np.pi) * sigma
     flat = (z**2).reshape(len(x), -1)
