@@ -367,3 +367,25 @@ def test_selecting_the_best_epoch_needs_a_metric():
         from_dict(GenerationConfig, {"train": {"select": "best"}})
     with pytest.raises(ConfigError, match="train.select = 'first': choose one of last, best"):
         from_dict(GenerationConfig, {"train": {"select": "first"}})
+
+
+def test_selection_and_test_sets_share_no_configuration():
+    """The task's val split (epoch selection) and its test split at the training size are the
+    held-out chains cut in time: disjoint, together all held-out rows; other sizes test on all."""
+    cfg = GenerationConfig()
+    d = cfg.data
+    per = d.sweeps // d.every
+    chains, sweeps = np.repeat(np.arange(8), per), np.tile(np.arange(1, per + 1) * d.every, 8)
+    n = len(chains)
+    batch = {"chain": chains, "sweep": sweeps, "temperature": np.full(n, 2.0),
+             "magnetization": np.arange(n, dtype=np.float64),   # the row's index, to identify it
+             "spins": np.array([np.ones(4, np.int8)] * n + [None], dtype=object)[:-1]}
+    specs = IsingGeneration().datasets(cfg, "memory://unused")
+    assert "sweep" in specs["val"].columns
+    rows = {k: set(specs[k].preprocess(batch)["m"].astype(int)) for k in ("train", "val", f"test/L{d.fit_L}", "test/L64")}
+    held = set(np.flatnonzero(chains % d.holdout == 0))
+    assert rows["train"] == set(range(n)) - held
+    assert rows["val"] | rows[f"test/L{d.fit_L}"] == held == rows["test/L64"]
+    assert not rows["val"] & rows[f"test/L{d.fit_L}"]
+    assert max(sweeps[list(rows["val"])]) < min(sweeps[list(rows[f"test/L{d.fit_L}"])])
+    assert len(rows["val"]) == len(held) // 2

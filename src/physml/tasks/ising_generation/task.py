@@ -112,7 +112,7 @@ class IsingGeneration:
 
     def datasets(self, cfg, uri: str):
         _check(cfg)
-        return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False)
+        return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False, cut=True)
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         return phases_data.adapt_keeping_train_size(cfg_dict, data_params)

@@ -60,16 +60,20 @@ def simulation(d: IsingData) -> Simulation:
                                     algorithm=algorithm, seed=d.seed, model=d.model))
 
 
-def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True) -> dict:
+def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True,
+              cut: int = 0) -> dict:
     """Parquet rows -> {"x": float32[n, L, L] spins, "T", "L", "m", "y" (1 = ordered, T < Tc)}.
 
     ``split``: "train" keeps chains with chain % holdout != 0 (and |T - Tc| > exclude), "val" the
-    held-out chains with |T - Tc| > exclude, "test" all held-out chains.
+    held-out chains with |T - Tc| > exclude, "test" all held-out chains. With ``cut`` > 0 (a sweep),
+    "val" keeps only held-out rows up to sweep ``cut`` and "late" is "test" after it: the held-out
+    chains cut in time into a selection set and a test set that shares no configuration with it.
     """
     chain, temp = np.asarray(batch["chain"]), np.asarray(batch["temperature"], dtype=np.float64)
     held = chain % holdout == 0
     far = np.abs(temp - TC) > exclude
-    keep = {"train": ~held & far, "val": held & far, "test": held}[split]
+    early = np.asarray(batch["sweep"]) <= cut if cut else np.ones_like(held)
+    keep = {"train": ~held & far, "val": held & far & early, "test": held, "late": held & ~early}[split]
     spins = np.stack(batch["spins"][keep]) if keep.any() else np.zeros((0, 1), np.int8)
     n = int(keep.sum())
     L = int(round(np.sqrt(spins.shape[1]))) if n else 1
@@ -88,10 +92,14 @@ def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, label
 COLUMNS = ["chain", "temperature", "magnetization", "spins"]
 
 
-def splits(d: IsingData, uri: str, fn=to_arrays, **kw) -> dict[str, DatasetSpec]:
-    """train/val on data.fit_L; one test split per L (e.g. "test/L16")."""
-    spec = lambda split, L: DatasetSpec(uri, COLUMNS, partial(fn, split=split, holdout=d.holdout, **kw),  # noqa: E731
+def splits(d: IsingData, uri: str, fn=to_arrays, cut: bool = False, **kw) -> dict[str, DatasetSpec]:
+    """train/val on data.fit_L; one test split per L (e.g. "test/L16"). With ``cut``, the held-out
+    chains of fit_L are cut in time at half their sweeps: val the first half, test/L{fit_L} the
+    second (so a model selected on val is tested on other configurations; other sizes test on all)."""
+    half = d.sweeps // 2 if cut else 0   # the recorded sweeps run from every to data.sweeps, after burn-in
+    columns = COLUMNS + ["sweep"] if cut else COLUMNS
+    spec = lambda split, L: DatasetSpec(uri, columns, partial(fn, split=split, holdout=d.holdout, cut=half, **kw),  # noqa: E731
                                         {"L": L})
     out = {"train": spec("train", d.fit_L), "val": spec("val", d.fit_L)}
-    out.update({f"test/L{L}": spec("test", L) for L in d.L})
+    out.update({f"test/L{L}": spec("late" if cut and L == d.fit_L else "test", L) for L in d.L})
     return out
