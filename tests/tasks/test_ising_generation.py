@@ -296,6 +296,22 @@ def test_actor_critic_compares_banked_groups_in_training_and_the_batch_otherwise
         GenerationConfig(model=replace(GenerationConfig().model, group=1))
 
 
+def test_physics_features_are_the_exact_energy_and_magnetization_with_gradients():
+    from physml.tasks.ising_generation.nets import order_parameters
+
+    up, board = torch.ones(1, 6, 6), (-1.0) ** (torch.arange(6)[:, None] + torch.arange(6)[None, :])
+    stripes = torch.where(torch.arange(6)[:, None] < 3, 1.0, -1.0).expand(6, 6)   # 2 walls of 6 broken bonds
+    f = order_parameters(torch.stack([up[0], board, stripes]))
+    assert torch.allclose(f, torch.tensor([[-2.0, 1.0], [2.0, 0.0], [-2.0 + 2 * 6 * 2 / 36, 0.0]]))
+    torch.manual_seed(4)
+    temps = (1.5, 3.0)
+    m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, physics=True)
+    out = m(torch.sign(torch.randn(8, 8, 8)), torch.tensor(temps * 4))
+    assert out["real"].shape == out["fake"].shape == (8, 6)
+    out["fake"][:, 4].sum().backward()          # e of the generated spins reaches the actor's weights
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.actor.parameters())
+
+
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     rows = [{"L": L, "T": T, "w1_e": 0.1, "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4, "e_rel_err": err,
              "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.3}

@@ -157,6 +157,13 @@ class Critic(nn.Module):
         return self.head(self.features(s)).squeeze(-1)
 
 
+def order_parameters(s: torch.Tensor) -> torch.Tensor:
+    """Energy and |magnetization| per site, float[B, 2], of spins float[B, L, L] (periodic, J = 1):
+    e = -(1/N) sum over nearest-neighbour bonds s_i s_j, differentiable (straight-through spins)."""
+    e = -(s * torch.roll(s, 1, 1) + s * torch.roll(s, 1, 2)).mean(dim=(1, 2))
+    return torch.stack([e, s.mean(dim=(1, 2)).abs()], dim=1)
+
+
 class ActorCritic(nn.Module):
     """The seed's actor-critic pair, and a Polyak average of the actor's weights (``ema``, decay
     ``ema_decay`` per step; Yazici et al., ICLR 2019) that generates: weights chasing a moving critic
@@ -173,14 +180,19 @@ class ActorCritic(nn.Module):
     ``TemperatureBank`` of 2 ``group`` per T, and "real" / "fake" are instead ``group`` banked and
     ``fakes`` x ``group`` generated configurations at each of B // ``group`` temperatures drawn at
     random: large equal-T groups for the MMD at the cost of a batch (until the bank holds enough, and
-    outside training, the batch's own groups)."""
+    outside training, the batch's own groups).
+
+    With ``physics`` the features the actor must match also hold e and |m| per site
+    (``order_parameters``): fixed statistics that the critic's learned ones cannot drift away from.
+    Since p(s | T) ~ exp(-E(s)/T), matching e's distribution per T is necessary for any exact sampler."""
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
                  critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
                  global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
                  stages: int = 1, group: int = 0, temperatures: tuple[float, ...] = (), L: int = 0,
-                 estimator: str = "identity"):
+                 estimator: str = "identity", physics: bool = False):
         super().__init__()
+        self.physics = physics
         if group and not (temperatures and L):
             raise ValueError("model.group > 0 needs the training temperatures and L")
         self.group = group
@@ -206,17 +218,22 @@ class ActorCritic(nn.Module):
         if self.training:
             self._average()
         real = self.critic.features(s)
-        out = {"t_hat": self.critic.head(real).squeeze(-1), "real": real.detach(), "t_real": t}
+        out = {"t_hat": self.critic.head(real).squeeze(-1), "real": self._with_physics(real.detach(), s),
+               "t_real": t}
         drawn = self._from_bank(s, t) if self.training and self.bank is not None else None
         if drawn is not None:
             with torch.no_grad():
-                out["real"] = self.critic.features(drawn[0])
+                out["real"] = self._with_physics(self.critic.features(drawn[0]), drawn[0])
             out["t_real"] = drawn[1]
         out["t_fake"] = out["t_real"].repeat(fakes)
         fake = self.actor.sample(out["t_fake"], s.shape[-1])
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
-        out["fake"] = _call(self.critic, frozen, "features", fake)
+        out["fake"] = self._with_physics(_call(self.critic, frozen, "features", fake), fake)
         return out
+
+    def _with_physics(self, features: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Critic features float[B, F] -> [B, F + 2] with e and |m| appended (when ``physics``)."""
+        return torch.cat([features, order_parameters(s)], dim=1) if self.physics else features
 
     def _from_bank(self, s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Bank the batch, then draw B // group groups of ``group`` (None while the bank fills)."""

@@ -52,6 +52,7 @@ class GeneratorConfig:
     features: int = 16             # critic features the actor must match
     kernel: str = "rbf"            # rbf (feature distributions) | mean (eq. 3: feature means)
     critic_weight: float = 1.0     # weight of the critic's temperature regression in the loss
+    physics: bool = False          # actor: also match the distributions of e and |m| per site per T
     latent: int = 8                # vae: latent dimensions
     hidden: int = 256              # vae: hidden units
     beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
@@ -124,7 +125,7 @@ class IsingGeneration:
         temps = parse_temperatures(cfg.data.temperatures) if m.group else ()
         return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
                            m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages,
-                           m.group, temps, cfg.data.fit_L, m.estimator)
+                           m.group, temps, cfg.data.fit_L, m.estimator, m.physics)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
