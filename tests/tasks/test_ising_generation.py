@@ -10,7 +10,7 @@ import torch
 from physml.physics import TC
 from physml.physics.enumeration import all_states, boltzmann, exact_moments
 from physml.tasks.ising_generation.mmd import grouped_mmd2
-from physml.tasks.ising_generation.nets import ActorCritic, ConditionalVAE, scale, sublattices
+from physml.tasks.ising_generation.nets import ActorCritic, ConditionalVAE, order_parameters, scale, sublattices
 from physml.tasks.ising_generation.physics import compare, mean_overlap, observables, sector_imbalance
 from physml.tasks.ising_generation.task import (
     GenerationConfig,
@@ -297,8 +297,6 @@ def test_actor_critic_compares_banked_groups_in_training_and_the_batch_otherwise
 
 
 def test_physics_features_are_the_exact_energy_and_magnetization_with_gradients():
-    from physml.tasks.ising_generation.nets import order_parameters
-
     up, board = torch.ones(1, 6, 6), (-1.0) ** (torch.arange(6)[:, None] + torch.arange(6)[None, :])
     stripes = torch.where(torch.arange(6)[:, None] < 3, 1.0, -1.0).expand(6, 6)   # 2 walls of 6 broken bonds
     f = order_parameters(torch.stack([up[0], board, stripes]))
@@ -385,6 +383,14 @@ def test_selecting_the_best_epoch_needs_a_metric():
         from_dict(GenerationConfig, {"train": {"select": "first"}})
 
 
+def _rows(chains: np.ndarray, sweeps: np.ndarray) -> dict:
+    """Parquet-like rows at T = 2 whose magnetization column is the row's index (to identify it)."""
+    n = len(chains)
+    return {"chain": chains, "sweep": sweeps, "temperature": np.full(n, 2.0),
+            "magnetization": np.arange(n, dtype=np.float64),
+            "spins": np.array([np.ones(4, np.int8)] * n + [None], dtype=object)[:-1]}
+
+
 def test_selection_and_test_sets_share_no_configuration():
     """The task's val split (epoch selection) and its test split at the training size are the
     held-out chains cut in time: disjoint, together all held-out rows; other sizes test on all."""
@@ -392,10 +398,7 @@ def test_selection_and_test_sets_share_no_configuration():
     d = cfg.data
     per = d.sweeps // d.every
     chains, sweeps = np.repeat(np.arange(8), per), np.tile(np.arange(1, per + 1) * d.every, 8)
-    n = len(chains)
-    batch = {"chain": chains, "sweep": sweeps, "temperature": np.full(n, 2.0),
-             "magnetization": np.arange(n, dtype=np.float64),   # the row's index, to identify it
-             "spins": np.array([np.ones(4, np.int8)] * n + [None], dtype=object)[:-1]}
+    n, batch = len(chains), _rows(chains, sweeps)
     specs = IsingGeneration().datasets(cfg, "memory://unused")
     assert "sweep" in specs["val"].columns
     rows = {k: set(specs[k].preprocess(batch)["m"].astype(int)) for k in ("train", "val", f"test/L{d.fit_L}", "test/L64")}
@@ -405,3 +408,22 @@ def test_selection_and_test_sets_share_no_configuration():
     assert not rows["val"] & rows[f"test/L{d.fit_L}"]
     assert max(sweeps[list(rows["val"])]) < min(sweeps[list(rows[f"test/L{d.fit_L}"])])
     assert len(rows["val"]) == len(held) // 2
+    # `physml evaluate` on other data selected nothing on it: all held-out rows are the test
+    ev = IsingGeneration().evaluation_datasets(cfg, "memory://unused")
+    assert set(ev[f"test/L{d.fit_L}"].preprocess(batch)["m"].astype(int)) == held
+
+
+def test_the_time_cut_follows_the_data_a_config_is_applied_to():
+    """A trained config read onto another Monte Carlo dataset cuts its held-out chains at that
+    dataset's half (its sweeps), not at the training data's."""
+    from physml.config import from_dict, to_dict
+
+    task, cfg = IsingGeneration(), GenerationConfig()
+    adapted = from_dict(task.Config, task.adapt(to_dict(cfg), {"L": [32, 64], "sweeps": 200, "model": "ising"}))
+    assert adapted.data.sweeps == 200 and adapted.data.train_L == 32
+    sweeps = np.arange(1, 41) * 5                       # one held-out chain, sweeps 5..200
+    batch = _rows(np.zeros(40, int), sweeps)
+    specs = task.datasets(adapted, "memory://unused")
+    val = specs["val"].preprocess(batch)["m"].astype(int)
+    test = specs["test/L32"].preprocess(batch)["m"].astype(int)
+    assert sweeps[val].max() == 100 and sweeps[test].min() == 105 and len(val) == len(test) == 20

@@ -115,6 +115,12 @@ class IsingGeneration:
         _check(cfg)
         return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False, cut=True)
 
+    def evaluation_datasets(self, cfg, uri: str):
+        """`physml evaluate` on other data: no epoch was selected on it, so the whole held-out chains
+        are the test at every size."""
+        _check(cfg)
+        return phases_data.splits(cfg.data, uri, exclude=0.0, labels=False)
+
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         return phases_data.adapt_keeping_train_size(cfg_dict, data_params)
 

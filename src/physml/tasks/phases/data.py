@@ -43,13 +43,16 @@ class IsingData:
 
 def adapt_keeping_train_size(cfg_dict: dict, data_params: dict) -> dict:
     """A trained config applied to another dataset (for evaluate): its sizes become data.L, the size
-    the model was trained at stays data.train_L and must be among them; data.model follows the data."""
+    the model was trained at stays data.train_L and must be among them; data.model and data.sweeps
+    (where the held-out chains are cut in time, ``splits(cut=True)``) follow the data."""
     sizes = [int(x) for x in data_params.get("L", [])]
     d = cfg_dict.setdefault("data", {})
     fit = d.get("train_L") or max(d.get("L", sizes))
     if fit not in sizes:
         raise ValueError(f"the model was trained at L = {fit}; the data has L = {sizes}")
     d["L"], d["train_L"], d["model"] = sizes, fit, data_params.get("model", "ising")
+    if "sweeps" in data_params:
+        d["sweeps"] = int(data_params["sweeps"])
     return cfg_dict
 
 
