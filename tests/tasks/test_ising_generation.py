@@ -310,6 +310,30 @@ def test_physics_features_are_the_exact_energy_and_magnetization_with_gradients(
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.actor.parameters())
 
 
+def test_physics_mmd_sees_only_energy_and_magnetization():
+    """The second MMD (``physics_weight``) depends on the real spins only through e and |m|: a transposed
+    and sign-flipped real batch (same e, |m|; other critic features) leaves it unchanged."""
+    task, cfg = IsingGeneration(), GenerationConfig()
+    cfg = replace(cfg, model=replace(cfg.model, channels=4, layers=3, critic_channels=4, features=4,
+                                     physics=True, physics_weight=2.0))
+    torch.manual_seed(8)
+    model = task.model(cfg)
+    x, t = torch.sign(torch.randn(16, 8, 8)), torch.tensor([1.5, 3.0] * 8)
+    out = []
+    for real in (x, -x.transpose(1, 2)):
+        torch.manual_seed(9)                    # the same generated spins both times
+        out.append(task.loss(model, {"x": real, "T": t}, cfg))
+    a, b = out
+    assert torch.allclose(a["mmd2_physics"], b["mmd2_physics"], atol=1e-6)
+    assert not torch.allclose(a["mmd2"], b["mmd2"])
+    assert torch.allclose(a["loss"], a["mmd2"] + a["critic_mse"] + 2.0 * a["mmd2_physics"])
+    a["mmd2_physics"].backward()                # its gradient reaches the actor, never the critic
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.actor.parameters())
+    assert all(p.grad is None for p in model.critic.parameters())
+    with pytest.raises(ValueError, match="model.physics_weight = 1.0: .* only with model.physics = true"):
+        replace(cfg.model, physics=False, physics_weight=1.0)
+
+
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     rows = [{"L": L, "T": T, "w1_e": 0.1, "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4, "e_rel_err": err,
              "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.3}
