@@ -55,6 +55,7 @@ class GeneratorConfig:
     physics: bool = False          # actor: also match the distributions of e and |m| per site per T
     physics_weight: float = 0.0    # actor: weight of a second MMD on (e, |m|) alone (needs physics): in
     #                                the joint one they are 2 of F + 2 dimensions, and a shift of <e> barely shows
+    physics_ramp: int = 0          # actor: training steps over which physics_weight rises linearly from 0
     latent: int = 8                # vae: latent dimensions
     hidden: int = 256              # vae: hidden units
     beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
@@ -73,11 +74,21 @@ class GeneratorConfig:
         if self.physics_weight < 0 or (self.physics_weight and not self.physics):
             raise ValueError(f"model.physics_weight = {self.physics_weight}: must be >= 0, and > 0 only with "
                              "model.physics = true")
+        if self.physics_ramp < 0:
+            raise ValueError(f"model.physics_ramp = {self.physics_ramp}: must be >= 0 training steps")
         if self.group == 1 or self.group < 0:
             raise ValueError(f"model.group = {self.group}: 0 (the batch's groups) or >= 2 configurations per T")
         for name in ("fakes", "channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
             if getattr(self, name) < (3 if name.endswith("layers") else 1):
                 raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
+
+
+def physics_weight(m: GeneratorConfig, step: int) -> float:
+    """The weight of the (e, |m|) MMD at training step ``step``: ``physics_weight`` after a linear rise
+    over ``physics_ramp`` steps (a full weight from the first step can drive an untrained actor into
+    ordered lattices at every T, where the tanh gradients vanish: seen once in three runs)."""
+    ramp = min(1.0, step / m.physics_ramp) if m.physics_ramp else 1.0
+    return m.physics_weight * ramp
 
 
 @dataclass(frozen=True)
@@ -159,7 +170,7 @@ class IsingGeneration:
         loss = mmd2 + cfg.model.critic_weight * critic
         if cfg.model.physics_weight:   # the last two features are e and |m| (``ActorCritic.physics``)
             terms["mmd2_physics"] = grouped_mmd2(out["real"][:, -2:], out["fake"][:, -2:], groups, "rbf", fake_groups)
-            loss = loss + cfg.model.physics_weight * terms["mmd2_physics"]
+            loss = loss + physics_weight(cfg.model, int(getattr(model, "module", model).ema_steps)) * terms["mmd2_physics"]
         return {"loss": loss, **terms}
 
     def generate(self, model, cfg, L: int, T: float, n: int, seed: int) -> np.ndarray:
