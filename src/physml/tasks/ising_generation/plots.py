@@ -53,7 +53,7 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
             axes[4].plot(t, [r["overlap_mc"] for r in rs], "x:", color=f"C{i}")
     axes[0].axhspan(-2, 2, color="g", alpha=0.15, label="+-2%")
     axes[2].axhline(1, color="g", lw=0.8)
-    labels = ("<e> gen / MC - 1 [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|",
+    labels = ("(<e> gen - MC) / |<e> MC| [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|",
               "mean |overlap| (o gen, x MC)")
     for ax, name in zip(axes, labels):
         ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15)
