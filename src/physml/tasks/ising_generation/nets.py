@@ -157,6 +157,9 @@ class Critic(nn.Module):
         return self.head(self.features(s)).squeeze(-1)
 
 
+PHYSICS_COLUMNS = slice(-2, None)  #: where ``ActorCritic`` (with ``physics``) puts e and |m| among the features
+
+
 def order_parameters(s: torch.Tensor) -> torch.Tensor:
     """Energy and |magnetization| per site, float[B, 2], of spins float[B, L, L] (periodic, J = 1):
     e = -(1/N) sum over nearest-neighbour bonds s_i s_j, differentiable (straight-through spins)."""

@@ -22,7 +22,7 @@ from physml.tasks.ising.params import parse_temperatures
 from physml.tasks.phases import data as phases_data
 
 from .mmd import KERNELS, grouped_mmd2
-from .nets import ESTIMATORS, ActorCritic, ConditionalVAE
+from .nets import ESTIMATORS, PHYSICS_COLUMNS, ActorCritic, ConditionalVAE
 from .physics import compare, mean_overlap, observables
 
 KINDS = ("actor-critic", "vae")
@@ -168,8 +168,9 @@ class IsingGeneration:
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         terms = {"mmd2": mmd2, "critic_mse": critic}
         loss = mmd2 + cfg.model.critic_weight * critic
-        if cfg.model.physics_weight:   # the last two features are e and |m| (``ActorCritic.physics``)
-            terms["mmd2_physics"] = grouped_mmd2(out["real"][:, -2:], out["fake"][:, -2:], groups, "rbf", fake_groups)
+        if cfg.model.physics_weight:
+            terms["mmd2_physics"] = grouped_mmd2(out["real"][:, PHYSICS_COLUMNS], out["fake"][:, PHYSICS_COLUMNS],
+                                                 groups, "rbf", fake_groups)
             loss = loss + physics_weight(cfg.model, int(getattr(model, "module", model).ema_steps)) * terms["mmd2_physics"]
         return {"loss": loss, **terms}
 
