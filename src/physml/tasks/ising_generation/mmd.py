@@ -42,17 +42,19 @@ def _standardize(real: torch.Tensor, fake: torch.Tensor, rr: torch.Tensor, ff: t
 
 
 def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, kind: str = "mean",
-                 fake_groups: torch.Tensor | None = None) -> torch.Tensor:
+                 fake_groups: torch.Tensor | None = None, standardize: bool | None = None) -> torch.Tensor:
     """Unbiased MMD^2 between real float[B, F] and fake float[B', F] rows, averaged over the groups
     (``groups`` float/int[B], e.g. temperatures; ``fake_groups`` [B'], default ``groups``) that hold at
     least two rows of each set. Zero in expectation when both sets come from the same distribution in
-    every group; more fake rows per group (B' = k B) lower its variance."""
+    every group; more fake rows per group (B' = k B) lower its variance. ``standardize`` (default: rbf
+    only) puts each group's features in units of their spread; with the mean kernel the result is then
+    the sum over features of (mean difference / spread)^2."""
     fg = groups if fake_groups is None else fake_groups
     rr = (groups[:, None] == groups[None, :]).float()
     ff = (fg[:, None] == fg[None, :]).float()
     rf = (groups[:, None] == fg[None, :]).float()
-    if kind == "rbf":  # each group's features in units of its own spread over both sets (constants, no
-        real, fake = _standardize(real, fake, rr, ff, rf)  # gradient; symmetric in real and fake)
+    if kind == "rbf" if standardize is None else standardize:  # each group's features in units of its
+        real, fake = _standardize(real, fake, rr, ff, rf)  # spread over both sets (constants, no gradient)
     n_r, n_rf = rr.sum(1, keepdim=True), rf.sum(1, keepdim=True)   # per real row: its group's real, fake rows
     n_f, n_fr = ff.sum(1, keepdim=True), rf.sum(0)[:, None]        # per fake row: its group's fake, real rows
     keep_r = ((n_r > 1) & (n_rf > 1)).float()

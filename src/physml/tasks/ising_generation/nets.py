@@ -160,6 +160,17 @@ class Critic(nn.Module):
 PHYSICS_COLUMNS = slice(-2, None)  #: where ``ActorCritic`` (with ``physics``) puts e and |m| among the features
 
 
+def moments(s: torch.Tensor) -> torch.Tensor:
+    """Energy and squared magnetization per site, float[B, 2], of spins float[B, L, L], written so that
+    no spin multiplies itself: m^2 = ((sum s)^2 - sum s^2 + N) / N^2 (the same value for +-1 spins).
+    Both are then multilinear in the spins, so the tanh straight-through gradient of a linear function
+    of them, such as the unbiased squared difference of their means, is exact in expectation; a
+    Gaussian kernel of them, |m|, or (sum s)^2 / N^2 are not."""
+    n = s.shape[-1] * s.shape[-2]
+    m2 = (s.sum(dim=(1, 2)).pow(2) - s.pow(2).sum(dim=(1, 2)) + n) / n**2
+    return torch.stack([order_parameters(s)[:, 0], m2], dim=1)
+
+
 def order_parameters(s: torch.Tensor) -> torch.Tensor:
     """Energy and |magnetization| per site, float[B, 2], of spins float[B, L, L] (periodic, J = 1):
     e = -(1/N) sum over nearest-neighbour bonds s_i s_j, differentiable (straight-through spins)."""
@@ -186,7 +197,8 @@ class ActorCritic(nn.Module):
     outside training, the batch's own groups).
 
     With ``physics`` the features the actor must match also hold e and |m| per site
-    (``order_parameters``): fixed statistics that the critic's learned ones cannot drift away from.
+    (``order_parameters``): fixed statistics that the critic's learned ones cannot drift away from;
+    "moments_real" / "moments_fake" hold (e, m^2) of both sets (``moments``).
     Since p(s | T) ~ exp(-E(s)/T), matching e's distribution per T is necessary for any exact sampler."""
 
     def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
@@ -232,6 +244,9 @@ class ActorCritic(nn.Module):
         fake = self.actor.sample(out["t_fake"], s.shape[-1])
         frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
         out["fake"] = self._with_physics(_call(self.critic, frozen, "features", fake), fake)
+        if self.physics:
+            out["moments_real"] = moments(s if drawn is None else drawn[0])
+            out["moments_fake"] = moments(fake)
         return out
 
     def _with_physics(self, features: torch.Tensor, s: torch.Tensor) -> torch.Tensor:

@@ -56,6 +56,8 @@ class GeneratorConfig:
     physics_weight: float = 0.0    # actor: weight of a second MMD on (e, |m|) alone (needs physics): in
     #                                the joint one they are 2 of F + 2 dimensions, and a shift of <e> barely shows
     physics_ramp: int = 0          # actor: training steps over which physics_weight rises linearly from 0
+    moment_weight: float = 0.0     # actor: weight of the squared differences of <e> and <m^2> per T (in units
+    #                                of their spread; needs physics): the one term whose tanh gradients are exact
     latent: int = 8                # vae: latent dimensions
     hidden: int = 256              # vae: hidden units
     beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
@@ -74,6 +76,9 @@ class GeneratorConfig:
         if self.physics_weight < 0 or (self.physics_weight and not self.physics):
             raise ValueError(f"model.physics_weight = {self.physics_weight}: must be >= 0, and > 0 only with "
                              "model.physics = true")
+        if self.moment_weight < 0 or (self.moment_weight and not self.physics):
+            raise ValueError(f"model.moment_weight = {self.moment_weight}: must be >= 0, and > 0 only with "
+                             "model.physics = true")
         if self.physics_ramp < 0:
             raise ValueError(f"model.physics_ramp = {self.physics_ramp}: must be >= 0 training steps")
         if self.group == 1 or self.group < 0:
@@ -83,12 +88,16 @@ class GeneratorConfig:
                 raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
 
 
+def ramp(m: GeneratorConfig, step: int) -> float:
+    """The factor in [0, 1] on the physics terms at training step ``step``: a linear rise over
+    ``physics_ramp`` steps (a full weight from the first step can drive an untrained actor into ordered
+    lattices at every T, where the tanh gradients vanish: seen once in three runs)."""
+    return min(1.0, step / m.physics_ramp) if m.physics_ramp else 1.0
+
+
 def physics_weight(m: GeneratorConfig, step: int) -> float:
-    """The weight of the (e, |m|) MMD at training step ``step``: ``physics_weight`` after a linear rise
-    over ``physics_ramp`` steps (a full weight from the first step can drive an untrained actor into
-    ordered lattices at every T, where the tanh gradients vanish: seen once in three runs)."""
-    ramp = min(1.0, step / m.physics_ramp) if m.physics_ramp else 1.0
-    return m.physics_weight * ramp
+    """The weight of the (e, |m|) MMD at training step ``step``."""
+    return m.physics_weight * ramp(m, step)
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,7 @@ class IsingGeneration:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
         unbiased MMD^2 of critic features within equal-T groups, plus the critic's own loss (its
         temperature estimate of the real batch, squared error), plus ``physics_weight`` x the MMD^2 of
-        (e, |m|) alone."""
+        (e, |m|) alone, plus ``moment_weight`` x the squared standardized differences of <e> and <m^2>."""
         x, t = batch["x"], batch["T"].float()
         if cfg.model.kind == "vae":
             out = model(x, t)
@@ -168,10 +177,15 @@ class IsingGeneration:
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         terms = {"mmd2": mmd2, "critic_mse": critic}
         loss = mmd2 + cfg.model.critic_weight * critic
+        rise = ramp(cfg.model, int(getattr(model, "module", model).ema_steps))
         if cfg.model.physics_weight:
             terms["mmd2_physics"] = grouped_mmd2(out["real"][:, PHYSICS_COLUMNS], out["fake"][:, PHYSICS_COLUMNS],
                                                  groups, "rbf", fake_groups)
-            loss = loss + physics_weight(cfg.model, int(getattr(model, "module", model).ema_steps)) * terms["mmd2_physics"]
+            loss = loss + rise * cfg.model.physics_weight * terms["mmd2_physics"]
+        if cfg.model.moment_weight:
+            terms["moments2"] = grouped_mmd2(out["moments_real"], out["moments_fake"], groups, "mean",
+                                             fake_groups, standardize=True)
+            loss = loss + rise * cfg.model.moment_weight * terms["moments2"]
         return {"loss": loss, **terms}
 
     def generate(self, model, cfg, L: int, T: float, n: int, seed: int) -> np.ndarray:
