@@ -52,3 +52,25 @@ def test_json_glob_and_figure_copies(root, tmp_path):
     storage.put_dir(figs, storage.join(root, "evaluations", "r1"))
     fs, path = fsspec.core.url_to_fs(storage.join(root, "evaluations", "r1"))
     assert fs.cat(f"{path}/a.png") == b"png" and fs.cat(f"{path}/sub/b.csv") == b"x"
+
+
+def test_tune_writes_local_files_whole_or_not_at_all(tmp_path):
+    """A file Tune copies into a local sweep directory exists only once complete (a driver killed mid-copy
+    leaves the previous version); copy_files, the call Tune syncs with, goes through it."""
+    import pyarrow.fs as pafs
+
+    fs = storage.tune_filesystem(str(tmp_path))
+    target = tmp_path / "state.pkl"
+    target.write_bytes(b"old")
+    out = fs.open_output_stream(str(target))
+    out.write(b"new contents")
+    assert target.read_bytes() == b"old"
+    out.close()
+    assert target.read_bytes() == b"new contents"
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.json").write_text("{}")
+    pafs.copy_files(str(src), str(tmp_path / "dst"), destination_filesystem=fs)
+    assert (tmp_path / "dst" / "sub" / "a.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.rglob("*tmp-*")) == []
+    assert storage.tune_filesystem("s3://bucket/sweeps") is None

@@ -85,3 +85,22 @@ def test_a_trial_retried_from_an_older_checkpoint_logs_each_epoch_once(tmp_path,
     history = client.get_metric_history(log.runs["t"], "val/acc")
     assert sorted((m.step, round(m.value, 6)) for m in history) == [(1, 0.6), (2, 0.7), (3, 0.9)]
     assert [m.step for m in client.get_metric_history(log.runs["t"], "test/acc")] == [3]
+
+
+def test_resume_refuses_a_truncated_tune_state_instead_of_restarting_the_sweep(tmp_path):
+    """Tune restarts a whole sweep when its saved state does not load (what a driver killed mid-copy used
+    to leave: an empty searcher file). --resume checks the newest files first and says which is damaged."""
+    import pickle
+
+    import pytest
+
+    from physml.config import ConfigError
+    from physml.platform.sweep import _check_state
+
+    (tmp_path / "experiment_state-2026.json").write_text(json.dumps({"trial_data": []}))
+    (tmp_path / "searcher-state-2026.pkl").write_bytes(pickle.dumps({"_space": {"lr": 1}}))
+    (tmp_path / "search_gen_state-2026.json").write_bytes(pickle.dumps({"counter": 2}))
+    _check_state(str(tmp_path))
+    (tmp_path / "search_gen_state-2027.json").write_bytes(b"")
+    with pytest.raises(ConfigError, match="search_gen_state-2027.json: Tune's saved state is damaged"):
+        _check_state(str(tmp_path))

@@ -7,9 +7,14 @@ Credentials and endpoints come from the environment (``AWS_*``, ``GOOGLE_APPLICA
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import threading
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
 
 from physml.config import ConfigError
 
@@ -96,3 +101,36 @@ def remove(where: str) -> None:
     fs, path = open_uri(where)
     if fs.exists(path):
         fs.rm(path, recursive=True)
+
+
+class _Replacing(io.FileIO):
+    """A file written under a temporary name beside ``path`` and renamed onto it when closed."""
+
+    def __init__(self, path: str):
+        self.final = path
+        super().__init__(f"{path}.tmp-{os.getpid()}-{threading.get_ident()}", "wb")
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            os.replace(self.name, self.final)
+
+
+class _WholeFiles(pafs.FSSpecHandler):
+    """A local pyarrow filesystem handler whose new files appear whole or not at all."""
+
+    def open_output_stream(self, path: str, metadata):
+        return pa.PythonFile(_Replacing(path), mode="w")
+
+
+def tune_filesystem(where: str) -> pafs.FileSystem | None:
+    """The filesystem Ray Tune writes ``where`` through. Tune copies its state (trials, searcher) into
+    it file by file; a driver killed during a plain local copy leaves a truncated file that makes
+    ``--resume`` fail (Tune then silently restarts the experiment). Locally, each file is therefore
+    written under a temporary name and renamed; object stores (None: Tune's own choice) put whole
+    objects already."""
+    if is_remote(where):
+        return None
+    import fsspec
+
+    return pafs.PyFileSystem(_WholeFiles(fsspec.filesystem("file")))

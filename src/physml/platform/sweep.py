@@ -11,6 +11,7 @@ a TorchTrainer, Ray Train's checkpoints in ``train/``.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import time
@@ -262,6 +263,7 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
                          functools.partial(trial_config, setup), req.total, progress)
     tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
                        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=sweep_dir, callbacks=[logger], verbose=0,
+                                                 storage_filesystem=storage.tune_filesystem(sweep_dir),
                                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                                  failure_config=tune.FailureConfig(
                                                      max_failures=req.base["train"]["max_failures"])))
@@ -332,6 +334,25 @@ def find_sweep(task: str | None, where: str | None) -> str:
     return storage.parent(metas[-1])
 
 
+def _check_state(tune_dir: str) -> None:
+    """Tune's newest saved state (trials, searcher) must be readable: if not, Tune would silently start the
+    whole sweep again. Sweeps written before files were renamed into place can hold a truncated one."""
+    if storage.is_remote(tune_dir):
+        return
+    import ray.cloudpickle as cloudpickle
+
+    for pattern, load in (("experiment_state-*.json", json.load), ("search_gen_state-*.json", cloudpickle.load),
+                          ("searcher-state-*.pkl", cloudpickle.load)):
+        found = sorted(Path(tune_dir).glob(pattern))
+        try:
+            if found:
+                with open(found[-1], "rb") as f:
+                    load(f)
+        except Exception as e:
+            raise ConfigError(f"{found[-1]}: Tune's saved state is damaged ({type(e).__name__}: the driver was "
+                              "killed while writing it); this sweep cannot be resumed, start it again") from None
+
+
 def resume_sweep(where: str, address: str | None = None, progress: bool = True) -> SweepResult:
     """Continue a sweep with Tuner.restore: finished trials are kept, unfinished ones continue from
     their last checkpoint, the remaining samples are run; same parent and child MLflow runs."""
@@ -351,9 +372,12 @@ def resume_sweep(where: str, address: str | None = None, progress: bool = True) 
     plan_ = Plan(**meta["plan"])
     if plan_.cpus * plan_.concurrent > info["cpus"] + 1e-9:
         plan_ = replace(plan_, concurrent=max(1, math.floor(info["cpus"] / plan_.cpus)))
-    if not tune.Tuner.can_restore(storage.join(where, TUNE_DIR)):
+    tune_dir = storage.join(where, TUNE_DIR)
+    if not tune.Tuner.can_restore(tune_dir):
         raise ConfigError(f"{where}: Tune saved no state yet (killed before the first trial); start it again")
+    _check_state(tune_dir)
     trainable, _, setup = _tuner_parts(req, meta, plan_)
-    tuner = tune.Tuner.restore(storage.join(where, TUNE_DIR), trainable, resume_unfinished=True, resume_errored=False)
+    tuner = tune.Tuner.restore(tune_dir, trainable, param_space=tune_space(space)[0], resume_unfinished=True,
+                               resume_errored=False, storage_filesystem=storage.tune_filesystem(tune_dir))
     print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
     return _finish(tuner, meta, setup)
