@@ -341,13 +341,13 @@ def _check_state(tune_dir: str) -> None:
         return
     import ray.cloudpickle as cloudpickle
 
-    for pattern, load in (("experiment_state-*.json", json.load), ("search_gen_state-*.json", cloudpickle.load),
+    for pattern, reader in (("experiment_state-*.json", json.load), ("search_gen_state-*.json", cloudpickle.load),
                           ("searcher-state-*.pkl", cloudpickle.load)):
         found = sorted(Path(tune_dir).glob(pattern))
         try:
             if found:
                 with open(found[-1], "rb") as f:
-                    load(f)
+                    reader(f)
         except Exception as e:
             raise ConfigError(f"{found[-1]}: Tune's saved state is damaged ({type(e).__name__}: the driver was "
                               "killed while writing it); this sweep cannot be resumed, start it again") from None
