@@ -16,8 +16,8 @@ from tests.platform.postgres import backend_store
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 BUCKET = "physml"
-SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "100000", "--thermalize", "100",
-       "--every", "50", "--algorithm", "metropolis", "--seed", "3"]
+SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "500000", "--thermalize", "100",
+       "--every", "250", "--algorithm", "metropolis", "--seed", "3"]
 
 
 @pytest.fixture(scope="module")
