@@ -22,7 +22,7 @@ from physml.tasks.ising_generation.physics import compare, mean_overlap, observa
 from physml.tasks.ising_generation.task import (
     GenerationConfig,
     IsingGeneration,
-    physics_weight,
+    ramp,
     summarize_rows,
 )
 
@@ -386,8 +386,8 @@ def test_physics_mmd_sees_only_energy_and_magnetization():
 
 def test_physics_weight_rises_linearly_over_its_ramp():
     m = replace(GenerationConfig().model, physics=True, physics_weight=3.0, physics_ramp=200)
-    assert [physics_weight(m, k) for k in (0, 50, 200, 10_000)] == [0.0, 0.75, 3.0, 3.0]
-    assert physics_weight(replace(m, physics_ramp=0), 0) == 3.0
+    assert [m.physics_weight * ramp(m, k) for k in (0, 50, 200, 10_000)] == [0.0, 0.75, 3.0, 3.0]
+    assert m.physics_weight * ramp(replace(m, physics_ramp=0), 0) == 3.0
     with pytest.raises(ValueError, match="model.physics_ramp = -1"):
         replace(m, physics_ramp=-1)
 

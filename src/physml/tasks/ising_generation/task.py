@@ -95,11 +95,6 @@ def ramp(m: GeneratorConfig, step: int) -> float:
     return min(1.0, step / m.physics_ramp) if m.physics_ramp else 1.0
 
 
-def physics_weight(m: GeneratorConfig, step: int) -> float:
-    """The weight of the (e, |m|) MMD at training step ``step``."""
-    return m.physics_weight * ramp(m, step)
-
-
 @dataclass(frozen=True)
 class EvalConfig:
     """The [eval] section: how generated sets are compared with Monte Carlo."""
