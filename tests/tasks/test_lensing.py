@@ -390,3 +390,36 @@ def test_dihedral_augmentation_applies_one_of_the_eight_square_symmetries_per_im
     out = dihedral(base.expand(400, 1, 6, 6), torch.Generator().manual_seed(0))
     which = [next(i for i, o in enumerate(orbit) if torch.equal(img[None], o)) for img in out]
     assert min(np.bincount(which, minlength=8)) > 50 - 4 * 6.6
+
+
+def test_test_time_averaging_over_the_square_symmetries():
+    """With ``symmetries=8`` the ResNet's probabilities are the same for an image and its rotations
+    and reflections (without, an untrained net's are not); an autoencoder that forgets one quadrant
+    scores, averaged over the 8 symmetries (each quadrant forgotten twice), mean(x^2) / 4."""
+    from physml.tasks.lensing.symmetry import square_symmetry
+
+    torch.manual_seed(0)
+    net = nets.ResNet18(3, 4).eval()
+    x = torch.rand(6, 1, 16, 16)
+    batches = [{"x": square_symmetry(x, g), "y": torch.tensor([0, 1, 2, 0, 1, 2])} for g in (0, 1, 6)]
+    with torch.no_grad():
+        plain = [evaluation.collect(net, [b], "resnet")["probs"] for b in batches]
+        tta = [evaluation.collect(net, [b], "resnet", symmetries=8)["probs"] for b in batches]
+    assert np.abs(plain[1] - plain[0]).max() > 1e-4
+    for p in tta[1:]:
+        np.testing.assert_allclose(p, tta[0], atol=1e-5)
+
+    class ForgetsTopLeft(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            out = x.clone()
+            out[..., :8, :8] = 0
+            return {"recon": out}
+
+    got = evaluation.collect(ForgetsTopLeft(), [batches[0]], "dcae", symmetries=8)
+    np.testing.assert_allclose(got["mse"], (x ** 2).mean((1, 2, 3)).numpy() / 4, rtol=1e-5)
+    assert evaluation.collect(ForgetsTopLeft(), [batches[0]], "dcae")["mse"] == pytest.approx(
+        (x[..., :8, :8] ** 2).sum((1, 2, 3)).numpy() / 256, rel=1e-5)

@@ -13,6 +13,7 @@ from scipy.stats import wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from .lenses import CLASSES
+from .symmetry import square_symmetry
 
 EXAMPLES = 4  # example reconstructions kept per class
 TOP = 0.01    # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
@@ -54,28 +55,24 @@ def local_chi2(x: np.ndarray, recon: np.ndarray, exposure: float, sigma: float, 
     return np.partition(flat, -k, axis=1)[:, -k:].mean(1)
 
 
-def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, sigma: float = 1.0) -> dict | None:
+def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, sigma: float = 1.0,
+            symmetries: int = 1) -> dict | None:
     """{"mse", "chi2", "local": float[n] (reconstruction errors; see :func:`chi2`, :func:`local_chi2`),
     "probs": float[n, 3] and "score" = P(substructure) (ResNet), "y": int[n], "w1": float[n] (NaN for
     the ResNet), "examples": {class: (x, recon) float[k, R, R]}}; None if empty. ``exposure``: counts
-    per unit flux at the model's resolution; ``sigma``: the PSF's Gaussian sigma there, pixels."""
+    per unit flux at the model's resolution; ``sigma``: the PSF's Gaussian sigma there, pixels.
+    ``symmetries`` = 8: every number is the mean over the images' 8 symmetries of the square."""
     device = next(model.parameters()).device
-    parts: dict[str, list] = {"score": [], "probs": [], "y": [], "w1": [], "mse": [], "chi2": [], "local": []}
+    parts: dict[str, list] = {"y": []}
     examples: dict[int, list] = {}
     for b in batches:
         x, y = b["x"].to(device), np.asarray(b["y"].cpu() if torch.is_tensor(b["y"]) else b["y"])
-        if kind == "resnet":
-            p = torch.softmax(model(x).float(), 1).cpu().numpy()
-            parts["probs"].append(p)
-            parts["score"].append(1.0 - p[:, 0])
-            parts["w1"].append(np.full(len(y), np.nan))
-        else:
-            rec = model(x)["recon"].float()
-            xr, rr = x[:, 0].cpu().numpy(), rec[:, 0].cpu().numpy()
-            parts["mse"].append(((rr - xr) ** 2).reshape(len(xr), -1).mean(1))
-            parts["chi2"].append(chi2(xr, rr, exposure))
-            parts["local"].append(local_chi2(xr, rr, exposure, sigma))
-            parts["w1"].append(np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)]))
+        views = [_measure(model, square_symmetry(x, g), kind, exposure, sigma) for g in range(symmetries)]
+        for key in views[0]:
+            if key != "recon":
+                parts.setdefault(key, []).append(np.mean([v[key] for v in views], axis=0))
+        if kind != "resnet":
+            xr, rr = x[:, 0].cpu().numpy(), views[0]["recon"]
             for label in np.unique(y):
                 have = examples.setdefault(int(label), [])
                 need = EXAMPLES - len(have)
@@ -87,6 +84,19 @@ def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, s
     got["examples"] = {CLASSES[k]: (np.stack([a for a, _ in v]), np.stack([r for _, r in v]))
                        for k, v in examples.items() if v}
     return got
+
+
+def _measure(model, x: torch.Tensor, kind: str, exposure: float, sigma: float) -> dict[str, np.ndarray]:
+    """One batch x float[n, 1, R, R] through the model: the ResNet's probs float[n, 3], score and w1
+    (NaN); an autoencoder's recon float[n, R, R] and its errors mse, chi2, local, w1 float[n]."""
+    if kind == "resnet":
+        p = torch.softmax(model(x).float(), 1).cpu().numpy()
+        return {"probs": p, "score": 1.0 - p[:, 0], "w1": np.full(len(x), np.nan)}
+    rec = model(x)["recon"].float()
+    xr, rr = x[:, 0].cpu().numpy(), rec[:, 0].cpu().numpy()
+    return {"recon": rr, "mse": ((rr - xr) ** 2).reshape(len(xr), -1).mean(1), "chi2": chi2(xr, rr, exposure),
+            "local": local_chi2(xr, rr, exposure, sigma),
+            "w1": np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)])}
 
 
 def check_classes(y: np.ndarray) -> list[int]:

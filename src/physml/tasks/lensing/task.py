@@ -22,25 +22,11 @@ from physml.tasks.splits import split_of
 
 from .lenses import CLASSES, psf_sigma_pixels
 from .nets import AAE, DCAE, RBM, ConvVAE, ResNet18, check_size
+from .symmetry import dihedral
 
 KINDS = ("dcae", "vae", "aae", "rbm", "resnet")
 PUBLISHED = {"aae": 0.932, "vae": 0.899, "dcae": 0.730, "rbm": 0.511, "resnet": 0.996}
 COLUMNS = ["id", "label", "image"]
-
-
-def dihedral(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Each image of x float[B, C, H, W] under a random one of the 8 symmetries of the square (4
-    rotations by 90 degrees, each with or without a reflection). The simulated population is
-    isotropic (lens, shear, source, subhalo and vortex angles uniform; a round PSF), so the class of
-    an image does not change."""
-    pick = torch.randint(0, 8, (x.shape[0],), generator=generator).to(x.device)
-    out = x.clone()
-    for g in range(8):
-        idx = (pick == g).nonzero().flatten()
-        if len(idx):
-            y = torch.rot90(x[idx], g % 4, dims=(-2, -1))
-            out[idx] = y.flip(-1) if g >= 4 else y
-    return out
 
 
 @dataclass(frozen=True)
@@ -88,6 +74,8 @@ class LensingModel:
     cd_steps: int = 1                # RBM: contrastive divergence CD-k
     score: str = "mse"               # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
     #                                  | local (chi2 smoothed by the PSF, mean of its largest 1%)
+    tta: bool = False                # evaluation: average the class probabilities (ResNet) or the reconstruction
+    #                                  errors over the 8 symmetries of the square (test-time augmentation)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -218,7 +206,8 @@ class Lensing:
 
         d = cfg.data
         area = (d.crop or d.size) / d.input_size  # area-averaging k^2 pixels scales the exposure by k
-        got = collect(model, batches, cfg.model.kind, d.exposure * area, psf_sigma_pixels(d.size) / area)
+        got = collect(model, batches, cfg.model.kind, d.exposure * area, psf_sigma_pixels(d.size) / area,
+                      symmetries=8 if cfg.model.tta else 1)
         return score(got, cfg.model.kind, cfg.model.score) if got is not None else {}
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
