@@ -20,6 +20,7 @@ from physml.tasks.ising_generation.nets import (
 )
 from physml.tasks.ising_generation.physics import compare, mean_overlap, observables, sector_imbalance
 from physml.tasks.ising_generation.task import (
+    EvalConfig,
     GenerationConfig,
     IsingGeneration,
     ramp,
@@ -401,6 +402,22 @@ def test_summary_splits_training_size_from_scale_up_and_far_from_near():
     assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
     assert out["spread_ratio_low"] == 1.0 and "w1_e" in out and "scaleup_L16/w1_e" in out
     assert out["overlap_ratio_high"] == pytest.approx(3.0)
+
+
+def test_judged_range_drops_the_training_margin_from_the_targets_but_not_from_the_means():
+    grid = np.linspace(1.5, 4.0, 26).astype(np.float32)  # float32 3.4 is 3.4000001: it must still be judged
+    rows = [{"L": 8, "T": float(T), "w1_e": float(T), "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4,
+             "e_rel_err": -0.1 if T > 3.45 else (0.015 if abs(T - 3.4) < 1e-6 else 0.001),
+             "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.2 if T > 3.45 else 0.1}
+            for T in grid]
+    whole, judged = summarize_rows(rows, 8, 0.3), summarize_rows(rows, 8, 0.3, (0.0, 3.4))
+    assert whole["e_rel_err_far"] == pytest.approx(0.1) and judged["e_rel_err_far"] == pytest.approx(0.015)
+    assert judged["overlap_ratio_high"] == pytest.approx(1.0) and whole["overlap_ratio_high"] > 1.0
+    assert judged["w1_e"] == whole["w1_e"] == pytest.approx(grid.mean())
+    assert summarize_rows(rows, 8, 0.3, (3.6, 5.0))["e_rel_err_far"] == pytest.approx(0.1)
+    for bad in ({"t_min": 2.0, "t_max": 2.0}, {"t_min": -1.0}, {"far": -0.1}):
+        with pytest.raises(ValueError, match="eval."):
+            EvalConfig(**bad)
 
 
 class _Coins(torch.nn.Module):

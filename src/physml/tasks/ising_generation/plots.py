@@ -39,7 +39,8 @@ def plot_observables(rows: list[dict], meta: dict, path: Path) -> Path:
 
 def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
     """Where the generator matches and where it fails: relative error of <e> (2% band), W1 of e,
-    energy spread ratio, sector imbalance and mutual overlap vs T, the region |T - Tc| <= far shaded."""
+    energy spread ratio, sector imbalance and mutual overlap vs T, the region |T - Tc| <= far shaded
+    grey, temperatures trained on but outside the judged range hatched."""
     fig, axes = plt.subplots(1, 5, figsize=(18, 3.6))
     for i, (L, rs) in enumerate(_by_L(rows).items()):
         t = np.array([r["T"] for r in rs])
@@ -57,11 +58,19 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
               "mean |overlap| (o gen, x MC)")
     for ax, name in zip(axes, labels):
         ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15)
+        _hatch_unjudged(ax, rows, meta.get("judged", (0.0, float("inf"))))
         ax.set_xlabel("T [J/k$_B$]")
         ax.set_ylabel(name)
     axes[0].legend(fontsize=7)
     axes[3].legend(fontsize=6)
     return save_figure(fig, path, dpi=100)
+
+
+def _hatch_unjudged(ax, rows: list[dict], judged: tuple[float, float]) -> None:
+    t = [r["T"] for r in rows]
+    for lo, hi in ((min(t), judged[0]), (judged[1], max(t))):
+        if hi > lo:
+            ax.axvspan(lo, hi, facecolor="none", edgecolor="grey", hatch="//", lw=0)
 
 
 def _pick(temps: list[float], k: int = 5) -> list[float]:

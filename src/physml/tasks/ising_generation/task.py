@@ -8,6 +8,7 @@ the magnetization sector balance (mode collapse). Sizes other than data.train_L 
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,20 @@ class EvalConfig:
 
     samples: int = 400             # generated configurations per (L, T) (at most; MC count if fewer)
     far: float = 0.3               # "away from Tc": |T - Tc| > far
+    t_min: float = 0.0             # the judged range: e_rel_err_far/near and the low/high-T summaries
+    t_max: float = math.inf        # take only t_min <= T <= t_max (a margin trained on but not judged)
     seed: int = 1234               # noise of the evaluation samples
+
+    def __post_init__(self):
+        if not 0 <= self.t_min < self.t_max:
+            raise ValueError(f"eval.t_min = {self.t_min}, eval.t_max = {self.t_max}: "
+                             "need 0 <= t_min < t_max (temperatures in J/k_B)")
+        if self.far < 0:
+            raise ValueError(f"eval.far = {self.far}: must be >= 0 (a distance from Tc in J/k_B)")
+
+    @property
+    def judged(self) -> tuple[float, float]:
+        return (self.t_min, self.t_max)
 
 
 def _default_data() -> phases_data.IsingData:
@@ -254,10 +268,11 @@ class IsingGeneration:
             rows.append({**compare(mc_obs, gen_obs, T, L), "overlap_mc": mean_overlap(x), "overlap_gen": mean_overlap(gen)})
             hists[(L, T)] = (*mc_obs, *gen_obs)
             samples[(L, T)] = (np.asarray(x[:4]), gen[:4])
-        out = summarize_rows(rows, cfg.data.fit_L, cfg.eval.far)
+        out = summarize_rows(rows, cfg.data.fit_L, cfg.eval.far, cfg.eval.judged)
         if rows:
+            meta = {"kind": cfg.model.kind, "train_L": cfg.data.fit_L, "far": cfg.eval.far, "judged": cfg.eval.judged}
             out.update({"generation_rows": rows, "generation_hists": hists, "generation_samples": samples,
-                        "generation_meta": {"kind": cfg.model.kind, "train_L": cfg.data.fit_L, "far": cfg.eval.far}})
+                        "generation_meta": meta})
         return out
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
@@ -284,21 +299,23 @@ def _group(batches: Iterable[dict]) -> dict[tuple[int, float], np.ndarray]:
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def summarize_rows(rows: list[dict], train_L: int, far: float) -> dict:
+def summarize_rows(rows: list[dict], train_L: int, far: float,
+                   judged: tuple[float, float] = (0.0, math.inf)) -> dict:
     """Float metrics of the comparison rows: for the training size unprefixed, for other sizes under
-    ``scaleup_L<L>/``: mean W1 and KS of e and |m| over T, the largest |relative error of <e>| away
-    from Tc (|T - Tc| > far) and near it, above Tc the ratio of the generated samples' mean mutual
-    overlap to Monte Carlo's (> 1: samples too alike, mode collapse), and below Tc the mean energy
-    spread ratio and sector imbalance."""
+    ``scaleup_L<L>/``: mean W1 and KS of e and |m| over all T, and over the judged range
+    judged[0] <= T <= judged[1] the largest |relative error of <e>| away from Tc (|T - Tc| > far) and
+    near it, above Tc the ratio of the generated samples' mean mutual overlap to Monte Carlo's (> 1:
+    samples too alike, mode collapse), and below Tc the mean energy spread ratio and sector imbalance."""
     out = {}
     for L in sorted({r["L"] for r in rows}):
         rs = [r for r in rows if r["L"] == L]
         pre = "" if L == train_L else f"scaleup_L{L}/"
+        for key in ("w1_e", "ks_e", "w1_m", "ks_m"):
+            out[pre + key] = float(np.mean([r[key] for r in rs]))
+        rs = [r for r in rs if judged[0] - 1e-6 <= r["T"] <= judged[1] + 1e-6]  # T of float32 shards
         far_rows = [r for r in rs if abs(r["T"] - TC) > far]
         near_rows = [r for r in rs if abs(r["T"] - TC) <= far]
         low = [r for r in rs if r["T"] < TC - far]
-        for key in ("w1_e", "ks_e", "w1_m", "ks_m"):
-            out[pre + key] = float(np.mean([r[key] for r in rs]))
         if far_rows:
             out[pre + "e_rel_err_far"] = float(max(abs(r["e_rel_err"]) for r in far_rows))
         if near_rows:
