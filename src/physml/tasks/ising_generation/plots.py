@@ -56,9 +56,9 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
     axes[2].axhline(1, color="g", lw=0.8)
     labels = ("(<e> gen - MC) / |<e> MC| [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|",
               "mean |overlap| (o gen, x MC)")
-    for ax, name in zip(axes, labels):
-        ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15)
-        _hatch_unjudged(ax, rows, meta.get("judged", (0.0, float("inf"))))
+    for k, (ax, name) in enumerate(zip(axes, labels)):
+        ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15, label="|T - Tc| <= far" if k == 0 else None)
+        _hatch_unjudged(ax, rows, meta.get("judged", (0.0, float("inf"))), "trained, not judged" if k == 0 else None)
         ax.set_xlabel("T [J/k$_B$]")
         ax.set_ylabel(name)
     axes[0].legend(fontsize=7)
@@ -66,11 +66,13 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
     return save_figure(fig, path, dpi=100)
 
 
-def _hatch_unjudged(ax, rows: list[dict], judged: tuple[float, float]) -> None:
+def _hatch_unjudged(ax, rows: list[dict], judged: tuple[float, float], label: str | None) -> None:
+    """Hatch the temperatures of the rows outside the judged range [judged[0], judged[1]]."""
     t = [r["T"] for r in rows]
     for lo, hi in ((min(t), judged[0]), (judged[1], max(t))):
         if hi > lo:
-            ax.axvspan(lo, hi, facecolor="none", edgecolor="grey", hatch="//", lw=0)
+            ax.axvspan(lo, hi, facecolor="none", edgecolor="grey", hatch="//", lw=0, label=label)
+            label = None
 
 
 def _pick(temps: list[float], k: int = 5) -> list[float]:
