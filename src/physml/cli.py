@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config value, e.g. --set train.epochs=5 (repeatable)")
     run.add_argument("--resume", nargs="?", const="last", default=None, metavar="RUN_ID",
-                     help="continue a run from its last checkpoint (default: the task's latest run)")
+                     help="continue a run from its last checkpoint (default: the task's latest run), with "
+                     "the run's own config unless -c is given; --set still applies (e.g. train.epochs)")
     run.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset; logs an evaluation run")
@@ -343,7 +344,7 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from physml.platform.run import resolve, run_task
 
-    task, cfg = resolve(a.task, a.config, a.sets)
+    task, cfg = resolve(a.task, a.config, a.sets, a.resume)
     res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)
     _print_metrics(res.metrics)
     print(f"MLflow run {res.run_id} (experiment '{a.task}'); model: runs:/{res.run_id}/model; data: {res.data_uri}")

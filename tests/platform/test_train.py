@@ -28,8 +28,12 @@ def test_smoke_run_resume_and_evaluate(workdir, capsys):
     assert {"test/acc", "test/loss"} <= set(run.data.metrics)
     arts = {a.path for d in ("", "model", "plots") for a in client.list_artifacts(rid, d or None)}
     assert {"config.toml", "model/state_dict.pt", "model/config.toml", "plots/p_ordered.png"} <= arts
-    # resume the same run on Ray Train with two more epochs: the epoch count continues from the checkpoint
-    assert main(SMOKE + ["--resume", rid, "--set", "train.epochs=5"]) == 0
+    # a -c whose [model] differs from the run's is refused before Ray starts, naming the key
+    assert main(["run", "phases-supervised", "-c", "default", "--resume", rid, "--no-progress"]) == 2
+    assert f"--resume {rid}: model.channels = 16 (the run: 8); model.hidden = 32 (the run: 16)" in capsys.readouterr().err
+    # without -c the run's own (smoke) config, resumed on Ray Train with two more epochs: the epoch
+    # count continues from the checkpoint
+    assert main(["run", "phases-supervised", "--no-progress", "--resume", rid, "--set", "train.epochs=5"]) == 0
     assert _run_id(capsys.readouterr().out) == rid
     assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3, 4, 5]
     run = mlflow.get_run(rid)

@@ -5,6 +5,7 @@ import itertools
 import os
 import re
 import tempfile
+import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,9 +38,10 @@ def config_dict(task_name: str, config: str | None) -> dict:
                       f"({', '.join(shipped_configs(task_name))})")
 
 
-def resolve(task_name: str, config: str | None, sets: list[str]):
-    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides."""
-    base = config_dict(task_name, config)
+def resolve(task_name: str, config: str | None, sets: list[str], resume: str | None = None):
+    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides;
+    with ``resume`` and no config, the resumed run's own config is the base."""
+    base = resumed_config(task_name, resume) if resume and config is None else config_dict(task_name, config)
     task = load(TASKS[task_name])()
     return task, from_dict(task.Config, merge(base, sets))
 
@@ -100,6 +102,30 @@ def _resume_id(task_name: str, resume: str | None) -> str | None:
     return runs[0].info.run_id
 
 
+def resumed_config(task_name: str, resume: str) -> dict:
+    """The config (TOML dict) that the run to resume logged as config.toml."""
+    if task_name not in TASKS:
+        raise ConfigError(f"unknown task {task_name!r}; choose one of {', '.join(TASKS)}")
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    rid = _resume_id(task_name, resume)
+    try:
+        text = mlflow.artifacts.load_text(f"runs:/{rid}/config.toml")
+    except Exception:  # noqa: BLE001 - MLflow raises several kinds for a missing run or artefact
+        raise ConfigError(f"--resume {rid}: no run of {task_name} with a logged config.toml at "
+                          f"{tracking.tracking_uri()}") from None
+    return tomllib.loads(text)
+
+
+def check_resumable(task_name: str, resume: str, cfg) -> None:
+    """The [model] of ``cfg`` must be the resumed run's, or its checkpoint will not load."""
+    stored = resumed_config(task_name, resume).get("model", {})
+    ours = tomllib.loads(dump_toml(to_dict(cfg))).get("model", {})
+    diff = [f"model.{k} = {ours.get(k)!r} (the run: {stored.get(k)!r})" for k in sorted({*stored, *ours})
+            if ours.get(k) != stored.get(k)]
+    if diff:
+        raise ConfigError(f"--resume {resume}: {'; '.join(diff)}; leave out -c to resume with the run's own config")
+
+
 def training_failure(err: BaseException) -> TrainingError:
     """A one-line TrainingError naming the cause inside Ray's wrapped worker/trial traceback."""
     from .train import NonFiniteLoss
@@ -122,6 +148,8 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
     from .train import fit, load_state
 
     task = task or load(TASKS[task_name])()
+    if resume:
+        check_resumable(task_name, resume, cfg)
     init = initial_state(task, cfg, task_name)
     storage.home()  # a PHYSML_HOME Ray cannot use fails here, before Ray starts
     info = cluster.connect(address)
