@@ -423,3 +423,23 @@ def test_test_time_averaging_over_the_square_symmetries():
     np.testing.assert_allclose(got["mse"], (x ** 2).mean((1, 2, 3)).numpy() / 4, rtol=1e-5)
     assert evaluation.collect(ForgetsTopLeft(), [batches[0]], "dcae")["mse"] == pytest.approx(
         (x[..., :8, :8] ** 2).sum((1, 2, 3)).numpy() / 256, rel=1e-5)
+
+
+def test_model_tta_makes_the_task_metrics_blind_to_a_quarter_turn_of_the_test_images():
+    """``model.tta`` reaches the task's evaluation: with it, turning every test image by 90 degrees
+    leaves the loss and AUCs unchanged; without it an untrained net's loss changes."""
+    from physml.tasks.lensing.symmetry import square_symmetry
+
+    torch.manual_seed(0)
+    base = {"data": {"size": 32, "resize": 0}, "model": {"kind": "resnet", "depth": 3, "channels": 4}}
+    task, x, y = Lensing(), torch.rand(12, 1, 32, 32), torch.tensor([0, 1, 2] * 4)
+    model = task.model(from_dict(LensingConfig, base)).eval()
+    results = {}
+    for tta in (False, True):
+        cfg = from_dict(LensingConfig, {**base, "model": {**base["model"], "tta": tta}})
+        with torch.no_grad():
+            results[tta] = [task.evaluate(model, [{"x": square_symmetry(x, g), "y": y}], cfg) for g in (0, 1)]
+    plain, averaged = results[False], results[True]
+    assert abs(plain[0]["loss"] - plain[1]["loss"]) > 1e-4
+    for key in ("loss", "auc_macro", "auc_vortex", "auc_spherical"):
+        assert averaged[1][key] == pytest.approx(averaged[0][key], abs=1e-5)
