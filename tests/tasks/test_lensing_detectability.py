@@ -1,13 +1,16 @@
 """The substructure's Delta chi^2 after the smooth lens is refit (physml.tasks.lensing.detectability)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from physml.tasks.lensing import lenses
-from physml.tasks.lensing.detectability import crop_params, ideal_auc, smooth_fit_chi2
+from physml.tasks.lensing.detectability import crop_params, ideal_auc, smooth_fit_chi2, visibility
 from physml.tasks.lensing.lenses import LensParams, draw_system, render
+from physml.tasks.lensing.source import LensingParams, LensingSource
 
 P = LensParams()
 
@@ -66,3 +69,41 @@ def test_bad_crops_and_chi2_are_clear_errors():
         crop_params(P, 200)
     with pytest.raises(ValueError, match="delta_chi2"):
         ideal_auc(np.array([-1.0]))
+
+
+def _tiny_dataset(uri: str) -> LensingSource:
+    """Three 64 x 64 images per class with heavy substructure, written as the simulator lays them out."""
+    import fsspec
+    import pyarrow.parquet as pq
+    src = LensingSource(LensingParams(n=3, seed=4, lens=LensParams(size=64, m_min=1e9, vortex_fraction=(0.03, 0.06))))
+    fs, root = fsspec.core.url_to_fs(uri)
+    for item in src.items():
+        fs.makedirs(f"{root}/{item['substructure']}", exist_ok=True)
+        with fs.open(f"{root}/{item['path']}", "wb") as f:
+            pq.write_table(src.make(item), f)
+    with fs.open(f"{root}/manifest.json", "w") as f:
+        json.dump({"params": src.manifest_params()}, f)
+    return src
+
+
+def test_a_dataset_replayed_from_its_manifest_gives_its_images_and_their_visibility():
+    import fsspec
+    import pyarrow.parquet as pq
+    uri = "memory://detectability/tiny"
+    _tiny_dataset(uri)
+    with fsspec.open(f"{uri}/manifest.json", "rt") as f:
+        again = LensingSource.from_dict({k: v for k, v in json.load(f)["params"].items() if k != "model"})
+    for item in again.items():
+        with fsspec.open(f"{uri}/{item['path']}", "rb") as f:
+            stored = pq.read_table(f)
+        replayed = list(again.draws(item))
+        assert [r[0] for r in replayed] == stored.column("id").to_pylist()
+        np.testing.assert_array_equal(np.stack([r[3].ravel() for r in replayed]),
+                                      np.stack(stored.column("image").to_numpy(zero_copy_only=False)))
+    none = visibility(uri, "none", split=None, crop=48)
+    assert len(none) == 3 and all(r["delta_chi2"] < 1e-9 for r in none)
+    vortex = visibility(uri, "vortex", split=None, crop=48, limit=2)
+    assert [r["id"] for r in vortex] == ["vortex-4-000000", "vortex-4-000001"]
+    assert all(0 < r["delta_chi2"] <= r["delta_chi2_plain"] and r["offset"] <= 1 + 1e-9 for r in vortex)
+    with pytest.raises(ValueError, match="kind = 'cdm'"):
+        visibility(uri, "cdm")

@@ -15,15 +15,16 @@ itself is not known to a classifier: the true limit is lower)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from .lenses import LensParams, render
+from .lenses import LensParams, image_model, lens_kwargs, source_kwargs
 
 MARGIN = 8   # pixels rendered around the crop: the PSF (sigma 1.1 px at 0.03"/px) reaches < 5 px
-FIT = ("theta_e", "e1", "e2", "g1", "g2", "src_x", "src_y", "src_r")   # the parameters the fit moves
+FIT = ("theta_e", "e1", "e2", "g1", "g2", "src_x", "src_y", "src_r", "src_e1", "src_e2", "src_n")  # what the fit moves
 
 
 def crop_params(p: LensParams, crop: int) -> LensParams:
@@ -34,12 +35,14 @@ def crop_params(p: LensParams, crop: int) -> LensParams:
 
 
 def _smooth(s: dict, th: np.ndarray) -> dict:
-    """System ``s`` without substructure, with the FIT parameters th float[8] (ellipticities Cartesian)."""
+    """System ``s`` without substructure, with the FIT parameters th float[11] (ellipticities Cartesian)."""
     from lenstronomy.Util.param_util import ellipticity2phi_q, shear_cartesian2polar
-    theta_e, e1, e2, g1, g2, x, y, r = th
+    theta_e, e1, e2, g1, g2, x, y, r, se1, se2, n = th
     phi, q = ellipticity2phi_q(e1, e2)
     phi_g, g = shear_cartesian2polar(g1, g2)
+    src_phi, src_q = ellipticity2phi_q(se1, se2)
     return dict(s, theta_e=theta_e, phi=phi, q=q, phi_gamma=phi_g, gamma=g, src_x=x, src_y=y, src_r=abs(r),
+                src_phi=src_phi, src_q=src_q, src_n=float(np.clip(n, 0.3, 8.0)),
                 sub_x=np.zeros(0), sub_y=np.zeros(0), sub_m=np.zeros(0))
 
 
@@ -47,11 +50,12 @@ def _start(s: dict) -> np.ndarray:
     from lenstronomy.Util.param_util import phi_q2_ellipticity, shear_polar2cartesian
     e1, e2 = phi_q2_ellipticity(s["phi"], s["q"])
     g1, g2 = shear_polar2cartesian(s["phi_gamma"], s["gamma"])
-    return np.array([s["theta_e"], e1, e2, g1, g2, s["src_x"], s["src_y"], s["src_r"]], float)
+    se1, se2 = phi_q2_ellipticity(s["src_phi"], s["src_q"])
+    return np.array([s["theta_e"], e1, e2, g1, g2, s["src_x"], s["src_y"], s["src_r"], se1, se2, s["src_n"]], float)
 
 
 def smooth_fit_chi2(s: dict, clean: np.ndarray, p: LensParams, crop: int, exposure: float,
-                    maxfev: int = 600) -> tuple[float, float]:
+                    maxfev: int = 1500) -> tuple[float, float]:
     """(Delta chi^2 against the same lens without substructure, Delta chi^2 against the best-fitting
     smooth lens) of the noiseless image ``clean`` float[size, size] (background sigmas, as
     :func:`~.lenses.observe` scales it) of system ``s``, on the central ``crop`` pixels."""
@@ -59,15 +63,19 @@ def smooth_fit_chi2(s: dict, clean: np.ndarray, p: LensParams, crop: int, exposu
     target = np.asarray(clean, float)[lo:lo + crop, lo:lo + crop]
     w = 1.0 / (1.0 + np.clip(target, 0, None) / exposure)
     margin = min(MARGIN, lo)                 # the PSF reaches into the crop from outside
-    pc = crop_params(p, crop + 2 * margin)
+    model = image_model(crop_params(p, crop + 2 * margin), ["SIE", "SHEAR"])
 
     def chi2(th: np.ndarray) -> float:
-        m = render(_smooth(s, th), pc)[margin:margin + crop, margin:margin + crop]
+        smooth = _smooth(s, th)
+        m = model.image(kwargs_lens=lens_kwargs(smooth)[1], kwargs_source=source_kwargs(smooth))
+        m = np.asarray(m, float)[margin:margin + crop, margin:margin + crop]
         a = (w * m * target).sum() / max(float((w * m * m).sum()), 1e-30)
         return float((w * (target - a * m) ** 2).sum())
 
     th0 = _start(s)
     plain = chi2(th0)
+    if plain <= 1e-12 * float((w * target**2).sum()):   # no substructure: nothing to fit
+        return plain, plain
     fit = minimize(chi2, th0, method="Powell", options={"maxfev": maxfev, "xtol": 1e-4, "ftol": 1e-4})
     return plain, min(plain, float(fit.fun))
 
@@ -79,3 +87,35 @@ def ideal_auc(delta_chi2: np.ndarray) -> float:
     if d.size == 0 or (d < 0).any():
         raise ValueError("delta_chi2: need a non-empty array of values >= 0")
     return float(norm.cdf(np.sqrt(d / 2)).mean())
+
+
+def visibility(uri: str, kind: str, split: int | None = 1, holdout: int = 10, limit: int = 0,
+               crop: int = 96) -> list[dict]:
+    """Rows (``id``, ``delta_chi2_plain``, ``delta_chi2`` as :func:`smooth_fit_chi2`, ``offset``: the
+    substructure's mean distance from the lens centre in Einstein radii) for the images of class
+    ``kind`` of the dataset at ``uri`` in ``split`` (1 = test, as the lensing task splits rows; None:
+    all), at most ``limit`` (0: all). The shards do not keep subhalo positions or noiseless images: the
+    dataset is replayed from its manifest (the same draws), ~3 s per image and core."""
+    import fsspec
+
+    from physml.tasks.splits import split_of
+
+    from .lenses import CLASSES
+    from .source import LensingSource
+    if kind not in CLASSES:
+        raise ValueError(f"kind = {kind!r}: choose one of {', '.join(CLASSES)}")
+    with fsspec.open(f"{str(uri).rstrip('/')}/manifest.json", "rt") as f:
+        params = {k: v for k, v in json.load(f)["params"].items() if k != "model"}
+    src = LensingSource.from_dict(params)
+    p, rows = src.p.lens, []
+    for item in (i for i in src.items() if i["substructure"] == kind):
+        for row_id, s, clean, _ in src.draws(item):
+            if split is not None and split_of([row_id], holdout)[0] != split:
+                continue
+            plain, fit = smooth_fit_chi2(s, clean, p, crop, p.exposure)
+            x, y = (float(np.mean(s[k])) if len(s[k]) else 0.0 for k in ("sub_x", "sub_y"))
+            rows.append({"id": row_id, "delta_chi2_plain": plain, "delta_chi2": fit,
+                         "offset": float(np.hypot(x, y) / s["theta_e"])})
+            if limit and len(rows) >= limit:
+                return rows
+    return rows

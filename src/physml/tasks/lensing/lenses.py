@@ -148,9 +148,9 @@ def draw_system(rng: np.random.Generator, p: LensParams, kind: str) -> dict:
     return s
 
 
-def lens_model(s: dict):
-    """(lenstronomy LensModel, its kwargs list) of system ``s``: SIE + SHEAR + one POINT_MASS per subhalo."""
-    from lenstronomy.LensModel.lens_model import LensModel
+def lens_kwargs(s: dict) -> tuple[list[str], list[dict]]:
+    """(lenstronomy lens model names, their kwargs) of system ``s``: SIE + SHEAR + one POINT_MASS per
+    subhalo."""
     from lenstronomy.Util.param_util import phi_q2_ellipticity, shear_polar2cartesian
 
     e1, e2 = phi_q2_ellipticity(s["phi"], s["q"])
@@ -160,7 +160,39 @@ def lens_model(s: dict):
     te = point_mass_theta_e(s["sub_m"], s["z_lens"], s["z_source"])
     kwargs += [{"theta_E": float(t), "center_x": float(x), "center_y": float(y)}
                for t, x, y in zip(te, s["sub_x"], s["sub_y"])]
-    return LensModel(["SIE", "SHEAR"] + ["POINT_MASS"] * len(te)), kwargs
+    return ["SIE", "SHEAR"] + ["POINT_MASS"] * len(te), kwargs
+
+
+def lens_model(s: dict):
+    """(lenstronomy LensModel, its kwargs list) of system ``s`` (see :func:`lens_kwargs`)."""
+    from lenstronomy.LensModel.lens_model import LensModel
+    names, kwargs = lens_kwargs(s)
+    return LensModel(names), kwargs
+
+
+def source_kwargs(s: dict) -> list[dict]:
+    """lenstronomy kwargs of the SERSIC_ELLIPSE source of system ``s`` (unit amplitude)."""
+    from lenstronomy.Util.param_util import phi_q2_ellipticity
+    e1, e2 = phi_q2_ellipticity(s["src_phi"], s["src_q"])
+    return [{"amp": 1.0, "R_sersic": s["src_r"], "n_sersic": s["src_n"], "e1": e1, "e2": e2,
+             "center_x": s["src_x"], "center_y": s["src_y"]}]
+
+
+def image_model(p: LensParams, names: list[str]):
+    """A lenstronomy ImageModel of ``p``'s pixel grid and PSF for lens models ``names`` and a Sersic
+    source; ``.image(kwargs_lens=..., kwargs_source=...)`` renders float[size, size]."""
+    from lenstronomy.Data.imaging_data import ImageData
+    from lenstronomy.Data.psf import PSF
+    from lenstronomy.ImSim.image_model import ImageModel
+    from lenstronomy.LensModel.lens_model import LensModel
+    from lenstronomy.LightModel.light_model import LightModel
+
+    half = (p.size - 1) / 2 * p.pixel_scale
+    data = ImageData(image_data=np.zeros((p.size, p.size)), ra_at_xy_0=-half, dec_at_xy_0=-half,
+                     transform_pix2angle=np.eye(2) * p.pixel_scale)
+    psf = PSF(psf_type="GAUSSIAN", fwhm=p.psf_fwhm, pixel_size=p.pixel_scale, truncation=4)
+    return ImageModel(data, psf, lens_model_class=LensModel(names), source_model_class=LightModel(["SERSIC_ELLIPSE"]),
+                      kwargs_numerics={"supersampling_factor": 1})
 
 
 def coordinates(p: LensParams) -> np.ndarray:
@@ -170,23 +202,8 @@ def coordinates(p: LensParams) -> np.ndarray:
 
 def render(s: dict, p: LensParams) -> np.ndarray:
     """float64[size, size] noiseless image (row = y, column = x), PSF-convolved, before SNR scaling."""
-    from lenstronomy.Data.imaging_data import ImageData
-    from lenstronomy.Data.psf import PSF
-    from lenstronomy.ImSim.image_model import ImageModel
-    from lenstronomy.LightModel.light_model import LightModel
-    from lenstronomy.Util.param_util import phi_q2_ellipticity
-
-    half = (p.size - 1) / 2 * p.pixel_scale
-    data = ImageData(image_data=np.zeros((p.size, p.size)), ra_at_xy_0=-half, dec_at_xy_0=-half,
-                     transform_pix2angle=np.eye(2) * p.pixel_scale)
-    psf = PSF(psf_type="GAUSSIAN", fwhm=p.psf_fwhm, pixel_size=p.pixel_scale, truncation=4)
-    lm, kw_lens = lens_model(s)
-    e1, e2 = phi_q2_ellipticity(s["src_phi"], s["src_q"])
-    kw_src = [{"amp": 1.0, "R_sersic": s["src_r"], "n_sersic": s["src_n"], "e1": e1, "e2": e2,
-               "center_x": s["src_x"], "center_y": s["src_y"]}]
-    model = ImageModel(data, psf, lens_model_class=lm, source_model_class=LightModel(["SERSIC_ELLIPSE"]),
-                       kwargs_numerics={"supersampling_factor": 1})
-    return np.asarray(model.image(kwargs_lens=kw_lens, kwargs_source=kw_src), float)
+    names, kw_lens = lens_kwargs(s)
+    return np.asarray(image_model(p, names).image(kwargs_lens=kw_lens, kwargs_source=source_kwargs(s)), float)
 
 
 def observe(clean: np.ndarray, s: dict, p: LensParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

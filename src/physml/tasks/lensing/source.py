@@ -7,6 +7,7 @@ fixed_size_list<float32>[size*size] in background sigmas."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -67,13 +68,20 @@ class LensingSource:
                      "n": min(CHUNK, n - k * CHUNK)} for k in range(-(-n // CHUNK))]
         return out
 
-    def make(self, item: dict) -> pa.Table:
+    def draws(self, item: dict) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
+        """(row id, system, noiseless, noisy image) of each image of ``item`` (one chunk of one class),
+        in order; the same draws on every call (the chunk's own seed), so a dataset can be replayed
+        from its manifest (e.g. for what the shards do not store: subhalo positions, noiseless images)."""
         rng = np.random.default_rng(np.random.SeedSequence([self.p.seed, item["label"], item["chunk"]]))
-        rows, images = [], []
         for i in range(item["n"]):
-            s, _, noisy = draw_image(rng, self.p.lens, item["substructure"])
+            s, clean, noisy = draw_image(rng, self.p.lens, item["substructure"])
+            yield f"{item['substructure']}-{self.p.seed}-{item['chunk'] * CHUNK + i:06d}", s, clean, noisy
+
+    def make(self, item: dict) -> pa.Table:
+        rows, images = [], []
+        for row_id, s, _, noisy in self.draws(item):
             m = s["sub_m"]
-            rows.append([f"{item['substructure']}-{self.p.seed}-{item['chunk'] * CHUNK + i:06d}", item["label"],
+            rows.append([row_id, item["label"],
                          item["substructure"], int(len(m) if item["substructure"] == "spherical" else 0),
                          s["z_lens"], s["z_source"], s["sigma_v"], s["theta_e"], s["q"], s["gamma"],
                          float(m.sum()), float(m.max()) if len(m) else 0.0, s["vortex_mass"], s["vortex_length"],
