@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from physml.tasks.lensing import lenses
-from physml.tasks.lensing.detectability import crop_params, ideal_auc, smooth_fit_chi2, visibility
+from physml.tasks.lensing.detectability import crop_params, ideal_auc, replayed, smooth_fit_chi2, visibility
 from physml.tasks.lensing.lenses import LensParams, draw_system, render
 from physml.tasks.lensing.source import LensingParams, LensingSource
 
@@ -90,17 +90,17 @@ def test_a_dataset_replayed_from_its_manifest_gives_its_images_and_their_visibil
     import fsspec
     import pyarrow.parquet as pq
     uri = "memory://detectability/tiny"
-    _tiny_dataset(uri)
-    with fsspec.open(f"{uri}/manifest.json", "rt") as f:
-        again = LensingSource.from_dict({k: v for k, v in json.load(f)["params"].items() if k != "model"})
+    written = _tiny_dataset(uri)
+    again = replayed(uri)
+    assert again.p == written.p
     for item in again.items():
         with fsspec.open(f"{uri}/{item['path']}", "rb") as f:
             stored = pq.read_table(f)
-        replayed = list(again.draws(item))
-        assert [r[0] for r in replayed] == stored.column("id").to_pylist()
-        np.testing.assert_array_equal(np.stack([r[3].ravel() for r in replayed]),
+        draws = list(again.draws(item))
+        assert [r[0] for r in draws] == stored.column("id").to_pylist()
+        np.testing.assert_array_equal(np.stack([r[3].ravel() for r in draws]),
                                       np.stack(stored.column("image").to_numpy(zero_copy_only=False)))
-    none = visibility(uri, "none", split=None, crop=48)
+    none = visibility(uri, "none", split=None, crop=48, progress=False)
     assert len(none) == 3 and all(r["delta_chi2"] < 1e-9 for r in none)
     vortex = visibility(uri, "vortex", split=None, crop=48, limit=2)
     assert [r["id"] for r in vortex] == ["vortex-4-000000", "vortex-4-000001"]

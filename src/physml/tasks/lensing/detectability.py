@@ -89,25 +89,34 @@ def ideal_auc(delta_chi2: np.ndarray) -> float:
     return float(norm.cdf(np.sqrt(d / 2)).mean())
 
 
+def replayed(uri: str):
+    """The :class:`~.source.LensingSource` that wrote the dataset at ``uri`` (from its manifest.json):
+    its ``draws(item)`` give the dataset's systems and images again."""
+    import fsspec
+
+    from .source import LensingSource
+    with fsspec.open(f"{str(uri).rstrip('/')}/manifest.json", "rt") as f:
+        params = {k: v for k, v in json.load(f)["params"].items() if k != "model"}
+    return LensingSource.from_dict(params)
+
+
 def visibility(uri: str, kind: str, split: int | None = 1, holdout: int = 10, limit: int = 0,
-               crop: int = 96) -> list[dict]:
+               crop: int = 96, progress: bool = True) -> list[dict]:
     """Rows (``id``, ``delta_chi2_plain``, ``delta_chi2`` as :func:`smooth_fit_chi2`, ``offset``: the
     substructure's mean distance from the lens centre in Einstein radii) for the images of class
     ``kind`` of the dataset at ``uri`` in ``split`` (1 = test, as the lensing task splits rows; None:
     all), at most ``limit`` (0: all). The shards do not keep subhalo positions or noiseless images: the
-    dataset is replayed from its manifest (the same draws), ~3 s per image and core."""
-    import fsspec
+    dataset is replayed from its manifest (the same draws), ~3-10 s per image and core."""
+    from tqdm.auto import tqdm
 
     from physml.tasks.splits import split_of
 
     from .lenses import CLASSES
-    from .source import LensingSource
     if kind not in CLASSES:
         raise ValueError(f"kind = {kind!r}: choose one of {', '.join(CLASSES)}")
-    with fsspec.open(f"{str(uri).rstrip('/')}/manifest.json", "rt") as f:
-        params = {k: v for k, v in json.load(f)["params"].items() if k != "model"}
-    src = LensingSource.from_dict(params)
+    src = replayed(uri)
     p, rows = src.p.lens, []
+    bar = tqdm(desc=f"visibility of {kind}", unit="image", total=limit or None, disable=not progress)
     for item in (i for i in src.items() if i["substructure"] == kind):
         for row_id, s, clean, _ in src.draws(item):
             if split is not None and split_of([row_id], holdout)[0] != split:
@@ -116,6 +125,9 @@ def visibility(uri: str, kind: str, split: int | None = 1, holdout: int = 10, li
             x, y = (float(np.mean(s[k])) if len(s[k]) else 0.0 for k in ("sub_x", "sub_y"))
             rows.append({"id": row_id, "delta_chi2_plain": plain, "delta_chi2": fit,
                          "offset": float(np.hypot(x, y) / s["theta_e"])})
+            bar.update()
             if limit and len(rows) >= limit:
+                bar.close()
                 return rows
+    bar.close()
     return rows
