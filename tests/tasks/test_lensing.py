@@ -443,3 +443,15 @@ def test_model_tta_makes_the_task_metrics_blind_to_a_quarter_turn_of_the_test_im
     assert abs(plain[0]["loss"] - plain[1]["loss"]) > 1e-4
     for key in ("loss", "auc_macro", "auc_vortex", "auc_spherical"):
         assert averaged[1][key] == pytest.approx(averaged[0][key], abs=1e-5)
+
+
+def test_resnet_without_the_stem_pool_keeps_twice_the_resolution_and_the_same_weights():
+    """model.stem_pool = false: stage 1 at S/2 (48 for 96 pixels) instead of S/4; the parameters are
+    the same, so a trained model's weights load into it (train.init_from)."""
+    cfg = {"data": {"size": 96, "resize": 0}, "model": {"kind": "resnet", "channels": 4}}
+    pooled = Lensing().model(from_dict(LensingConfig, cfg)).eval()
+    fine = Lensing().model(from_dict(LensingConfig, {**cfg, "model": {**cfg["model"], "stem_pool": False}})).eval()
+    fine.load_state_dict(pooled.state_dict())
+    x = torch.rand(2, 1, 96, 96)
+    assert pooled.stem(x).shape[-1] == 24 and fine.stem(x).shape[-1] == 48
+    assert fine(x).shape == (2, 3)

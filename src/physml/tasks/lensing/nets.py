@@ -180,12 +180,13 @@ class BasicBlock(nn.Module):
 class ResNet18(nn.Module):
     """ResNet-18 (He et al. 2016): 7x7/2 stem + 3x3/2 max-pool, four stages of two basic blocks
     (widths w, 2w, 4w, 8w; w = 64 in the paper), global average pool, linear. float[n, 1, S, S] ->
-    logits float[n, classes]."""
+    logits float[n, classes]. ``pool=False`` drops the max-pool: stage 1 at S/2 instead of S/4, four
+    times the compute, the same parameters (weights load either way)."""
 
-    def __init__(self, classes: int = 3, width: int = 64):
+    def __init__(self, classes: int = 3, width: int = 64, pool: bool = True):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-                                  nn.MaxPool2d(3, 2, 1))
+                                  nn.MaxPool2d(3, 2, 1) if pool else nn.Identity())
         blocks, c = [], width
         for i, w in enumerate([width, 2 * width, 4 * width, 8 * width]):
             blocks += [BasicBlock(c, w, 1 if i == 0 else 2), BasicBlock(w, w, 1)]

@@ -74,6 +74,7 @@ class LensingModel:
     cd_steps: int = 1                # RBM: contrastive divergence CD-k
     score: str = "mse"               # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
     #                                  | local (chi2 smoothed by the PSF, mean of its largest 1%)
+    stem_pool: bool = True           # ResNet: the stem's 3x3/2 max-pool (false: 4x the compute, finer stage 1)
     tta: bool = False                # evaluation: average the class probabilities (ResNet) or the reconstruction
     #                                  errors over the 8 symmetries of the square (test-time augmentation)
 
@@ -167,7 +168,7 @@ class Lensing:
     def model(self, cfg) -> torch.nn.Module:
         m, s = cfg.model, cfg.data.input_size
         if m.kind == "resnet":
-            return ResNet18(len(CLASSES), m.channels)
+            return ResNet18(len(CLASSES), m.channels, m.stem_pool)
         if m.kind == "rbm":
             return RBM(s, m.hidden, m.rbm_sigma, m.cd_steps)
         if m.kind == "aae":
