@@ -3,8 +3,8 @@ and the smooth lens that fits it best: the substructure's signal after what the 
 absorb (Vegetti & Koopmans 2009, MNRAS 392, 945, judge subhalo detections by this Delta chi^2).
 
 The smooth model is the system's own SIE + shear + Sersic source with the substructure removed; the
-fit moves theta_E, the SIE's and the shear's ellipticity components, the source's position and size,
-and the amplitude (linear, solved exactly). It starts at the true smooth parameters, so the refit
+fit moves 11 parameters: theta_E, the SIE's and the shear's ellipticity components, the Sersic
+source's position, size, ellipticity and index; and the amplitude (linear, solved exactly). It starts at the true smooth parameters, so the refit
 chi^2 is at most the plain one. Pixels: the central ``crop``, weights 1 / (1 + S / exposure), the
 noise variance of :func:`~.lenses.observe` in background sigmas.
 
@@ -24,7 +24,6 @@ from scipy.stats import norm
 from .lenses import LensParams, image_model, lens_kwargs, source_kwargs
 
 MARGIN = 8   # pixels rendered around the crop: the PSF (sigma 1.1 px at 0.03"/px) reaches < 5 px
-FIT = ("theta_e", "e1", "e2", "g1", "g2", "src_x", "src_y", "src_r", "src_e1", "src_e2", "src_n")  # what the fit moves
 
 
 def crop_params(p: LensParams, crop: int) -> LensParams:
@@ -35,7 +34,7 @@ def crop_params(p: LensParams, crop: int) -> LensParams:
 
 
 def _smooth(s: dict, th: np.ndarray) -> dict:
-    """System ``s`` without substructure, with the FIT parameters th float[11] (ellipticities Cartesian)."""
+    """System ``s`` without substructure, with the fitted parameters th float[11] (as :func:`_start`; ellipticities Cartesian)."""
     from lenstronomy.Util.param_util import ellipticity2phi_q, shear_cartesian2polar
     theta_e, e1, e2, g1, g2, x, y, r, se1, se2, n = th
     phi, q = ellipticity2phi_q(e1, e2)
