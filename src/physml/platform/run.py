@@ -117,9 +117,13 @@ def resumed_config(task_name: str, resume: str) -> dict:
 
 
 def check_resumable(task_name: str, resume: str, cfg) -> None:
-    """The [model] of ``cfg`` must be the resumed run's, or its checkpoint will not load."""
-    stored = resumed_config(task_name, resume).get("model", {})
-    ours = tomllib.loads(dump_toml(to_dict(cfg))).get("model", {})
+    """The [model] of ``cfg`` must be the resumed run's, or its checkpoint will not load. Both are
+    compared as typed configs, so a key added since the run was logged counts at its default."""
+    def model(c) -> dict:
+        return tomllib.loads(dump_toml(to_dict(c))).get("model", {})
+
+    stored = model(from_dict(type(cfg), resumed_config(task_name, resume)))
+    ours = model(cfg)
     diff = [f"model.{k} = {ours.get(k)!r} (the run: {stored.get(k)!r})" for k in sorted({*stored, *ours})
             if ours.get(k) != stored.get(k)]
     if diff:
