@@ -248,6 +248,32 @@ def test_auc_on_constructed_scores():
     assert got["auc"] == pytest.approx((13 + 8) / 24)
 
 
+def test_bootstrap_standard_error_matches_the_spread_over_independent_samples():
+    """The AUC of 300 none against 200 vortex scores (unit Gaussians 1 sigma apart): its bootstrap standard
+    error from one sample against the spread of the AUC over 400 independent samples (the truth)."""
+    rng = np.random.default_rng(7)
+    y = np.r_[np.zeros(300, int), np.ones(200, int)]
+    draw = lambda: np.r_[rng.normal(0, 1, 300), rng.normal(1, 1, 200)]  # noqa: E731
+    truth = np.std([evaluation.anomaly_aucs(draw(), y)["auc"] for _ in range(400)], ddof=1)
+    boot = np.array([evaluation.bootstrap_se(evaluation.class_aucs, y, (draw(),), n=150, seed=i)["auc_se"]
+                     for i in range(8)])
+    # the two estimates' relative standard errors: the 8 bootstrap values' spread, and 1/sqrt(2 (M - 1)) for M = 400
+    rel = np.hypot(boot.std(ddof=1) / np.sqrt(len(boot)) / boot.mean(), 1 / np.sqrt(2 * 399))
+    assert abs(boot.mean() / truth - 1) < 4 * rel, (boot.mean(), truth, rel)
+
+
+def test_bootstrap_errors_of_the_three_class_auc_vanish_only_for_a_perfect_classifier():
+    y = np.repeat([0, 1, 2], 40)
+    perfect = np.eye(3)[y] * 0.85 + 0.05  # rows (0.9, 0.05, 0.05)
+    se = evaluation.bootstrap_se(evaluation.class_aucs, y, (1 - perfect[:, 0], perfect), n=50)
+    assert set(se) == {"auc_se", "auc_vortex_se", "auc_spherical_se", "auc_macro_se"}
+    assert max(se.values()) == 0.0
+    logits = np.log(perfect) + np.random.default_rng(0).normal(0, 2, perfect.shape)
+    noisy = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    se = evaluation.bootstrap_se(evaluation.class_aucs, y, (1 - noisy[:, 0], noisy), n=50)
+    assert min(se.values()) > 0.005
+
+
 def test_missing_class_is_a_clear_error():
     with pytest.raises(ValueError, match="holds none: .*vortex, spherical"):
         evaluation.check_classes(np.zeros(5, int))

@@ -18,6 +18,7 @@ from .symmetry import square_symmetry
 EXAMPLES = 4  # example reconstructions kept per class
 TOP = 0.01    # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
 SCORES = ("mse", "chi2", "local")
+BOOT = 200    # bootstrap resamples behind each AUC's standard error
 
 
 def background_sigma(x: np.ndarray, frame: int = 4) -> np.ndarray:
@@ -121,6 +122,28 @@ def anomaly_aucs(score: np.ndarray, y: np.ndarray) -> dict:
     return out
 
 
+def bootstrap_se(metrics, y: np.ndarray, arrays: tuple[np.ndarray, ...], n: int = BOOT, seed: int = 0) -> dict:
+    """{key + "_se"}: the standard deviation of each float of ``metrics(y, *arrays)`` over ``n`` resamples
+    of the images, drawn with replacement within each class so the class sizes stay fixed (the
+    stratified bootstrap, Efron & Tibshirani 1993, ch. 6)."""
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(y == k) for k in np.unique(y)]
+    draws = []
+    for _ in range(n):
+        take = np.concatenate([rng.choice(m, len(m)) for m in members])
+        draws.append(metrics(y[take], *(a[take] for a in arrays)))
+    return {f"{k}_se": float(np.std([d[k] for d in draws], ddof=1)) for k in draws[0]} if n > 1 else {}
+
+
+def class_aucs(y: np.ndarray, s: np.ndarray, probs: np.ndarray | None = None) -> dict:
+    """:func:`anomaly_aucs` of the score ``s``; with the ResNet's probabilities float[n, 3] and all three
+    classes present, auc_macro is the three-class one-vs-rest macro AUC instead."""
+    out = anomaly_aucs(s, y)
+    if probs is not None and len(np.unique(y)) == len(CLASSES):
+        out["auc_macro"] = float(roc_auc_score(y, probs, multi_class="ovr", average="macro"))
+    return out
+
+
 def roc_curves(score: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     """{class: (false positive rate, true positive rate, AUC)} of each substructure class against none."""
     out = {}
@@ -133,16 +156,16 @@ def roc_curves(score: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, 
 
 def score(got: dict, kind: str, error: str = "mse") -> dict:
     """Metrics (floats) and the arrays the report draws; the anomaly score is the reconstruction error
-    ``error`` (one of SCORES), and every error's binary AUC is reported (auc_mse, auc_chi2, auc_local)."""
+    ``error`` (one of SCORES), and every error's binary AUC is reported (auc_mse, auc_chi2, auc_local);
+    each AUC of the chosen score carries its bootstrap standard error (auc_macro_se, ...)."""
     y = got["y"]
     s = got["score"] if kind == "resnet" else got[error]
-    out = anomaly_aucs(s, y)
+    arrays = (s, got["probs"]) if kind == "resnet" else (s,)
+    out = class_aucs(y, *arrays)
+    out.update(bootstrap_se(class_aucs, y, arrays))
     if kind != "resnet":
         out.update({f"auc_{e}": anomaly_aucs(got[e], y)["auc"] for e in SCORES})
     if kind == "resnet":
-        present = sorted(int(v) for v in np.unique(y))
-        if len(present) == len(CLASSES):  # three-class one-vs-rest macro AUC
-            out["auc_macro"] = float(roc_auc_score(y, got["probs"], multi_class="ovr", average="macro"))
         out["acc"] = float((got["probs"].argmax(1) == y).mean())
         out["loss"] = float(-np.log(np.clip(got["probs"][np.arange(len(y)), y], 1e-12, None)).mean())
     else:
