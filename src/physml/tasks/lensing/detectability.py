@@ -4,8 +4,8 @@ absorb (Vegetti & Koopmans 2009, MNRAS 392, 945, judge subhalo detections by thi
 
 The smooth model is the system's own SIE + shear + Sersic source with the substructure removed; the
 fit moves 11 parameters: theta_E, the SIE's and the shear's ellipticity components, the Sersic
-source's position, size, ellipticity and index; and the amplitude (linear, solved exactly). It starts at the true smooth parameters, so the refit
-chi^2 is at most the plain one. Pixels: the central ``crop``, weights 1 / (1 + S / exposure), the
+source's position, size, ellipticity and index; and the amplitude (linear, solved exactly). It starts
+at the true smooth parameters, so the refit chi^2 is at most the plain one. Pixels: the central ``crop``, weights 1 / (1 + S / exposure), the
 noise variance of :func:`~.lenses.observe` in background sigmas.
 
 An ideal observer that knew the two templates (the lens and its best smooth twin) separates them with
@@ -34,7 +34,8 @@ def crop_params(p: LensParams, crop: int) -> LensParams:
 
 
 def _smooth(s: dict, th: np.ndarray) -> dict:
-    """System ``s`` without substructure, with the fitted parameters th float[11] (as :func:`_start`; ellipticities Cartesian)."""
+    """System ``s`` without substructure, with the fitted parameters th float[11] (as :func:`_start`;
+    ellipticities Cartesian)."""
     from lenstronomy.Util.param_util import ellipticity2phi_q, shear_cartesian2polar
     theta_e, e1, e2, g1, g2, x, y, r, se1, se2, n = th
     phi, q = ellipticity2phi_q(e1, e2)

@@ -1,7 +1,9 @@
 """Scoring lensing models: the anomaly score (the reconstruction error: per-image mean squared error,
-the reduced chi^2 under the images' noise model, or that chi^2 PSF-smoothed where it is largest) or the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary (any
-substructure vs none) and macro; the first Wasserstein distance between each reconstructed and true
-image's pixel distributions (scipy; the source's W1, averaged over images without substructure)."""
+the reduced chi^2 under the images' noise model, or that chi^2 PSF-smoothed where it is largest) or
+the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class against none, binary
+(any substructure vs none) and macro, each with its bootstrap standard error; the first Wasserstein
+distance between each reconstructed and true image's pixel distributions (scipy; the source's W1,
+averaged over images without substructure)."""
 from __future__ import annotations
 
 from typing import Iterable
