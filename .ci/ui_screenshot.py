@@ -5,6 +5,7 @@ free loopback port in STORE_DIR (where mlflow.db is), opens the parent run's nes
 MLflow's run comparison with headless Chromium, and writes OUT.png. Chromium comes from Debian's
 packages (`make screenshot` installs it); nothing here runs in `make test`.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def _latest_sweep(store: Path) -> tuple[str, str, list[str]]:
 
     client = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}")
     exps = client.search_experiments()
-    runs = client.search_runs([e.experiment_id for e in exps], "tags.`physml.kind` = 'sweep'",
-                              order_by=["start_time DESC"], max_results=1)
+    runs = client.search_runs(
+        [e.experiment_id for e in exps], "tags.`physml.kind` = 'sweep'", order_by=["start_time DESC"], max_results=1
+    )
     if not runs:
         sys.exit(f"no sweep in {store / 'mlflow.db'}: run `physml sweep TASK` there first")
     parent = runs[0]
@@ -46,8 +48,14 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    ui = subprocess.Popen([sys.executable, "-m", "physml", "ui", "--port", str(port)], cwd=store, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "physml", "ui", "--port", str(port)],
+        cwd=store,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 240
         while True:
@@ -59,12 +67,29 @@ def main() -> None:
                     sys.exit(f"`physml ui` did not come up in {store} (exit {ui.poll()})")
                 time.sleep(0.5)
         q = urllib.parse.quote
-        url = (f"http://127.0.0.1:{port}/#/compare-runs?runs={q(json.dumps(kids))}&experiments={q(json.dumps([exp]))}"
-               if view == "compare" else f"http://127.0.0.1:{port}/#/experiments/{exp}/runs")
+        url = (
+            f"http://127.0.0.1:{port}/#/compare-runs?runs={q(json.dumps(kids))}&experiments={q(json.dumps([exp]))}"
+            if view == "compare"
+            else f"http://127.0.0.1:{port}/#/experiments/{exp}/runs"
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        "--window-size=1600,1200", "--virtual-time-budget=30000", f"--screenshot={out}", url],
-                       check=True, timeout=180, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                browser,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1600,1200",
+                "--virtual-time-budget=30000",
+                f"--screenshot={out}",
+                url,
+            ],
+            check=True,
+            timeout=180,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         print(f"{out}: {view} view of sweep {parent} ({len(kids)} trials)")
     finally:
         os.killpg(ui.pid, signal.SIGTERM)

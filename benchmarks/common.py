@@ -1,11 +1,11 @@
 """Helpers shared by the benchmarks: timing and the NumPy reference kernel."""
+
 from __future__ import annotations
 
 import time
 
-import torch
-
 import numpy as np
+import torch
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -22,7 +22,7 @@ def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
     """(samples per second, training samples) of a hand-written loop: ``epochs`` passes of the task's
     loss over its training split held in memory, Adam at ``cfg.train.lr``, the validation split
     evaluated after each pass; the reference for the platform's training throughput."""
-    from physml.platform.datasets import local_batches
+    from physml.platform.local_data import local_batches
 
     specs = task.datasets(cfg, uri)
     tr = list(local_batches(specs["train"], 100000))
@@ -37,7 +37,7 @@ def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
         model.train()
         perm = torch.randperm(len(y))
         for i in range(0, len(y), bs):
-            idx = perm[i:i + bs]
+            idx = perm[i : i + bs]
             loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
             opt.zero_grad()
             loss.backward()

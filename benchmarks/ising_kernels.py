@@ -3,6 +3,7 @@
 Run: `make bench` or `.venv/bin/python -m benchmarks.ising_kernels [--sizes 64 256 1024]`.
 Wolff is counted in spins flipped (cluster flips) per ns; msc in lane-spins (64 chains per word).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,6 +67,7 @@ def wolff_rate(L: int) -> float:
 
     def go():
         flipped[0] = clusters(s, p_add, n, st)
+
     t = best_of(go)
     return flipped[0] / t / 1e9
 

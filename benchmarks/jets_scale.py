@@ -14,6 +14,7 @@ as the dataset grows 10x (target: flat).
    of the summed PSS of the run's process tree (driver, raylet, workers, object store pages).
 Run: `.venv/bin/python -m benchmarks.jets_scale [--data URI] [--jets N] [--memory-only] [--cap MiB]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,14 +54,20 @@ def generation_rates(jets: int = 150) -> None:
         table = src.make(src.items()[0])
         dt = time.perf_counter() - t0
         events = int(table.column("event").to_numpy().max()) + 1
-        print(f"generation, one core, {proc}: Pythia alone {bare:6.1f} events/s; full pipeline {events / dt:6.1f} "
-              f"events/s = {jets / dt:5.1f} jets/s (ratio {events / dt / bare:.2f})")
+        print(
+            f"generation, one core, {proc}: Pythia alone {bare:6.1f} events/s; full pipeline {events / dt:6.1f} "
+            f"events/s = {jets / dt:5.1f} jets/s (ratio {events / dt / bare:.2f})"
+        )
 
 
 def simulate(uri: str, jets: int, env: dict) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "physml", "simulate", "jets", "--n", str(jets), "--out", uri, "--no-progress"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "physml", "simulate", "jets", "--n", str(jets), "--out", uri, "--no-progress"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t0
 
 
@@ -77,8 +84,11 @@ def read_rates(uri: str) -> None:
     for p in paths:
         t = pq.read_table(p, columns=COLUMNS)
         for rb in t.to_batches(max_chunksize=4096):
-            rows += len(spec.preprocess({n: rb.column(i).to_numpy(zero_copy_only=False)
-                                         for i, n in enumerate(rb.schema.names)})["y"])
+            rows += len(
+                spec.preprocess(
+                    {n: rb.column(i).to_numpy(zero_copy_only=False) for i, n in enumerate(rb.schema.names)}
+                )["y"]
+            )
     raw = rows / (time.perf_counter() - t0)
     os.environ["PHYSML_MATERIALIZE_MB"] = "0"
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
@@ -93,9 +103,11 @@ def read_rates(uri: str) -> None:
     ray.shutdown()
     del os.environ["PHYSML_MATERIALIZE_MB"]
     total, steady = n / (t2 - t0), (n - first) / (t2 - t1)
-    print(f"reading the training split ({rows} jets): pyarrow + preprocess {raw:8.0f} jets/s; Ray Data stream "
-          f"{total:8.0f} jets/s with its start-up ({t1 - t0:.1f} s to the first batch), {steady:8.0f} jets/s after "
-          f"(ratio {steady / raw:.2f})")
+    print(
+        f"reading the training split ({rows} jets): pyarrow + preprocess {raw:8.0f} jets/s; Ray Data stream "
+        f"{total:8.0f} jets/s with its start-up ({t1 - t0:.1f} s to the first batch), {steady:8.0f} jets/s after "
+        f"(ratio {steady / raw:.2f})"
+    )
 
 
 def train_rates(uri: str, env: dict) -> None:
@@ -103,14 +115,35 @@ def train_rates(uri: str, env: dict) -> None:
     cfg = from_dict(task.Config, {"data": {"uri": uri}, "train": {"epochs": EPOCHS, "batch_size": BATCH}})
     torch.set_num_threads(1)
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
-    out = subprocess.run([sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set", f'data.uri="{uri}"',
-                          "--set", f"train.epochs={EPOCHS}", "--set", f"train.batch_size={BATCH}"],
-                         env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "physml",
+            "run",
+            "jets",
+            "--no-progress",
+            "--set",
+            f'data.uri="{uri}"',
+            "--set",
+            f"train.epochs={EPOCHS}",
+            "--set",
+            f"train.batch_size={BATCH}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     run_id = out.split("MLflow run ")[1].split()[0]
-    ep = sorted(m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch"))
+    ep = sorted(
+        m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch")
+    )
     ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
-    print(f"training the CNN ({n} jets, batch {BATCH}): plain PyTorch loop {plain:7.0f} jets/s; physml run (1 worker) "
-          f"{ours:7.0f} jets/s (ratio {ours / plain:.2f}, target >= 0.8)")
+    print(
+        f"training the CNN ({n} jets, batch {BATCH}): plain PyTorch loop {plain:7.0f} jets/s; physml run (1 worker) "
+        f"{ours:7.0f} jets/s (ratio {ours / plain:.2f}, target >= 0.8)"
+    )
 
 
 def replicate(uri: str, out: str, times: int) -> None:
@@ -149,13 +182,25 @@ def memory_scaling(uri: str, work: str, env: dict, cap: float) -> None:
     big = f"{work}/x10"
     replicate(uri, big, 10)
     env = {**env, "PHYSML_MATERIALIZE_MB": "0", "PHYSML_OBJECT_STORE_MB": str(cap)}
-    model = ["--set", "model.channels=4", "--set", "model.dense=16", "--set", "train.epochs=1", "--set", "train.batch_size=256"]
+    model = [
+        "--set",
+        "model.channels=4",
+        "--set",
+        "model.dense=16",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "train.batch_size=256",
+    ]
     for name, data in (("1x", uri), ("10x", big)):
         rows = sum(e["rows"] for e in json.loads(Path(data, "manifest.json").read_text())["shards"])
-        gib, secs = peak_memory([sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set",
-                                 f'data.uri="{data}"'] + model, env)
-        print(f"memory, one epoch streamed, object store {cap:g} MiB, {name:>3} = {rows:7d} jets "
-              f"({rows * 6.4e3 / 2**30:5.2f} GiB of images): peak PSS of the run {gib:5.2f} GiB in {secs:5.0f} s")
+        gib, secs = peak_memory(
+            [sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set", f'data.uri="{data}"'] + model, env
+        )
+        print(
+            f"memory, one epoch streamed, object store {cap:g} MiB, {name:>3} = {rows:7d} jets "
+            f"({rows * 6.4e3 / 2**30:5.2f} GiB of images): peak PSS of the run {gib:5.2f} GiB in {secs:5.0f} s"
+        )
 
 
 def main() -> None:
@@ -174,8 +219,10 @@ def main() -> None:
     generation_rates()
     if not a.data:
         secs = simulate(uri, a.jets, env)
-        print(f"physml simulate jets: {2 * a.jets} jets in {secs:.1f} s incl. start-up on {os.cpu_count()} cores "
-              f"({2 * a.jets / secs / os.cpu_count():.1f} jets/s per core)")
+        print(
+            f"physml simulate jets: {2 * a.jets} jets in {secs:.1f} s incl. start-up on {os.cpu_count()} cores "
+            f"({2 * a.jets / secs / os.cpu_count():.1f} jets/s per core)"
+        )
     read_rates(uri)
     train_rates(uri, env)
     memory_scaling(uri, work, env, a.cap)

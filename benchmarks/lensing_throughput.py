@@ -8,6 +8,7 @@ in memory, single-threaded as one Ray Train worker is, and validates each epoch;
 taken between its first and last epoch reports (MLflow timestamps).
 Run: `.venv/bin/python -m benchmarks.lensing_throughput`.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,27 +48,72 @@ def main() -> None:
     env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
     uri = f"{work}/data"
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "physml", "simulate", "lensing", "--n", str(N_SUB), "--n-none", str(N_NONE),
-                    "--out", uri, "--no-progress"], env=env, cwd=work, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "physml",
+            "simulate",
+            "lensing",
+            "--n",
+            str(N_SUB),
+            "--n-none",
+            str(N_NONE),
+            "--out",
+            uri,
+            "--no-progress",
+        ],
+        env=env,
+        cwd=work,
+        check=True,
+        capture_output=True,
+    )
     sim_s, images = time.perf_counter() - t0, N_NONE + 2 * N_SUB
     task = Lensing()
     model = {"kind": "aae", "channels": 16, "depth": 4, "latent": 64}
-    cfg = from_dict(task.Config, {"data": {"uri": uri, "crop": 96, "resize": 0}, "model": model,
-                                  "train": {"epochs": EPOCHS, "batch_size": BATCH}})
+    cfg = from_dict(
+        task.Config,
+        {
+            "data": {"uri": uri, "crop": 96, "resize": 0},
+            "model": model,
+            "train": {"epochs": EPOCHS, "batch_size": BATCH},
+        },
+    )
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
-    cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress", "--set", f'data.uri="{uri}"',
-           "--set", "data.crop=96", "--set", "data.resize=0", "--set", f"train.epochs={EPOCHS}",
-           "--set", f"train.batch_size={BATCH}", "--set", "train.log_every=1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "physml",
+        "run",
+        task.name,
+        "--no-progress",
+        "--set",
+        f'data.uri="{uri}"',
+        "--set",
+        "data.crop=96",
+        "--set",
+        "data.resize=0",
+        "--set",
+        f"train.epochs={EPOCHS}",
+        "--set",
+        f"train.batch_size={BATCH}",
+        "--set",
+        "train.log_every=1",
+    ]
     for k, v in model.items():
         cmd += ["--set", f'model.{k}="{v}"' if isinstance(v, str) else f"model.{k}={v}"]
     out = subprocess.run(cmd, env=env, cwd=work, check=True, capture_output=True, text=True).stdout
     run_id = out.split("MLflow run ")[1].split()[0]
-    ep = sorted(m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch"))
+    ep = sorted(
+        m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch")
+    )
     ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
     rates = ", ".join(f"{k} {v:.0f}" for k, v in per_core.items())
     print(f"simulator, one core, 150 x 150: {rates} images/s")
-    print(f"physml simulate lensing: {images} images in {sim_s:.1f} s incl. start-up on {os.cpu_count()} cores "
-          f"({images / sim_s / os.cpu_count():.0f} images/s per core)")
+    print(
+        f"physml simulate lensing: {images} images in {sim_s:.1f} s incl. start-up on {os.cpu_count()} cores "
+        f"({images / sim_s / os.cpu_count():.0f} images/s per core)"
+    )
     print(f"train images: {n} (96 x 96 crop, no substructure); epochs timed: {EPOCHS - 1}; batch {BATCH}; AAE")
     print(f"plain PyTorch loop:    {plain:8.1f} images/s")
     print(f"physml run (1 worker): {ours:8.1f} images/s   ratio {ours / plain:.2f} (target >= 0.8)")

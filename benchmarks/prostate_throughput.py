@@ -8,6 +8,7 @@ memory and validates each epoch; physml's rate is taken between its first and la
 batches of the same size, with no model. Everything single-threaded, as one Ray Train worker is.
 Run: `.venv/bin/python -m benchmarks.prostate_throughput`.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ def loader_rate(task, cfg, uri: str) -> float:
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     ds = ray_dataset(task.datasets(cfg, uri)["train"], shuffle_seed=0)
     n, t0 = 0, None
-    for _ in range(2):                         # the first pass includes the read; time the second
+    for _ in range(2):  # the first pass includes the read; time the second
         t0, n = time.perf_counter(), 0
         for b in ds.iter_torch_batches(batch_size=BATCH):
             n += len(b["x"])
@@ -48,15 +49,33 @@ def main() -> None:
     env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
     uri = f"{work}/data"
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "physml", "simulate", "prostate", "--cases", str(CASES), "--out", uri,
-                    "--no-progress"], env=env, cwd=work, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "physml", "simulate", "prostate", "--cases", str(CASES), "--out", uri, "--no-progress"],
+        env=env,
+        cwd=work,
+        check=True,
+        capture_output=True,
+    )
     sim_s = time.perf_counter() - t0
     task = ProstateSegmentation()
-    sets = {"data.uri": f'"{uri}"', "data.cases": CASES, "data.val_cases": 2, "data.test_cases": 2,
-            "train.epochs": EPOCHS, "train.scheduler": '"none"', "train.select": '"last"', "train.log_every": 1}
-    cfg = from_dict(task.Config, {"data": {"uri": uri, "cases": CASES, "val_cases": 2, "test_cases": 2},
-                                  "model": {"layers": 5, "down": [20] * 5, "up": [20, 10, 10, 10, 5, 1]},
-                                  "train": {"epochs": EPOCHS, "batch_size": BATCH}})
+    sets = {
+        "data.uri": f'"{uri}"',
+        "data.cases": CASES,
+        "data.val_cases": 2,
+        "data.test_cases": 2,
+        "train.epochs": EPOCHS,
+        "train.scheduler": '"none"',
+        "train.select": '"last"',
+        "train.log_every": 1,
+    }
+    cfg = from_dict(
+        task.Config,
+        {
+            "data": {"uri": uri, "cases": CASES, "val_cases": 2, "test_cases": 2},
+            "model": {"layers": 5, "down": [20] * 5, "up": [20, 10, 10, 10, 5, 1]},
+            "train": {"epochs": EPOCHS, "batch_size": BATCH},
+        },
+    )
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
     load = loader_rate(task, cfg, uri)
     cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress"]
@@ -67,8 +86,10 @@ def main() -> None:
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
     ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
-    print(f"simulate prostate: {CASES} cases in {sim_s:.1f} s incl. start-up on {os.cpu_count()} cores "
-          f"({CASES / sim_s / os.cpu_count():.2f} cases/s per core)")
+    print(
+        f"simulate prostate: {CASES} cases in {sim_s:.1f} s incl. start-up on {os.cpu_count()} cores "
+        f"({CASES / sim_s / os.cpu_count():.2f} cases/s per core)"
+    )
     print(f"train slices: {n} (64 x 64); epochs timed: {EPOCHS - 1}; batch {BATCH}")
     print(f"plain PyTorch loop:    {plain:8.1f} slices/s")
     print(f"physml run (1 worker): {ours:8.1f} slices/s   ratio {ours / plain:.2f} (target >= 0.8)")

@@ -8,6 +8,7 @@ platform overhead per trial = trial wall time (driver: start to end) minus the t
 (target <= 2 s median), plus the end-to-end time per trial.
 Run: `.venv/bin/python -m benchmarks.sweep_overhead [N] [CONCURRENT]`.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ def optuna_alone(n: int, uri: str) -> list[float]:
 
     def objective(trial) -> float:
         t0 = time.perf_counter()
-        values = {"train.lr": trial.suggest_float("train.lr", 1e-4, 1e-2, log=True),
-                  "model.channels": trial.suggest_categorical("model.channels", [8, 16, 32])}
+        values = {
+            "train.lr": trial.suggest_float("train.lr", 1e-4, 1e-2, log=True),
+            "model.channels": trial.suggest_categorical("model.channels", [8, 16, 32]),
+        }
         cfg_dict = apply(base, values)
         cfg = from_dict(task.Config, cfg_dict)
         specs = task.datasets(cfg, uri)
@@ -69,8 +72,7 @@ def main() -> None:
     task, cfg = resolve("phases-supervised", "smoke", SETS)
     uri = data_uri(task, cfg, progress=False)  # simulated once, outside both timings
     alone = optuna_alone(n, uri)
-    req = prepare("phases-supervised", "smoke", SETS, {"samples": n, "max_concurrent": concurrent,
-                                                       "scheduler": "none"})
+    req = prepare("phases-supervised", "smoke", SETS, {"samples": n, "max_concurrent": concurrent, "scheduler": "none"})
     t0 = time.perf_counter()
     res = run_sweep(req, progress=False, name="bench")
     total = time.perf_counter() - t0
@@ -84,15 +86,23 @@ def main() -> None:
     m_alone, m_wall = statistics.median(alone), statistics.median(wall)
     print(f"\n{n} trials, phases-supervised smoke, 1 epoch each, {concurrent} concurrent")
     print(f"Optuna alone (one process):  median trial {m_alone:.2f} s")
-    print(f"physml sweep (Ray Tune):      median trial {m_wall:.2f} s (driver: trial start to end), "
-          f"ratio {m_wall / m_alone:.2f}")
-    print(f"overhead per trial (wall - own work): median {statistics.median(over):.2f} s, first trial "
-          f"(starts the actor, reads the data) {over[0]:.2f} s; target <= 2 s")
+    print(
+        f"physml sweep (Ray Tune):      median trial {m_wall:.2f} s (driver: trial start to end), "
+        f"ratio {m_wall / m_alone:.2f}"
+    )
+    print(
+        f"overhead per trial (wall - own work): median {statistics.median(over):.2f} s, first trial "
+        f"(starts the actor, reads the data) {over[0]:.2f} s; target <= 2 s"
+    )
     if concurrent == 1 and gaps:
-        print(f"overhead per trial incl. scheduling (start to next start - work): median "
-              f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s")
-    print(f"end to end: sweep {total:.1f} s for {n} trials (incl. planning, parent run, summary plots) "
-          f"vs Optuna {sum(alone):.1f} s")
+        print(
+            f"overhead per trial incl. scheduling (start to next start - work): median "
+            f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s"
+        )
+    print(
+        f"end to end: sweep {total:.1f} s for {n} trials (incl. planning, parent run, summary plots) "
+        f"vs Optuna {sum(alone):.1f} s"
+    )
 
 
 if __name__ == "__main__":

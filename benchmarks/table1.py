@@ -8,6 +8,7 @@ its parallel form (Algorithm 3): the literal synchronous update, and the checker
 correct; msc is the multi-spin coded checkerboard. One core; Python-side cost included.
 Run: `.venv/bin/python -m benchmarks.table1 [--L 32] [--budgets 10 1000 2500 4000]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,14 @@ from physml.kernels.lattice import random_spins
 from physml.kernels.rng import seed_states
 from physml.physics import kaufman_energy
 
-ROWS = [("MCMC (metropolis)", "metropolis"), ("HMC (hopfield)", "hopfield"),
-        ("HMC-P2 literal (synchronous)", "synchronous"), ("HMC-P2 checkerboard", "checkerboard"),
-        ("checkerboard, multi-spin (msc)", "msc"), ("Wolff", "wolff")]
+ROWS = [
+    ("MCMC (metropolis)", "metropolis"),
+    ("HMC (hopfield)", "hopfield"),
+    ("HMC-P2 literal (synchronous)", "synchronous"),
+    ("HMC-P2 checkerboard", "checkerboard"),
+    ("checkerboard, multi-spin (msc)", "msc"),
+    ("Wolff", "wolff"),
+]
 
 
 def measure(algorithm: str, L: int, temps: np.ndarray, budget: int, seed: int = 0) -> tuple[float, float]:

@@ -6,6 +6,7 @@ validation split each epoch. physml's rate is taken between the first and last e
 command's start to its first optimizer step (target < 20 s; throughput ratio target >= 0.8).
 Run: `.venv/bin/python -m benchmarks.train_throughput`.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,15 +31,48 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="physml-bench-")
     env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
     uri = f"{work}/data"
-    sim = [sys.executable, "-m", "physml", "simulate", "ising", "--L", "16", "--temperatures", DATA["temperatures"],
-           "--replicas", str(DATA["replicas"]), "--sweeps", str(DATA["sweeps"]), "--thermalize",
-           str(DATA["thermalize"]), "--every", str(DATA["every"]), "--out", uri, "--no-progress"]
+    sim = [
+        sys.executable,
+        "-m",
+        "physml",
+        "simulate",
+        "ising",
+        "--L",
+        "16",
+        "--temperatures",
+        DATA["temperatures"],
+        "--replicas",
+        str(DATA["replicas"]),
+        "--sweeps",
+        str(DATA["sweeps"]),
+        "--thermalize",
+        str(DATA["thermalize"]),
+        "--every",
+        str(DATA["every"]),
+        "--out",
+        uri,
+        "--no-progress",
+    ]
     subprocess.run(sim, env=env, cwd=work, check=True, capture_output=True)
     task = SupervisedPhases()
-    sets = {"data.uri": f'"{uri}"', "model.channels": 8, "model.hidden": 16, "train.epochs": EPOCHS,
-            "train.batch_size": 128, "train.lr": 0.003, "train.log_every": 1, "train.cpus_per_worker": 1.0}
-    cfg = from_dict(task.Config, {"data": {"uri": uri, "L": [16]}, "model": {"channels": 8, "hidden": 16},
-                                  "train": {"epochs": EPOCHS, "batch_size": 128, "lr": 0.003}})
+    sets = {
+        "data.uri": f'"{uri}"',
+        "model.channels": 8,
+        "model.hidden": 16,
+        "train.epochs": EPOCHS,
+        "train.batch_size": 128,
+        "train.lr": 0.003,
+        "train.log_every": 1,
+        "train.cpus_per_worker": 1.0,
+    }
+    cfg = from_dict(
+        task.Config,
+        {
+            "data": {"uri": uri, "L": [16]},
+            "model": {"channels": 8, "hidden": 16},
+            "train": {"epochs": EPOCHS, "batch_size": 128, "lr": 0.003},
+        },
+    )
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
     cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress"]
     for k, v in sets.items():

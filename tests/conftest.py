@@ -1,4 +1,5 @@
 """One local Ray instance per test session (Ray takes ~10 s to start here)."""
+
 import pytest
 
 

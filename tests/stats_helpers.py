@@ -1,4 +1,5 @@
 """Shared statistical checks for Monte Carlo tests."""
+
 import numpy as np
 from scipy import stats
 

@@ -1,4 +1,5 @@
 """The `physml` command: parse, validate, call. Bad input exits 2 with one line naming the value."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,12 +10,7 @@ import subprocess
 import sys
 
 from physml import __version__
-
-EXIT_INPUT = 2
-
-
-class CliError(Exception):
-    """A one-line user error."""
+from physml.errors import EXIT_FAILED, EXIT_INPUT, CliError, RunFailure, UserError
 
 
 def _positive_int(text: str) -> int:
@@ -35,16 +31,25 @@ def _ising_options(p) -> None:
     from physml.kernels.ising import ALGORITHMS
 
     p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
-    p.add_argument("--temperatures", default="1.5:3.5:21",
-                   help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)")
+    p.add_argument(
+        "--temperatures",
+        default="1.5:3.5:21",
+        help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)",
+    )
     p.add_argument("--replicas", type=_positive_int, default=4, help="independent chains per (L, T) (default 4)")
-    p.add_argument("--sweeps", type=_positive_int, default=20000, help="recorded sweeps after thermalization (default 20000)")
+    p.add_argument(
+        "--sweeps", type=_positive_int, default=20000, help="recorded sweeps after thermalization (default 20000)"
+    )
     p.add_argument("--thermalize", type=_positive_int, default=2000, help="sweeps discarded first (default 2000)")
     p.add_argument("--every", type=_positive_int, default=10, help="record a configuration every N sweeps (default 10)")
-    p.add_argument("--algorithm", default=None, metavar="NAME",
-                   help=f"Ising update: {', '.join(ALGORITHMS)} (default wolff; xy: metropolis; msc = multi-spin coded checkerboard "
-                   "Metropolis, the fast path; hopfield = the seed's Algorithm 2; synchronous = the literal, "
-                   "biased Algorithm 3)")
+    p.add_argument(
+        "--algorithm",
+        default=None,
+        metavar="NAME",
+        help=f"Ising update: {', '.join(ALGORITHMS)} (default wolff; xy: metropolis; msc = multi-spin coded "
+        "checkerboard Metropolis, the fast path; hopfield = the seed's Algorithm 2; synchronous = the literal, "
+        "biased Algorithm 3)",
+    )
     p.add_argument("--field", type=float, default=0.0, help="external field h (default 0; wolff and msc need 0)")
     p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
@@ -58,37 +63,54 @@ def _cluster_options(p) -> None:
 
 
 def _grid_options(p) -> None:
-    p.add_argument("--size", type=_positive_int, default=64, help="pixels per side of a slice after resampling (default 64)")
+    p.add_argument(
+        "--size", type=_positive_int, default=64, help="pixels per side of a slice after resampling (default 64)"
+    )
     p.add_argument("--spacing", type=float, default=2.0, help="in-plane pixel size after resampling, mm (default 2.0)")
-    p.add_argument("--depth", type=int, default=0,
-                   help="0 = one row per slice (2D, default); D >= 2 = one row per slab of D slices (3D patches)")
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=0,
+        help="0 = one row per slice (2D, default); D >= 2 = one row per slab of D slices (3D patches)",
+    )
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
 
 
 def _add_simulate(sub) -> None:
-    p = sub.add_parser("simulate", help="generate a dataset on Ray (Markov chains, simulated MRI cases)",
-                       description="Generate a sharded Parquet dataset (+ manifest.json) at --out on Ray, print a "
-                       "summary and log to MLflow. Re-running the same command on the same --out resumes it. "
-                       "See `physml simulate MODEL --help`.")
+    p = sub.add_parser(
+        "simulate",
+        help="generate a dataset on Ray (Markov chains, simulated MRI cases)",
+        description="Generate a sharded Parquet dataset (+ manifest.json) at --out on Ray, print a "
+        "summary and log to MLflow. Re-running the same command on the same --out resumes it. "
+        "See `physml simulate MODEL --help`.",
+    )
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    for name, text in (("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
-                       ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors")):
+    for name, text in (
+        ("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
+        ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors"),
+    ):
         _ising_options(models.add_parser(name, help=text, description=text + "; resumable."))
-    pr = models.add_parser("prostate", help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
-                           description="Simulate prostate MRI cases from several sites (resolution, contrast, "
-                           "noise, endorectal coil), write each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, "
-                           "read it back with the PROMISE12 reader, resample and slice it into shards at --out. "
-                           "Resumable.")
+    pr = models.add_parser(
+        "prostate",
+        help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
+        description="Simulate prostate MRI cases from several sites (resolution, contrast, "
+        "noise, endorectal coil), write each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, "
+        "read it back with the PROMISE12 reader, resample and slice it into shards at --out. "
+        "Resumable.",
+    )
     pr.add_argument("--cases", type=_positive_int, default=50, help="cases (default 50, PROMISE12's labelled set)")
     pr.add_argument("--sites", default="ABCD", help="sites dealt to cases in turn, letters of ABCD (default ABCD)")
     pr.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     pr.add_argument("--raw", default="", help="also keep the PROMISE12 files in this local directory")
     _grid_options(pr)
     _cluster_options(pr)
-    sg = models.add_parser("stargalaxy", help="SDSS-like r-band star and galaxy cutouts (GalSim), Ray tasks",
-                           description="Simulate cutouts at 0.396\"/px: stars = the Moffat PSF (seeing around 1.4\"), "
-                           "galaxies = bulge + disk convolved with it, magnitudes uniform in 14..22, sky and CCD "
-                           "noise; set A labelled, set B unlabelled. Resumable.")
+    sg = models.add_parser(
+        "stargalaxy",
+        help="SDSS-like r-band star and galaxy cutouts (GalSim), Ray tasks",
+        description='Simulate cutouts at 0.396"/px: stars = the Moffat PSF (seeing around 1.4"), '
+        "galaxies = bulge + disk convolved with it, magnitudes uniform in 14..22, sky and CCD "
+        "noise; set A labelled, set B unlabelled. Resumable.",
+    )
     sg.add_argument("--n", type=_positive_int, default=20000, help="cutouts (default 20000)")
     sg.add_argument("--star-fraction", type=float, default=0.5, help="fraction of stars (default 0.5)")
     sg.add_argument("--labelled-fraction", type=float, default=0.2, help="fraction in set A (default 0.2)")
@@ -97,10 +119,13 @@ def _add_simulate(sub) -> None:
     sg.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(sg)
-    sf = models.add_parser("stargalaxy-fields", help="SDSS-like fields of several stars and galaxies with truth "
-                           "masks (GalSim), Ray tasks", description="Simulate fields at 0.396\"/px holding 1 + "
-                           "Poisson(objects - 1) stars and galaxies (as `simulate stargalaxy`, r 16-21), with truth "
-                           "masks (noiseless flux above 1 sky sigma) for stargalaxy-segmentation. Resumable.")
+    sf = models.add_parser(
+        "stargalaxy-fields",
+        help="SDSS-like fields of several stars and galaxies with truth masks (GalSim), Ray tasks",
+        description='Simulate fields at 0.396"/px holding 1 + '
+        "Poisson(objects - 1) stars and galaxies (as `simulate stargalaxy`, r 16-21), with truth "
+        "masks (noiseless flux above 1 sky sigma) for stargalaxy-segmentation. Resumable.",
+    )
     sf.add_argument("--n", type=_positive_int, default=2000, help="fields (default 2000)")
     sf.add_argument("--size", type=_positive_int, default=64, help="pixels per side, a multiple of 8 (default 64)")
     sf.add_argument("--objects", type=float, default=4.0, help="mean objects per field (default 4)")
@@ -108,49 +133,90 @@ def _add_simulate(sub) -> None:
     sf.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     sf.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(sf)
-    ln = models.add_parser("lensing", help="strong-lensing images with no / vortex / CDM-subhalo substructure "
-                           "(lenstronomy), Ray tasks", description="Ray-trace SIE + shear lenses of a Sersic source "
-                           "with lenstronomy, with no substructure, a vortex (line mass) or CDM subhalos (point "
-                           "masses, dN/dm ~ m^-1.9), Gaussian PSF, source Poisson and background noise. Model A: "
-                           "z_lens 0.5, z_source 1.0, SNR 20; model B: redshifts and SNR (10-30) vary. Resumable.")
+    ln = models.add_parser(
+        "lensing",
+        help="strong-lensing images with no / vortex / CDM-subhalo substructure (lenstronomy), Ray tasks",
+        description="Ray-trace SIE + shear lenses of a Sersic source "
+        "with lenstronomy, with no substructure, a vortex (line mass) or CDM subhalos (point "
+        "masses, dN/dm ~ m^-1.9), Gaussian PSF, source Poisson and background noise. Model A: "
+        "z_lens 0.5, z_source 1.0, SNR 20; model B: redshifts and SNR (10-30) vary. Resumable.",
+    )
     ln.add_argument("--n", type=_positive_int, default=2500, help="images per substructure class (default 2500)")
-    ln.add_argument("--n-none", type=_positive_int, default=None,
-                    help="images without substructure (default: --n; the source trains on 25000)")
-    ln.add_argument("--config", dest="lens_model", choices=["A", "B"], default="A",
-                    help="the source's Model A (default) or Model B")
+    ln.add_argument(
+        "--n-none",
+        type=_positive_int,
+        default=None,
+        help="images without substructure (default: --n; the source trains on 25000)",
+    )
+    ln.add_argument(
+        "--config", dest="lens_model", choices=["A", "B"], default="A", help="the source's Model A (default) or Model B"
+    )
     ln.add_argument("--size", type=_positive_int, default=150, help="pixels per side (default 150)")
-    ln.add_argument("--fov", type=float, default=4.5, help="field of view, arcsec (default 4.5: 0.03\"/px at 150)")
-    ln.add_argument("--subhalo-mass", type=float, nargs=2, default=[1e8, 1e10], metavar=("LOW", "HIGH"),
-                    help="CDM subhalo masses, M_sun, dN/dm ~ m^-1.9 (default 1e8 1e10)")
+    ln.add_argument("--fov", type=float, default=4.5, help='field of view, arcsec (default 4.5: 0.03"/px at 150)')
+    ln.add_argument(
+        "--subhalo-mass",
+        type=float,
+        nargs=2,
+        default=[1e8, 1e10],
+        metavar=("LOW", "HIGH"),
+        help="CDM subhalo masses, M_sun, dN/dm ~ m^-1.9 (default 1e8 1e10)",
+    )
     ln.add_argument("--n-sub", type=float, default=25.0, help="mean number of subhalos (Poisson; default 25)")
-    ln.add_argument("--vortex-fraction", type=float, nargs=2, default=[0.01, 0.03], metavar=("LOW", "HIGH"),
-                    help="vortex mass / lens mass inside theta_E (default 0.01 0.03)")
+    ln.add_argument(
+        "--vortex-fraction",
+        type=float,
+        nargs=2,
+        default=[0.01, 0.03],
+        metavar=("LOW", "HIGH"),
+        help="vortex mass / lens mass inside theta_E (default 0.01 0.03)",
+    )
     ln.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     ln.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(ln)
-    _jets_options(models.add_parser(
-        "jets", help="top and QCD jets at the LHC (Pythia 8, a calorimeter, anti-kT), jet images, Ray tasks",
-        description="Generate pp -> t tbar (hadronic) and QCD dijet events at 14 TeV with Pythia 8, deposit the "
-        "visible final state in calorimeter towers (sigma_E/E = a/sqrt(E) + b), cluster anti-kT jets with "
-        "FastJet, keep the two hardest jets in the pT window (tops: b and both W quarks inside), and write "
-        "preprocessed jet images (centred, rotated, flipped, unit sum), pT, mass, tau_N and the constituent "
-        "towers. Resumable."))
+    _jets_options(
+        models.add_parser(
+            "jets",
+            help="top and QCD jets at the LHC (Pythia 8, a calorimeter, anti-kT), jet images, Ray tasks",
+            description="Generate pp -> t tbar (hadronic) and QCD dijet events at 14 TeV with Pythia 8, deposit the "
+            "visible final state in calorimeter towers (sigma_E/E = a/sqrt(E) + b), cluster anti-kT jets with "
+            "FastJet, keep the two hardest jets in the pT window (tops: b and both W quarks inside), and write "
+            "preprocessed jet images (centred, rotated, flipped, unit sum), pT, mass, tau_N and the constituent "
+            "towers. Resumable.",
+        )
+    )
 
 
 def _jets_options(p) -> None:
     p.add_argument("--n", type=_positive_int, default=10000, help="jets per process (default 10000)")
-    p.add_argument("--processes", nargs="+", default=["qcd", "top"], metavar="NAME",
-                   help="processes: qcd (label 0), top (label 1) (default both)")
-    p.add_argument("--pt", type=float, nargs=2, default=[500.0, 600.0], metavar=("LOW", "HIGH"),
-                   help="jet pT window, GeV (default 500 600)")
+    p.add_argument(
+        "--processes",
+        nargs="+",
+        default=["qcd", "top"],
+        metavar="NAME",
+        help="processes: qcd (label 0), top (label 1) (default both)",
+    )
+    p.add_argument(
+        "--pt",
+        type=float,
+        nargs=2,
+        default=[500.0, 600.0],
+        metavar=("LOW", "HIGH"),
+        help="jet pT window, GeV (default 500 600)",
+    )
     p.add_argument("--eta-max", type=float, default=2.0, help="jets' |eta| below this (default 2.0)")
     p.add_argument("--radius", type=float, default=0.8, help="anti-kT R (default 0.8)")
     p.add_argument("--ecm", type=float, default=14000.0, help="sqrt(s), GeV (default 14000)")
     p.add_argument("--pixels", type=int, default=40, help="image pixels per side (default 40)")
     p.add_argument("--width", type=float, default=1.6, help="image side in eta and phi (default 1.6 = 2R)")
     p.add_argument("--cell", type=float, default=0.04, help="calorimeter tower size in eta, phi (default 0.04)")
-    p.add_argument("--resolution", type=float, nargs=2, default=[0.5, 0.03], metavar=("A", "B"),
-                   help="calorimeter sigma_E/E = A/sqrt(E/GeV) (+) B (default 0.5 0.03)")
+    p.add_argument(
+        "--resolution",
+        type=float,
+        nargs=2,
+        default=[0.5, 0.03],
+        metavar=("A", "B"),
+        help="calorimeter sigma_E/E = A/sqrt(E/GeV) (+) B (default 0.5 0.03)",
+    )
     p.add_argument("--threshold", type=float, default=0.5, help="tower energy threshold, GeV (default 0.5)")
     p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
@@ -158,59 +224,111 @@ def _jets_options(p) -> None:
 
 
 def _add_convert(sub) -> None:
-    p = sub.add_parser("convert", help="convert real data (PROMISE12 .mhd, NIfTI, FITS cutouts) into a sharded dataset",
-                       description="Read a directory of real files into Parquet shards at --out in parallel Ray "
-                       "tasks, in the schema the simulator of the same kind writes. Resumable.")
+    p = sub.add_parser(
+        "convert",
+        help="convert real data (PROMISE12 .mhd, NIfTI, FITS cutouts) into a sharded dataset",
+        description="Read a directory of real files into Parquet shards at --out in parallel Ray "
+        "tasks, in the schema the simulator of the same kind writes. Resumable.",
+    )
     kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
-    pr = kinds.add_parser("prostate", help="<id>.mhd or <id>.nii.gz cases with <id>_segmentation.* labels",
-                          description="Resample cases to a common in-plane grid, one shard per case.")
+    pr = kinds.add_parser(
+        "prostate",
+        help="<id>.mhd or <id>.nii.gz cases with <id>_segmentation.* labels",
+        description="Resample cases to a common in-plane grid, one shard per case.",
+    )
     pr.add_argument("src", help="directory of cases (PROMISE12 layout or NIfTI)")
     _grid_options(pr)
     _cluster_options(pr)
-    sg = kinds.add_parser("stargalaxy", help="a directory of FITS cutouts (+ a CSV of labels)",
-                          description="FITS cutouts of one size (the first 2D image HDU of each file); labelled "
-                          "ones form set A, the others set B.")
+    sg = kinds.add_parser(
+        "stargalaxy",
+        help="a directory of FITS cutouts (+ a CSV of labels)",
+        description="FITS cutouts of one size (the first 2D image HDU of each file); labelled "
+        "ones form set A, the others set B.",
+    )
     sg.add_argument("src", help="directory of .fits files")
-    sg.add_argument("--labels", default="", help="CSV with columns id (file name without extension), label (0 star, 1 galaxy)")
+    sg.add_argument(
+        "--labels", default="", help="CSV with columns id (file name without extension), label (0 star, 1 galaxy)"
+    )
     sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     _cluster_options(sg)
 
 
 def _add_sweep(sub) -> None:
-    sw = sub.add_parser("sweep", help="hyperparameter sweep: Ray Tune + Optuna + ASHA, nested MLflow runs",
-                        description="Sweep TASK over its search space (the task's default, or a sweep file's "
-                        "[sweep.space] / [[sweep.table]]). Each trial is a full `physml run`; one MLflow parent "
-                        "run holds a nested run per trial. --resume continues a killed sweep; --status shows one.")
+    sw = sub.add_parser(
+        "sweep",
+        help="hyperparameter sweep: Ray Tune + Optuna + ASHA, nested MLflow runs",
+        description="Sweep TASK over its search space (the task's default, or a sweep file's "
+        "[sweep.space] / [[sweep.table]]). Each trial is a full `physml run`; one MLflow parent "
+        "run holds a nested run per trial. --resume continues a killed sweep; --status shows one.",
+    )
     sw.add_argument("task", nargs="?", help="task name (see `physml tasks`)")
-    sw.add_argument("-c", "--config", default=None,
-                    help="sweep file (.toml with [sweep]) or a shipped config name (default: default)")
-    sw.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a base config value (repeatable)")
-    sw.add_argument("--samples", type=_positive_int, default=None,
-                    help="trials (Optuna), or repeats of a grid/table (default 8, grids 1)")
-    sw.add_argument("--max-concurrent", type=_positive_int, default=None,
-                    help="trials at once (default: as many as the cluster fits)")
+    sw.add_argument(
+        "-c",
+        "--config",
+        default=None,
+        help="sweep file (.toml with [sweep]) or a shipped config name (default: default)",
+    )
+    sw.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a base config value (repeatable)",
+    )
+    sw.add_argument(
+        "--samples",
+        type=_positive_int,
+        default=None,
+        help="trials (Optuna), or repeats of a grid/table (default 8, grids 1)",
+    )
+    sw.add_argument(
+        "--max-concurrent",
+        type=_positive_int,
+        default=None,
+        help="trials at once (default: as many as the cluster fits)",
+    )
     sw.add_argument("--scheduler", default=None, help="asha (default) or none")
     sw.add_argument("--metric", nargs="+", default=None, help="objective(s), e.g. val/acc (two: multi-objective)")
     sw.add_argument("--mode", nargs="+", default=None, help="min or max per metric")
     sw.add_argument("--name", default=None, help="sweep name (default sweep-<date>-<time>)")
-    sw.add_argument("--resume", nargs="?", const="last", default=None, metavar="DIR",
-                    help="continue a sweep (default: the task's latest)")
-    sw.add_argument("--status", nargs="?", const="last", default=None, metavar="DIR",
-                    help="print the trials table of a sweep (default: the task's latest) and exit")
+    sw.add_argument(
+        "--resume",
+        nargs="?",
+        const="last",
+        default=None,
+        metavar="DIR",
+        help="continue a sweep (default: the task's latest)",
+    )
+    sw.add_argument(
+        "--status",
+        nargs="?",
+        const="last",
+        default=None,
+        metavar="DIR",
+        help="print the trials table of a sweep (default: the task's latest) and exit",
+    )
     sw.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _add_generate(sub) -> None:
-    g = sub.add_parser("generate", help="a trained generator writes configurations as a sharded dataset",
-                       description="Generate configurations with a trained model (e.g. an ising-generation run) "
-                       "into Parquet shards in the simulator's schema (algorithm = generated:<kind>), so "
-                       "`physml evaluate` and the simulator's summary read them. Re-running resumes.")
+    g = sub.add_parser(
+        "generate",
+        help="a trained generator writes configurations as a sharded dataset",
+        description="Generate configurations with a trained model (e.g. an ising-generation run) "
+        "into Parquet shards in the simulator's schema (algorithm = generated:<kind>), so "
+        "`physml evaluate` and the simulator's summary read them. Re-running resumes.",
+    )
     g.add_argument("kind", choices=["ising"], help="what to generate")
     g.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
-    g.add_argument("--L", type=_positive_int, nargs="+", required=True,
-                   help="lattice size(s); the actor-critic takes any multiple of 4 (scale-up), the VAE its own L")
+    g.add_argument(
+        "--L",
+        type=_positive_int,
+        nargs="+",
+        required=True,
+        help="lattice size(s); the actor-critic takes any multiple of 4 (scale-up), the VAE its own L",
+    )
     g.add_argument("--temperatures", required=True, help="start:stop:count (inclusive) or a comma list, J/k_B")
     g.add_argument("--n", type=_positive_int, default=1000, help="configurations per (L, T) (default 1000)")
     g.add_argument("--seed", type=_positive_int, default=0, help="noise seed (default 0)")
@@ -219,8 +337,9 @@ def _add_generate(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="physml", description="physml: Monte Carlo, training and sweeps "
-                                     "for physics on Ray, tracked in MLflow.")
+    parser = argparse.ArgumentParser(
+        prog="physml", description="physml: Monte Carlo, training and sweeps for physics on Ray, tracked in MLflow."
+    )
     parser.add_argument("--version", action="version", version=f"physml {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulate(sub)
@@ -228,16 +347,31 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
     ui.add_argument("--port", type=_at_least_one, default=5000, help="port (default 5000)")
     ui.add_argument("--workers", type=_at_least_one, default=1, help="server worker processes (default 1: one user)")
-    run = sub.add_parser("run", help="train a task on Ray Train, evaluate it, log to MLflow",
-                         description="Train TASK with a config (-c smoke|default|PATH.toml) plus --set "
-                         "overrides; data.uri empty = the task simulates (and caches) its data.")
+    run = sub.add_parser(
+        "run",
+        help="train a task on Ray Train, evaluate it, log to MLflow",
+        description="Train TASK with a config (-c smoke|default|PATH.toml) plus --set "
+        "overrides; data.uri empty = the task simulates (and caches) its data.",
+    )
     run.add_argument("task", help="task name (see `physml tasks`)")
     run.add_argument("-c", "--config", default=None, help="shipped config name (smoke, default) or a .toml path")
-    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config value, e.g. --set train.epochs=5 (repeatable)")
-    run.add_argument("--resume", nargs="?", const="last", default=None, metavar="RUN_ID",
-                     help="continue a run from its last checkpoint (default: the task's latest run), with "
-                     "the run's own config unless -c is given; --set still applies (e.g. train.epochs)")
+    run.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.epochs=5 (repeatable)",
+    )
+    run.add_argument(
+        "--resume",
+        nargs="?",
+        const="last",
+        default=None,
+        metavar="RUN_ID",
+        help="continue a run from its last checkpoint (default: the task's latest run), with "
+        "the run's own config unless -c is given; --set still applies (e.g. train.epochs)",
+    )
     run.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset; logs an evaluation run")
@@ -248,17 +382,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     sub.add_parser("tasks", help="list the tasks")
     demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
-    demo.add_argument("--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)")
+    demo.add_argument(
+        "--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)"
+    )
     return parser
 
 
 def _simulate_params(a: argparse.Namespace):
     from physml.tasks.ising.params import IsingParams, parse_temperatures, validate
 
-    return validate(IsingParams(L=tuple(a.L), temperatures=parse_temperatures(a.temperatures),
-                                replicas=a.replicas, sweeps=a.sweeps, thermalize=a.thermalize,
-                                every=a.every, algorithm=a.algorithm or ("wolff" if a.model == "ising" else "metropolis"),
-                                field=a.field, seed=a.seed, model=a.model))
+    return validate(
+        IsingParams(
+            L=tuple(a.L),
+            temperatures=parse_temperatures(a.temperatures),
+            replicas=a.replicas,
+            sweeps=a.sweeps,
+            thermalize=a.thermalize,
+            every=a.every,
+            algorithm=a.algorithm or ("wolff" if a.model == "ising" else "metropolis"),
+            field=a.field,
+            seed=a.seed,
+            model=a.model,
+        )
+    )
 
 
 def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
@@ -266,39 +412,73 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
     directory's layout is checked here (``items()``), before Ray starts."""
     try:
         if kind == "prostate":
-            from physml.tasks.prostate.source import ProstateParams as Params, ProstateSource as Source
+            from physml.tasks.prostate.source import ProstateParams as Params
+            from physml.tasks.prostate.source import ProstateSource as Source
 
             extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
             params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
         elif kind == "stargalaxy-fields":
-            from physml.tasks.stargalaxy.field_source import FieldsParams as Params, FieldSource as Source
+            from physml.tasks.stargalaxy.field_source import FieldSource as Source
+            from physml.tasks.stargalaxy.field_source import FieldsParams as Params
             from physml.tasks.stargalaxy.fields import FieldParams
 
-            params = Params(n=a.n, seed=a.seed, field=FieldParams(size=a.size, objects=a.objects,
-                                                                  star_fraction=a.star_fraction))
+            params = Params(
+                n=a.n, seed=a.seed, field=FieldParams(size=a.size, objects=a.objects, star_fraction=a.star_fraction)
+            )
         elif kind == "jets":
             from physml.tasks.jets.calorimeter import Calorimeter
-            from physml.tasks.jets.source import JetParams as Params, JetsSource as Source
+            from physml.tasks.jets.source import JetParams as Params
+            from physml.tasks.jets.source import JetsSource as Source
 
-            calo = Calorimeter(cell=a.cell, stochastic=a.resolution[0], constant=a.resolution[1],
-                               threshold=a.threshold)
-            params = Params(n=a.n, seed=a.seed, processes=tuple(a.processes), pt_min=a.pt[0], pt_max=a.pt[1],
-                            eta_max=a.eta_max, radius=a.radius, ecm=a.ecm, pixels=a.pixels, width=a.width, calo=calo)
+            calo = Calorimeter(cell=a.cell, stochastic=a.resolution[0], constant=a.resolution[1], threshold=a.threshold)
+            params = Params(
+                n=a.n,
+                seed=a.seed,
+                processes=tuple(a.processes),
+                pt_min=a.pt[0],
+                pt_max=a.pt[1],
+                eta_max=a.eta_max,
+                radius=a.radius,
+                ecm=a.ecm,
+                pixels=a.pixels,
+                width=a.width,
+                calo=calo,
+            )
         elif kind == "lensing":
             from physml.tasks.lensing.lenses import LensParams
-            from physml.tasks.lensing.source import LensingParams as Params, LensingSource as Source
+            from physml.tasks.lensing.source import LensingParams as Params
+            from physml.tasks.lensing.source import LensingSource as Source
 
-            params = Params(n=a.n, n_none=a.n_none or 0, seed=a.seed,
-                            lens=LensParams(model=a.lens_model, size=a.size, fov=a.fov, m_min=a.subhalo_mass[0],
-                                            m_max=a.subhalo_mass[1], n_sub=a.n_sub,
-                                            vortex_fraction=tuple(a.vortex_fraction)))
+            params = Params(
+                n=a.n,
+                n_none=a.n_none or 0,
+                seed=a.seed,
+                lens=LensParams(
+                    model=a.lens_model,
+                    size=a.size,
+                    fov=a.fov,
+                    m_min=a.subhalo_mass[0],
+                    m_max=a.subhalo_mass[1],
+                    n_sub=a.n_sub,
+                    vortex_fraction=tuple(a.vortex_fraction),
+                ),
+            )
         else:
             from physml.tasks.stargalaxy.cutouts import CutoutParams
-            from physml.tasks.stargalaxy.source import StarGalaxyParams as Params, StarGalaxySource as Source
+            from physml.tasks.stargalaxy.source import StarGalaxyParams as Params
+            from physml.tasks.stargalaxy.source import StarGalaxySource as Source
 
-            params = Params(src=src, labels=a.labels) if src else Params(
-                n=a.n, star_fraction=a.star_fraction, labelled_fraction=a.labelled_fraction, seed=a.seed,
-                cutout=CutoutParams(size=a.size, seeing=a.seeing))
+            params = (
+                Params(src=src, labels=a.labels)
+                if src
+                else Params(
+                    n=a.n,
+                    star_fraction=a.star_fraction,
+                    labelled_fraction=a.labelled_fraction,
+                    seed=a.seed,
+                    cutout=CutoutParams(size=a.size, seeing=a.seeing),
+                )
+            )
         Source(params).items()
     except ValueError as err:
         text = str(err)
@@ -309,34 +489,47 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") -> int:
     """`simulate`/`convert` of item generators (prostate cases, stargalaxy chunks): Ray tasks -> shards."""
     from physml.platform.simulate import simulate
-    from physml.tasks import SAMPLERS
+    from physml.tasks import SOURCES
 
     params = _item_params(a, kind, src)
-    res = simulate(SAMPLERS[kind], (params,), a.out, None, a.address, not a.no_progress,
-                   "physml " + shlex.join(argv), verb="convert" if src else "simulate")
+    res = simulate(
+        SOURCES[kind],
+        (params,),
+        a.out,
+        None,
+        a.address,
+        not a.no_progress,
+        "physml " + shlex.join(argv),
+        verb="convert" if src else "simulate",
+    )
     s = res.stats
     print(res.analysis["text"])
-    print(f"\n{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}")
+    print(
+        f"\n{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}"
+    )
     print(f"MLflow run {res.run_id} (experiment '{kind}'); open it with: physml ui")
     return 0
 
 
 def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
-    from physml.tasks import SAMPLERS
+    from physml.tasks import SOURCES
 
     if a.model in ("prostate", "stargalaxy", "stargalaxy-fields", "lensing", "jets"):
         return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
     if a.actors is not None and a.actors < 1:
         raise CliError(f"--actors {a.actors}: must be >= 1")
-    res = simulate(SAMPLERS[a.model], (params,), a.out, a.actors, a.address, not a.no_progress,
-                   "physml " + shlex.join(argv))
+    res = simulate(
+        SOURCES[a.model], (params,), a.out, a.actors, a.address, not a.no_progress, "physml " + shlex.join(argv)
+    )
     s = res.stats
     print(res.analysis["text"])
     lost = f"; {s.actor_failures} actor(s) lost, their chains restarted from saved states" if s.actor_failures else ""
-    print(f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) on {s.nodes} node(s) "
-          f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns){lost}; data: {a.out}")
+    print(
+        f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) on {s.nodes} node(s) "
+        f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns){lost}; data: {a.out}"
+    )
     print(f"MLflow run {res.run_id} (experiment '{a.model}'); open it with: physml ui")
     return 0
 
@@ -378,8 +571,13 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     else:
         if not a.task:
             raise CliError("physml sweep: give a TASK (see `physml tasks`), or --status/--resume DIR")
-        cli = {"samples": a.samples, "max_concurrent": a.max_concurrent, "scheduler": a.scheduler,
-               "metric": a.metric, "mode": a.mode}
+        cli = {
+            "samples": a.samples,
+            "max_concurrent": a.max_concurrent,
+            "scheduler": a.scheduler,
+            "metric": a.metric,
+            "mode": a.mode,
+        }
         req = sweep.prepare(a.task, a.config, a.sets, cli)
         res = sweep.run_sweep(req, a.address, not a.no_progress, a.name)
     from physml.platform.sweep_report import load_status
@@ -387,7 +585,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     meta, _ = load_status(res.dir)
     print(format_table(res.rows, meta["settings"]["metric"]))
     if res.best is not None:
-        print(f"best: trial {res.best['trial']} (MLflow run {res.best['run_id']}, model runs:/{res.best['run_id']}/model)")
+        print(
+            f"best: trial {res.best['trial']} (MLflow run {res.best['run_id']}, model runs:/{res.best['run_id']}/model)"
+        )
     print(f"MLflow parent run {res.parent_id} (experiment '{meta['task']}'); compare the trials with: physml ui")
     if not res.complete:
         print(f"sweep interrupted; continue it with: physml sweep --resume {res.dir}", file=sys.stderr)
@@ -400,8 +600,15 @@ def cmd_generate(a: argparse.Namespace, argv: list[str]) -> int:
 
     if a.seed < 0:
         raise CliError(f"--seed {a.seed}: must be >= 0")
-    res = generate(a.kind, a.model, {"L": a.L, "temperatures": a.temperatures, "n": a.n}, a.out, a.seed,
-                   not a.no_progress, "physml " + shlex.join(argv))
+    res = generate(
+        a.kind,
+        a.model,
+        {"L": a.L, "temperatures": a.temperatures, "n": a.n},
+        a.out,
+        a.seed,
+        not a.no_progress,
+        "physml " + shlex.join(argv),
+    )
     print(res.text)
     print(f"\n{res.shards} shard(s) written, {res.skipped} already complete; data: {res.uri}")
     print(f"MLflow run {res.run_id}")
@@ -413,7 +620,7 @@ def cmd_tasks() -> int:
 
     for name, path in TASKS.items():
         cls = load(path)
-        doc = (getattr(cls, "summary", "") or sys.modules[cls.__module__].__doc__ or "").strip()
+        doc = (cls.summary or sys.modules[cls.__module__].__doc__ or "").strip()
         print(f"{name:<22} {doc.splitlines()[0] if doc else ''}  [configs: {', '.join(shipped_configs(name))}]")
     return 0
 
@@ -426,8 +633,23 @@ def cmd_ui(a: argparse.Namespace) -> int:
     # MLflow's background job runner (GenAI scoring, trace archival) is of no use to physml's runs and
     # doubles the start-up time on a laptop; MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true brings it back
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
-    return subprocess.call([sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-                            "--host", "127.0.0.1", "--port", str(a.port), "--workers", str(a.workers)], env=env)
+    return subprocess.call(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "ui",
+            "--backend-store-uri",
+            uri,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(a.port),
+            "--workers",
+            str(a.workers),
+        ],
+        env=env,
+    )
 
 
 DEMO_TEMPERATURES = "1.5,1.7,1.9,2.0,2.05,2.1,2.15,2.2,2.25,2.3,2.35,2.4,2.45,2.5,2.6,2.8,3.0,3.2"
@@ -437,29 +659,57 @@ def cmd_demo(a: argparse.Namespace) -> int:
     """Simulate L = 16, 32 (Binder Tc), then learn Tc from the same shards (Carrasquilla & Melko)."""
     from physml.physics import TC
 
-    sim = ["simulate", "ising", "--L", "16", "32", "--temperatures", DEMO_TEMPERATURES, "--replicas", "4",
-           "--sweeps", "20000", "--thermalize", "1000", "--every", "20", "--algorithm", "wolff",
-           "--seed", "0", "--out", a.out]
+    sim = [
+        "simulate",
+        "ising",
+        "--L",
+        "16",
+        "32",
+        "--temperatures",
+        DEMO_TEMPERATURES,
+        "--replicas",
+        "4",
+        "--sweeps",
+        "20000",
+        "--thermalize",
+        "1000",
+        "--every",
+        "20",
+        "--algorithm",
+        "wolff",
+        "--seed",
+        "0",
+        "--out",
+        a.out,
+    ]
     print("physml demo, step 1/2: physml " + shlex.join(sim), flush=True)
     if main(sim) != 0:
         return 1
-    train = ["run", "phases-supervised", "--set", f"data.uri={json.dumps(str(a.out))}", "--set", "train.epochs=3",
-             "--set", "model.channels=8", "--set", "train.early_stop_metric=\"\""]
+    train = [
+        "run",
+        "phases-supervised",
+        "--set",
+        f"data.uri={json.dumps(str(a.out))}",
+        "--set",
+        "train.epochs=3",
+        "--set",
+        "model.channels=8",
+        "--set",
+        'train.early_stop_metric=""',
+    ]
     print("\nphysml demo, step 2/2: physml " + shlex.join(train), flush=True)
     code = main(train)
     if code == 0:
-        print(f"\nexact Tc (Onsager) = {TC:.6f}; compare the Binder crossing (step 1) and the learned "
-              f"test/tc (step 2). Open the runs with: .venv/bin/physml ui")
+        print(
+            f"\nexact Tc (Onsager) = {TC:.6f}; compare the Binder crossing (step 1) and the learned "
+            f"test/tc (step 2). Open the runs with: .venv/bin/physml ui"
+        )
     return code
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    from physml.config import ConfigError
-    from physml.platform.data import DatasetError
-    from physml.tasks.ising.params import InputError
-
     try:
         if args.command == "simulate":
             return cmd_simulate(args, argv)
@@ -478,14 +728,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ui":
             return cmd_ui(args)
         return cmd_demo(args)
-    except (InputError, DatasetError, CliError, ConfigError) as err:
+    except UserError as err:
         print(f"physml: error: {err}", file=sys.stderr)
         return EXIT_INPUT
-    except RuntimeError as err:
-        if type(err).__name__ != "TrainingError":
-            raise
+    except RunFailure as err:
         print(f"physml: error: {err}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("physml: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130

@@ -3,18 +3,18 @@
 Every field has a default; nested sections are dataclasses. Unknown keys and wrong types are errors
 that name the key and list the valid choices, raised before anything starts.
 """
+
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
+import tomllib
 
-class ConfigError(ValueError):
-    """A bad config key or value; the message names it and what is allowed."""
+from physml.errors import ConfigError
 
 
 def _hints(cls) -> dict[str, Any]:
@@ -67,8 +67,9 @@ def from_dict(cls, data: dict, prefix: str = ""):
         hint = hints[name]
         if dataclasses.is_dataclass(hint):
             if not isinstance(value, dict):
-                raise ConfigError(f"{prefix}{name} is a section; valid keys: "
-                                  f"{', '.join(f.name for f in dataclasses.fields(hint))}")
+                raise ConfigError(
+                    f"{prefix}{name} is a section; valid keys: {', '.join(f.name for f in dataclasses.fields(hint))}"
+                )
             kwargs[name] = from_dict(hint, value, f"{prefix}{name}.")
         else:
             kwargs[name] = _coerce(value, hint, prefix + name)
@@ -81,12 +82,14 @@ def from_dict(cls, data: dict, prefix: str = ""):
 
 def to_dict(cfg) -> dict:
     """Nested dict of a config dataclass (tuples become lists, TOML-ready)."""
+
     def conv(v):
         if isinstance(v, tuple):
             return [conv(x) for x in v]
         if isinstance(v, dict):
             return {k: conv(x) for k, x in v.items()}
         return v
+
     return conv(dataclasses.asdict(cfg))
 
 

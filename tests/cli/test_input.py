@@ -3,6 +3,7 @@
 These tests live in tests/cli so that pytest runs them before the Ray-backed tests start the shared
 Ray instance: "Ray is not initialized afterwards" then proves validation happens before Ray.
 """
+
 import sys
 
 import pytest
@@ -40,8 +41,18 @@ def test_bad_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
 
 def test_xy_refuses_ising_only_options(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    argv = ["simulate", "xy", "--temperatures", "0.5,1.0", "--sweeps", "100", "--algorithm", "wolff",
-            "--out", str(tmp_path / "o")]
+    argv = [
+        "simulate",
+        "xy",
+        "--temperatures",
+        "0.5,1.0",
+        "--sweeps",
+        "100",
+        "--algorithm",
+        "wolff",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert main(argv) == 2
     assert "the xy model runs metropolis" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -61,8 +72,20 @@ def test_help_explains_every_option(capsys):
         main(["simulate", "ising", "--help"])
     assert e.value.code == 0
     text = capsys.readouterr().out
-    for opt in ("--L", "--temperatures", "--replicas", "--sweeps", "--thermalize", "--every", "--algorithm",
-                "--field", "--seed", "--out", "--actors", "--address"):
+    for opt in (
+        "--L",
+        "--temperatures",
+        "--replicas",
+        "--sweeps",
+        "--thermalize",
+        "--every",
+        "--algorithm",
+        "--field",
+        "--seed",
+        "--out",
+        "--actors",
+        "--address",
+    ):
         assert opt in text
     with pytest.raises(SystemExit):
         main(["simulate", "prostate", "--help"])
@@ -102,17 +125,23 @@ def _case_dir(tmp_path, problem: str):
     img = np.ones((4, 8, 8), np.float32)
     write_mhd(d / "Case00.mhd", img, (1.0, 1.0, 3.0))
     if problem != "nolabel":
-        write_mhd(d / "Case00_segmentation.mhd", np.zeros((4, 8, 7 if problem == "shape" else 8), np.uint8),
-                  (1.0, 1.0, 3.0))
+        write_mhd(
+            d / "Case00_segmentation.mhd", np.zeros((4, 8, 7 if problem == "shape" else 8), np.uint8), (1.0, 1.0, 3.0)
+        )
     if problem == "truncated":
         (d / "Case00.raw").write_bytes(b"\0" * 10)
     return d
 
 
-@pytest.mark.parametrize("problem,needle", [
-    ("empty", "no cases"), ("nolabel", "no segmentation file Case00_segmentation.mhd"),
-    ("shape", "label shape (7, 8, 4) differs from image shape (8, 8, 4)"), ("truncated", "truncated (10 bytes"),
-])
+@pytest.mark.parametrize(
+    "problem,needle",
+    [
+        ("empty", "no cases"),
+        ("nolabel", "no segmentation file Case00_segmentation.mhd"),
+        ("shape", "label shape (7, 8, 4) differs from image shape (8, 8, 4)"),
+        ("truncated", "truncated (10 bytes"),
+    ],
+)
 def test_bad_prostate_directory(problem, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     src = _case_dir(tmp_path, problem)
@@ -194,14 +223,20 @@ def test_generate_refuses_a_model_that_does_not_generate(tmp_path, monkeypatch, 
     d = write_model(SupervisedPhases().model(cfg), cfg, "phases-supervised", tmp_path / "m")
     assert main(["generate", "ising", "--model", str(d), "--L", "8", "--temperatures", "2", "--out", "o"]) == 2
     assert "does not generate 'ising' data (tasks that do: ising-generation)" in capsys.readouterr().err
-    assert main(["generate", "ising", "--model", str(tmp_path / "none"), "--L", "8", "--temperatures", "2",
-                 "--out", "o"]) == 2
+    assert (
+        main(["generate", "ising", "--model", str(tmp_path / "none"), "--L", "8", "--temperatures", "2", "--out", "o"])
+        == 2
+    )
 
 
-@pytest.mark.parametrize("problem,needle", [
-    ("unknown", "id 'obj9' has no FITS file"), ("badlabel", "label 'star'; use 0 (star) or 1 (galaxy)"),
-    ("empty", "no FITS files"),
-])
+@pytest.mark.parametrize(
+    "problem,needle",
+    [
+        ("unknown", "id 'obj9' has no FITS file"),
+        ("badlabel", "label 'star'; use 0 (star) or 1 (galaxy)"),
+        ("empty", "no FITS files"),
+    ],
+)
 def test_bad_stargalaxy_directory(problem, needle, tmp_path, monkeypatch, capsys):
     import numpy as np
     from astropy.io import fits
@@ -220,8 +255,10 @@ def test_bad_stargalaxy_directory(problem, needle, tmp_path, monkeypatch, capsys
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("extra,needle", [(["--n", "0"], "--n 0: must be >= 1"),
-                                          (["--star-fraction", "1.5"], "--star-fraction 1.5: must be in 0..1")])
+@pytest.mark.parametrize(
+    "extra,needle",
+    [(["--n", "0"], "--n 0: must be >= 1"), (["--star-fraction", "1.5"], "--star-fraction 1.5: must be in 0..1")],
+)
 def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "stargalaxy", "--out", str(tmp_path / "out")] + extra) == 2
@@ -230,10 +267,15 @@ def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, cap
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("extra,needle", [(["--n", "0"], "--n 0: must be >= 1"),
-                                          (["--fov", "0"], "--fov 0.0: must be > 0"),
-                                          (["--size", "8"], "--size 8: must be >= 16 pixels"),
-                                          (["--subhalo-mass", "1e10", "1e9"], "--subhalo-mass 1e+10 1e+09: need 0 < low < high (Msun)")])
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--n", "0"], "--n 0: must be >= 1"),
+        (["--fov", "0"], "--fov 0.0: must be > 0"),
+        (["--size", "8"], "--size 8: must be >= 16 pixels"),
+        (["--subhalo-mass", "1e10", "1e9"], "--subhalo-mass 1e+10 1e+09: need 0 < low < high (Msun)"),
+    ],
+)
 def test_bad_lensing_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "lensing", "--out", str(tmp_path / "out")] + extra) == 2
@@ -242,11 +284,17 @@ def test_bad_lensing_simulate_input(extra, needle, tmp_path, monkeypatch, capsys
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("sets,needle", [
-    (["model.kind=gan"], "model.kind = 'gan': choose one of dcae, vae, aae, rbm, resnet"),
-    (["data.crop=0", "data.resize=0"], "image size 150: the encoder halves it 4 times (model.depth), so it must be a "
-                                       "multiple of 16, e.g. 128, 144, 160, 176; set data.resize"),
-])
+@pytest.mark.parametrize(
+    "sets,needle",
+    [
+        (["model.kind=gan"], "model.kind = 'gan': choose one of dcae, vae, aae, rbm, resnet"),
+        (
+            ["data.crop=0", "data.resize=0"],
+            "image size 150: the encoder halves it 4 times (model.depth), so it must be a "
+            "multiple of 16, e.g. 128, 144, 160, 176; set data.resize",
+        ),
+    ],
+)
 def test_bad_lensing_run_config(sets, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     argv = ["run", "lensing", "-c", "default"] + [x for s in sets for x in ("--set", s)]
@@ -256,9 +304,14 @@ def test_bad_lensing_run_config(sets, needle, tmp_path, monkeypatch, capsys):
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("extra,needle", [(["--pt", "600", "500"], "--pt 600.0 500.0: the pT window is empty"),
-                                          (["--processes", "qcd", "higgs"], "--processes higgs: choose from qcd, top"),
-                                          (["--pixels", "0"], "--pixels 0: the image needs >= 1 pixel per side")])
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--pt", "600", "500"], "--pt 600.0 500.0: the pT window is empty"),
+        (["--processes", "qcd", "higgs"], "--processes higgs: choose from qcd, top"),
+        (["--pixels", "0"], "--pixels 0: the image needs >= 1 pixel per side"),
+    ],
+)
 def test_bad_jets_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "jets", "--out", str(tmp_path / "out")] + extra) == 2
@@ -267,11 +320,18 @@ def test_bad_jets_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("task,sets,needle", [
-    ("stargalaxy", ['model.condition="seeing"'], "model.condition = 'seeing': choose flux or none"),
-    ("jets", ["data.pixels=38"], "data.pixels = 38: the networks take sides that are multiples of 2^model.depth = 4"),
-    ("jets-anomaly", ["data.pt=[700, 600]"], "error: data.pt = [700.0, 600.0]: the pT window is empty"),
-])
+@pytest.mark.parametrize(
+    "task,sets,needle",
+    [
+        ("stargalaxy", ['model.condition="seeing"'], "model.condition = 'seeing': choose flux or none"),
+        (
+            "jets",
+            ["data.pixels=38"],
+            "data.pixels = 38: the networks take sides that are multiples of 2^model.depth = 4",
+        ),
+        ("jets-anomaly", ["data.pt=[700, 600]"], "error: data.pt = [700.0, 600.0]: the pT window is empty"),
+    ],
+)
 def test_bad_jets_run_config(task, sets, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", task, "-c", "default"] + [x for s in sets for x in ("--set", s)]) == 2
@@ -290,8 +350,13 @@ def test_bad_object_store_size(value, tmp_path, monkeypatch, capsys):
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
 
 
-@pytest.mark.parametrize("extra,needle", [(["--size", "20"], "--size 20: must be a multiple of 8, >= 16 pixels"),
-                                          (["--objects", "0.5"], "--objects 0.5: must be >= 1")])
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--size", "20"], "--size 20: must be a multiple of 8, >= 16 pixels"),
+        (["--objects", "0.5"], "--objects 0.5: must be >= 1"),
+    ],
+)
 def test_bad_fields_simulate_input(extra, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "stargalaxy-fields", "--out", str(tmp_path / "out")] + extra) == 2

@@ -1,4 +1,5 @@
 """`physml tasks`: every registered task, one line each, with its shipped configs."""
+
 from physml.cli import main
 from physml.tasks import TASKS
 

@@ -1,6 +1,7 @@
 """deploy/ checked offline: cluster launcher YAML by Ray's own config validation, KubeRay manifests
 against the KubeRay CRDs' OpenAPI schemas (plus a strict check for typos in keys the schemas would let
 through), the SLURM script by bash's parser."""
+
 import copy
 import functools
 import gzip
@@ -71,8 +72,11 @@ def test_kuberay_manifests_validate_against_the_crds(name, kind):
     assert head["rayStartParams"]["dashboard-host"] == "127.0.0.1"
     env = {e["name"]: e for e in head["template"]["spec"]["containers"][0]["env"]}
     assert "secretKeyRef" in env["MLFLOW_TRACKING_URI"]["valueFrom"]  # secrets only from a Secret
-    assert any("nvidia.com/gpu" in c["resources"]["limits"] for g in spec["workerGroupSpecs"]
-               for c in g["template"]["spec"]["containers"])
+    assert any(
+        "nvidia.com/gpu" in c["resources"]["limits"]
+        for g in spec["workerGroupSpecs"]
+        for c in g["template"]["spec"]["containers"]
+    )
     if kind == "rayjob":
         assert manifest["spec"]["entrypoint"].startswith("physml sweep ")
 

@@ -1,4 +1,5 @@
 """RNG and error-analysis helpers against known distributions and processes."""
+
 import numpy as np
 import pytest
 from numba import njit

@@ -4,6 +4,7 @@ Samples for chi-square tests are thinned far beyond tau_int (4x4 lattice, 20 swe
 are independent draws; p-values below 1e-4 fail. Energy checks use tau_int-corrected errors and
 fail beyond 4 standard errors.
 """
+
 import numpy as np
 import pytest
 
@@ -11,7 +12,6 @@ from physml.kernels.ising import ALGORITHMS
 from physml.kernels.statistics import mean_error
 from physml.physics import TC, kaufman_energy
 from physml.physics.enumeration import boltzmann
-
 from tests.stats_helpers import chains, chi2_pvalue
 
 BOLTZMANN = [a for a, spec in ALGORITHMS.items() if spec[3]]
@@ -23,7 +23,7 @@ def _em_histogram_test(algorithm, T, h, n_chains=8, nrec=2500, every=20):
     e, m, _ = chains(algorithm, L, [T] * n_chains, h, nrec=nrec, every=every, burn=200)
     p, E, M = boltzmann(L, T, h)
     # joint (bond energy, M) classes: bond energy in steps of 4, M in steps of 2
-    key = lambda E_, M_: ((E_ + 32) // 4 * 17 + (M_ + 16) // 2).astype(int)  # noqa: E731
+    key = lambda E_, M_: ((E_ + 32) // 4 * 17 + (M_ + 16) // 2).astype(int)
     exp_p = np.bincount(key(np.rint(E + h * M), M), weights=p, minlength=17 * 17)
     sample = key(np.rint((e.ravel() + h * m.ravel()) * 16), np.rint(m.ravel() * 16))
     obs = np.bincount(sample, minlength=17 * 17)
@@ -52,7 +52,7 @@ def test_energy_matches_kaufman_below_at_above_tc(algorithm):
     reps = 4
     e, _, _ = chains(algorithm, L, np.repeat(temps, reps), nrec=4000, every=2, burn=500, seed=7)
     for i, T in enumerate(temps):
-        mean, err, _ = mean_error(e[i * reps:(i + 1) * reps])
+        mean, err, _ = mean_error(e[i * reps : (i + 1) * reps])
         exact = kaufman_energy(L, T)[0]
         assert abs(mean - exact) < 4 * err, (algorithm, T, mean, exact, err)
 

@@ -1,4 +1,5 @@
 """XY kernel against exact quadrature (2x2), low-T equipartition, and the invariances of its moves."""
+
 import numpy as np
 import pytest
 

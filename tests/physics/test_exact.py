@@ -1,9 +1,17 @@
 """Exact references against brute-force enumeration, a transfer matrix and each other."""
+
 import numpy as np
 import pytest
 
-from physml.physics import (TC, kaufman_energy, kaufman_log_z, kaufman_specific_heat, onsager_energy,
-                            onsager_specific_heat, yang_magnetization)
+from physml.physics import (
+    TC,
+    kaufman_energy,
+    kaufman_log_z,
+    kaufman_specific_heat,
+    onsager_energy,
+    onsager_specific_heat,
+    yang_magnetization,
+)
 from physml.physics.enumeration import boltzmann, energies, exact_moments
 
 
@@ -26,6 +34,7 @@ def test_kaufman_matches_enumeration(L, T):
 
 def _transfer_matrix_energy(L: int, T: float) -> float:
     """<e> of the L x L torus from the row-to-row transfer matrix (2^L states), by dlnZ/dbeta."""
+
     def lnz(beta):
         rows = ((np.arange(2**L)[:, None] >> np.arange(L)) & 1) * 2 - 1
         intra = (rows * np.roll(rows, 1, axis=1)).sum(axis=1)
@@ -34,6 +43,7 @@ def _transfer_matrix_energy(L: int, T: float) -> float:
         w = np.linalg.eigvalsh(tm)
         top = np.abs(w).max()
         return L * np.log(top) + np.log(np.sum((w / top) ** L))
+
     d = 1e-5
     return -(lnz(1 / T + d) - lnz(1 / T - d)) / (2 * d) / L**2
 
@@ -56,7 +66,9 @@ def test_large_lattice_tends_to_onsager_and_is_finite():
 def test_onsager_specific_heat_is_derivative_of_energy():
     for T in (1.2, 2.0, 2.5, 4.0):
         d = 1e-6
-        assert onsager_specific_heat(T) == pytest.approx((onsager_energy(T + d) - onsager_energy(T - d)) / (2 * d), rel=1e-6)
+        assert onsager_specific_heat(T) == pytest.approx(
+            (onsager_energy(T + d) - onsager_energy(T - d)) / (2 * d), rel=1e-6
+        )
 
 
 def test_yang_magnetization():

@@ -11,6 +11,7 @@ Usage: python tests/platform/multinode.py OUT_DIR simulate       -> `simulate` (
        python tests/platform/multinode.py HOME driverkill         -> a sweep whose driver process is
        killed (SIGKILL) mid-sweep, then `physml sweep --resume` from a new driver process.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,19 @@ from ray.cluster_utils import Cluster
 
 from physml.platform.data import read_manifest
 from physml.platform.simulate import simulate
-from physml.tasks import SAMPLERS
+from physml.tasks import SOURCES
 from physml.tasks.ising.params import IsingParams
 
-PARAMS = IsingParams(L=(32,), temperatures=(2.0, 2.2, 2.4, 2.6), replicas=2, sweeps=60000, thermalize=100,
-                     every=50, algorithm="metropolis", seed=11)
+PARAMS = IsingParams(
+    L=(32,),
+    temperatures=(2.0, 2.2, 2.4, 2.6),
+    replicas=2,
+    sweeps=60000,
+    thermalize=100,
+    every=50,
+    algorithm="metropolis",
+    seed=11,
+)
 
 
 def _killer(cluster: Cluster, node, out: str, report: dict) -> None:
@@ -40,7 +49,7 @@ def _killer(cluster: Cluster, node, out: str, report: dict) -> None:
     while time.time() < deadline:
         try:
             shards = len(read_manifest(out)["shards"])
-        except Exception:  # noqa: BLE001 - the manifest does not exist yet
+        except Exception:
             shards = 0
         if shards >= 2:
             report["shards_at_kill"] = shards
@@ -53,8 +62,11 @@ def _killer(cluster: Cluster, node, out: str, report: dict) -> None:
 def _train_nodes() -> set[str]:
     from ray.util.state import list_actors
 
-    return {a.node_id for a in list_actors(filters=[("state", "=", "ALIVE")], limit=1000)
-            if "TrainWorker" in (a.class_name or "")}
+    return {
+        a.node_id
+        for a in list_actors(filters=[("state", "=", "ALIVE")], limit=1000)
+        if "TrainWorker" in (a.class_name or "")
+    }
 
 
 def _kill_a_train_node(cluster: Cluster, home: Path, report: dict) -> None:
@@ -107,8 +119,13 @@ def _kill_a_trial_node(cluster: Cluster, home: Path, report: dict) -> None:
     while time.time() < deadline:
         files = list(home.glob("sweeps/*/*/physml-trials.json"))
         st = json.loads(files[0].read_text()) if files else {}
-        running = [e for e in st.values() if e["status"] == "running" and e.get("node")  # epochs left to run
-                   and 1 <= e["metrics"].get("epoch", 0) <= 3]
+        running = [
+            e
+            for e in st.values()
+            if e["status"] == "running"
+            and e.get("node")  # epochs left to run
+            and 1 <= e["metrics"].get("epoch", 0) <= 3
+        ]
         if running and any(e["status"] == "finished" for e in st.values()):
             victim = next(n for n in cluster.worker_nodes if n.node_id == running[0]["node"])
             cluster.remove_node(victim, allow_graceful=False)
@@ -154,17 +171,42 @@ def driverkill_mode(home: str) -> None:
     cluster, _ = _start(head_cpus=0, workers=2)
     os.environ["PHYSML_HOME"] = home
     cli = [sys.executable, "-m", "physml", "sweep", "phases-supervised"]
-    first = cli + ["-c", "smoke", "--samples", "4", "--max-concurrent", "2", "--scheduler", "none", "--name",
-                   "killed", "--set", "train.epochs=6", "--set", "train.cpus_per_worker=1.0", "--no-progress",
-                   "--address", cluster.address]
-    driver = subprocess.Popen(first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+    first = cli + [
+        "-c",
+        "smoke",
+        "--samples",
+        "4",
+        "--max-concurrent",
+        "2",
+        "--scheduler",
+        "none",
+        "--name",
+        "killed",
+        "--set",
+        "train.epochs=6",
+        "--set",
+        "train.cpus_per_worker=1.0",
+        "--no-progress",
+        "--address",
+        cluster.address,
+    ]
+    driver = subprocess.Popen(
+        first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     sweep_dir = Path(home) / "sweeps" / "phases-supervised" / "killed"
     report = _kill_driver_mid_trial(driver, sweep_dir / "physml-trials.json")
-    resumed = subprocess.run(cli + ["--resume", str(sweep_dir), "--no-progress", "--address", cluster.address],
-                             capture_output=True, text=True, timeout=400)
-    report.update(resume_code=resumed.returncode, resume_err=resumed.stderr[-2000:], dir=str(sweep_dir),
-                  parent=json.loads((sweep_dir / "physml-sweep.json").read_text())["parent_id"])
+    resumed = subprocess.run(
+        cli + ["--resume", str(sweep_dir), "--no-progress", "--address", cluster.address],
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    report.update(
+        resume_code=resumed.returncode,
+        resume_err=resumed.stderr[-2000:],
+        dir=str(sweep_dir),
+        parent=json.loads((sweep_dir / "physml-sweep.json").read_text())["parent_id"],
+    )
     print("RESULT " + json.dumps(report), flush=True)
     ray.shutdown()
     cluster.shutdown()
@@ -203,11 +245,16 @@ def main() -> None:
     where, report = f"{out}/kill", {"t0": time.time()}
     killer = threading.Thread(target=_killer, args=(cluster, workers[0], where, report), daemon=True)
     killer.start()
-    res = simulate(SAMPLERS["ising"], (PARAMS,), where, actors=2, progress=False, command="multinode test")
+    res = simulate(SOURCES["ising"], (PARAMS,), where, actors=2, progress=False, command="multinode test")
     killer.join(timeout=5)
     s = res.stats
-    report.update(nodes=s.nodes, actors=s.actors, actor_failures=s.actor_failures, seconds=round(s.seconds, 1),
-                  complete=read_manifest(where)["complete"])
+    report.update(
+        nodes=s.nodes,
+        actors=s.actors,
+        actor_failures=s.actor_failures,
+        seconds=round(s.seconds, 1),
+        complete=read_manifest(where)["complete"],
+    )
     report.pop("t0")
     reports["kill"] = report
     print("RESULT " + json.dumps(reports), flush=True)

@@ -2,6 +2,7 @@
 postgresql binaries (`make postgres` installs them), a fresh cluster in a temporary directory, run as
 the ``postgres`` user when the tests run as root (the server refuses root). ``backend_store()``
 yields its SQLAlchemy URI, or a SQLite file where PostgreSQL is not installed (issue #9)."""
+
 from __future__ import annotations
 
 import glob
@@ -42,10 +43,23 @@ def postgres_server(bins: str):
     data, port = f"{root}/data", _port()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    run = lambda cmd: subprocess.run(_as_server_user(cmd), check=True, capture_output=True, text=True)  # noqa: E731
+    run = lambda cmd: subprocess.run(_as_server_user(cmd), check=True, capture_output=True, text=True)
     run([f"{bins}/initdb", "-D", data, "-U", "mlflow", "--auth=trust", "-E", "UTF8"])
-    run([f"{bins}/pg_ctl", "-D", data, "-l", f"{root}/log", "-w", "-t", "60", "-o",
-         f"-h 127.0.0.1 -p {port} -k {root}", "start"])
+    run(
+        [
+            f"{bins}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            f"{root}/log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {root}",
+            "start",
+        ]
+    )
     try:
         run([f"{bins}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "mlflow", "mlflow"])
         yield f"postgresql://mlflow@127.0.0.1:{port}/mlflow"

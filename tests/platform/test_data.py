@@ -1,4 +1,5 @@
 """Sharded Parquet datasets on memory:// and file://: atomic writes, manifest, verification."""
+
 import json
 import uuid
 
@@ -68,8 +69,8 @@ def test_state_roundtrip_and_adopt(uri):
     s = w.get_state("u0")
     assert s["spins"].shape == (2, 3) and s["step"][0] == 4
     assert w.get_state("u1") is None
-    e = w.put_shard("c.parquet", _table(7))       # written but not committed: a crash here ...
-    adopted = w.adopt_shard("c.parquet")          # ... is repaired on resume
+    e = w.put_shard("c.parquet", _table(7))  # written but not committed: a crash here ...
+    adopted = w.adopt_shard("c.parquet")  # ... is repaired on resume
     assert adopted["sha256"] == e["sha256"] and adopted["rows"] == 7
     assert w.adopt_shard("missing.parquet") is None
 

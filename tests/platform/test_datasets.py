@@ -1,4 +1,5 @@
 """Ray Data splits: the streamed (read_parquet) and in-memory paths give the same rows."""
+
 import numpy as np
 import pytest
 
@@ -20,8 +21,17 @@ def _rows(ds):
 
 def test_streamed_and_in_memory_splits_agree(tmp_path, monkeypatch):
     task = SupervisedPhases()
-    params = dict(L=[8], temperatures="1.5:3.0:4", replicas=4, sweeps=50, thermalize=10, every=5,
-                  algorithm="metropolis", seed=2, model="ising")
+    params = dict(
+        L=[8],
+        temperatures="1.5:3.0:4",
+        replicas=4,
+        sweeps=50,
+        thermalize=10,
+        every=5,
+        algorithm="metropolis",
+        seed=2,
+        model="ising",
+    )
     uri = ensure_dataset("ising", params, tmp_path, progress=False)
     cfg = from_dict(task.Config, {"data": {"uri": uri, "L": [8]}})
     spec = task.datasets(cfg, uri)["train"]

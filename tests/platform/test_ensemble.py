@@ -1,4 +1,5 @@
 """The Ray ensemble end to end: determinism across actor counts, MLflow run, resume after a kill."""
+
 import os
 import signal
 import subprocess
@@ -12,12 +13,12 @@ import pytest
 from physml.cli import main
 from physml.platform.data import DatasetWriter, read_manifest, read_table
 from physml.platform.ensemble import run_ensemble
-from physml.tasks import SAMPLERS
+from physml.tasks import SOURCES
 from physml.tasks.ising.params import IsingParams
 from physml.tasks.ising.sampler import IsingSampler
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
-SAMPLER = SAMPLERS["ising"]
+SAMPLER = SOURCES["ising"]
 
 
 def _run(params, uri, actors):
@@ -33,8 +34,16 @@ def _sorted(t):
 
 @pytest.mark.parametrize("algorithm", ["metropolis", "msc"])
 def test_same_rows_whatever_the_number_of_actors(algorithm):
-    p = IsingParams(L=(8, 12), temperatures=(2.0, 2.5, 3.0), replicas=2, sweeps=200, thermalize=20,
-                    every=5, algorithm=algorithm, seed=3)
+    p = IsingParams(
+        L=(8, 12),
+        temperatures=(2.0, 2.5, 3.0),
+        replicas=2,
+        sweeps=200,
+        thermalize=20,
+        every=5,
+        algorithm=algorithm,
+        seed=3,
+    )
     a = _run(p, f"memory://det/{uuid.uuid4().hex}", actors=1)
     b = _run(p, f"memory://det/{uuid.uuid4().hex}", actors=2)
     for L in p.L:
@@ -48,9 +57,28 @@ def test_simulate_logs_run_with_plots_and_detects_corruption(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     out = str(tmp_path / "ising")
-    argv = ["simulate", "ising", "--L", "8", "16", "--temperatures", "2.0:2.6:7", "--replicas", "2",
-            "--sweeps", "2000", "--thermalize", "200", "--every", "5", "--algorithm", "wolff",
-            "--out", out, "--no-progress"]
+    argv = [
+        "simulate",
+        "ising",
+        "--L",
+        "8",
+        "16",
+        "--temperatures",
+        "2.0:2.6:7",
+        "--replicas",
+        "2",
+        "--sweeps",
+        "2000",
+        "--thermalize",
+        "200",
+        "--every",
+        "5",
+        "--algorithm",
+        "wolff",
+        "--out",
+        out,
+        "--no-progress",
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "Binder crossing L=8/16" in text and "MLflow run" in text
@@ -77,13 +105,46 @@ def test_simulate_logs_run_with_plots_and_detects_corruption(tmp_path, monkeypat
 
 @pytest.mark.slow  # make test runs the same kill and resume on s3:// (test_remote.py) and on a cluster
 def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
-    args = ["--L", "32", "--temperatures", "2.0,2.2,2.4,2.6", "--replicas", "2", "--sweeps", "60000",
-            "--thermalize", "100", "--every", "50", "--algorithm", "metropolis", "--seed", "5"]
+    args = [
+        "--L",
+        "32",
+        "--temperatures",
+        "2.0,2.2,2.4,2.6",
+        "--replicas",
+        "2",
+        "--sweeps",
+        "60000",
+        "--thermalize",
+        "100",
+        "--every",
+        "50",
+        "--algorithm",
+        "metropolis",
+        "--seed",
+        "5",
+    ]
     out = tmp_path / "killed"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "physml", "simulate", "ising", *args, "--out", str(out),
-                             "--no-progress", "--actors", "2"], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "physml",
+            "simulate",
+            "ising",
+            *args,
+            "--out",
+            str(out),
+            "--no-progress",
+            "--actors",
+            "2",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     deadline = time.time() + 240
     shards = 0
     while time.time() < deadline and proc.poll() is None:
@@ -97,8 +158,16 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
     proc.wait()
     killed = read_manifest(str(out))
     assert not killed["complete"] and 1 <= len(killed["shards"]) < 8
-    p = IsingParams(L=(32,), temperatures=(2.0, 2.2, 2.4, 2.6), replicas=2, sweeps=60000, thermalize=100,
-                    every=50, algorithm="metropolis", seed=5)
+    p = IsingParams(
+        L=(32,),
+        temperatures=(2.0, 2.2, 2.4, 2.6),
+        replicas=2,
+        sweeps=60000,
+        thermalize=100,
+        every=50,
+        algorithm="metropolis",
+        seed=5,
+    )
     resumed = _run(p, str(out), actors=2)
     fresh = _run(p, str(tmp_path / "fresh"), actors=1)
     assert resumed[32].num_rows == 8 * 1200

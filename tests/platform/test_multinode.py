@@ -1,6 +1,7 @@
 """Several real Ray nodes on this machine: `simulate` spreads its chain actors over two worker nodes
 and survives one of them being killed mid-run, with exactly the rows of a single-node run; `run`
 refuses node-local storage on that cluster."""
+
 import json
 import os
 import subprocess
@@ -11,26 +12,35 @@ import pytest
 
 from physml.platform.data import DatasetWriter, read_manifest, read_table
 from physml.platform.ensemble import run_ensemble
-from physml.tasks import SAMPLERS
+from physml.tasks import SOURCES
 from physml.tasks.ising.sampler import IsingSampler
 
 sys.path.insert(0, str(Path(__file__).parent))
-from multinode import PARAMS  # noqa: E402
+from multinode import PARAMS
 
 SCRIPT = Path(__file__).with_name("multinode.py")
 
 
 def _scenario(tmp_path: Path, mode: str) -> dict:
     """Run a multi-node scenario of multinode.py in its own process; returns its report."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")]),
+    }
     env.pop("RAY_ADDRESS", None)
     target = tmp_path / ("home" if mode in ("run", "sweep", "driverkill") else mode)
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(target), mode], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(target), mode],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    return {**json.loads(lines[-1][len("RESULT "):]), "stderr": proc.stderr}
+    return {**json.loads(lines[-1][len("RESULT ") :]), "stderr": proc.stderr}
 
 
 def _rows(uri: str):
@@ -41,15 +51,21 @@ def _rows(uri: str):
 def test_simulate_spreads_over_two_nodes_and_survives_one_killed(tmp_path):
     s = IsingSampler(PARAMS)
     ref = str(tmp_path / "single")
-    run_ensemble(SAMPLERS["ising"], (PARAMS,), DatasetWriter(ref, s.kind, s.manifest_params(), PARAMS.seed, "t"),
-                 actors=2, progress=False)
+    run_ensemble(
+        SOURCES["ising"],
+        (PARAMS,),
+        DatasetWriter(ref, s.kind, s.manifest_params(), PARAMS.seed, "t"),
+        actors=2,
+        progress=False,
+    )
     expected = _rows(ref)
     assert expected.num_rows == 8 * 1200
     report = _scenario(tmp_path, "simulate")  # a 3-node cluster, a worker node killed mid-run
     killed, sim = report["kill"], tmp_path / "simulate"
     # on the 3-node cluster, node-local storage is refused before anything runs
-    assert report["refused"].startswith(f"PHYSML_HOME = {sim / 'kill'}-home is node-local, but the Ray "
-                                        "cluster has 3 nodes"), report["refused"]
+    assert report["refused"].startswith(
+        f"PHYSML_HOME = {sim / 'kill'}-home is node-local, but the Ray cluster has 3 nodes"
+    ), report["refused"]
     assert not (sim / "kill-home").exists()
     assert killed["nodes"] == 2 and killed["actors"] == 2  # spread over both worker nodes
     total = len(read_manifest(ref)["shards"])
@@ -71,8 +87,9 @@ def test_run_with_two_workers_on_two_nodes_survives_a_node_kill(tmp_path):
     assert report["train_nodes"] == 2 and report["killed_after"] < "epoch-0006"
     assert "[FailurePolicy] RETRY" in report["stderr"]
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    runs = client.search_runs([client.get_experiment_by_name("phases-supervised").experiment_id],
-                              "tags.`physml.kind` = 'train'")
+    runs = client.search_runs(
+        [client.get_experiment_by_name("phases-supervised").experiment_id], "tags.`physml.kind` = 'train'"
+    )
     assert [r.info.run_id for r in runs] == [report["run_id"]] and runs[0].info.status == "FINISHED"
     assert sorted(m.step for m in client.get_metric_history(report["run_id"], "val/acc")) == [1, 2, 3, 4, 5, 6]
 
@@ -110,8 +127,9 @@ def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     status = json.loads((Path(report["dir"]) / "physml-trials.json").read_text())
     assert len(status) == 4 and all(e["status"] == "finished" for e in status.values())
-    kids = client.search_runs([client.get_run(report["parent"]).info.experiment_id],
-                              f"tags.mlflow.parentRunId = '{report['parent']}'")
+    kids = client.search_runs(
+        [client.get_run(report["parent"]).info.experiment_id], f"tags.mlflow.parentRunId = '{report['parent']}'"
+    )
     assert len(kids) == 4 and all(k.info.status == "FINISHED" for k in kids)
     for k in kids:
         assert sorted(m.step for m in client.get_metric_history(k.info.run_id, "val/acc")) == [1, 2, 3, 4, 5, 6]

@@ -1,6 +1,7 @@
 """Remote storage for real: an S3-compatible server (moto, on 127.0.0.1) holds shards that are written,
 killed, resumed and read back; an MLflow tracking server (`mlflow server`, PostgreSQL backend, SQLite
 where PostgreSQL is not installed) stores a training run's artefacts in the same bucket."""
+
 import json
 import os
 import signal
@@ -16,8 +17,24 @@ from tests.platform.postgres import backend_store
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 BUCKET = "physml"
-SIM = ["--L", "16", "--temperatures", "2.0,2.4", "--replicas", "2", "--sweeps", "500000", "--thermalize", "100",
-       "--every", "250", "--algorithm", "metropolis", "--seed", "3"]
+SIM = [
+    "--L",
+    "16",
+    "--temperatures",
+    "2.0,2.4",
+    "--replicas",
+    "2",
+    "--sweeps",
+    "500000",
+    "--thermalize",
+    "100",
+    "--every",
+    "250",
+    "--algorithm",
+    "metropolis",
+    "--seed",
+    "3",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +45,13 @@ def s3():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://{host}:{port}", "MLFLOW_S3_ENDPOINT_URL": f"http://{host}:{port}"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "MLFLOW_S3_ENDPOINT_URL": f"http://{host}:{port}",
+    }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     import boto3
@@ -58,10 +80,28 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path, ray_cl
 
     uri = f"s3://{BUCKET}/ising-killed"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "physml", "simulate", "ising", *SIM, "--out", uri, "--no-progress",
-                             "--actors", "2", "--address", ray_cluster["address"]], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "physml",
+            "simulate",
+            "ising",
+            *SIM,
+            "--out",
+            uri,
+            "--no-progress",
+            "--actors",
+            "2",
+            "--address",
+            ray_cluster["address"],
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     fs, deadline = fsspec.filesystem("s3"), time.time() + 240
     while True:
         fs.invalidate_cache()  # s3fs caches listings: look at the bucket as it is now
@@ -108,12 +148,30 @@ def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
     from physml.cli import main
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-                               "--backend-store-uri", store,
-                               "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--serve-artifacts", "--workers", "1"],
-                              env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, start_new_session=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            store,
+            "--artifacts-destination",
+            f"s3://{BUCKET}/mlflow",
+            "--serve-artifacts",
+            "--workers",
+            "1",
+        ],
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 180
         while True:
@@ -126,15 +184,33 @@ def _run_on_server(store: str, tmp_path, monkeypatch) -> str:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
         monkeypatch.setenv("PHYSML_HOME", str(tmp_path / "home"))
         monkeypatch.chdir(tmp_path)
-        assert main(["run", "phases-supervised", "-c", "smoke", "--set", "train.epochs=1", "--set", 'train.runner="local"',
-                     "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "phases-supervised",
+                    "-c",
+                    "smoke",
+                    "--set",
+                    "train.epochs=1",
+                    "--set",
+                    'train.runner="local"',
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         body = json.dumps({"experiment_ids": [], "max_results": 10}).encode()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name"
-                                    f"?experiment_name=phases-supervised", timeout=10) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=phases-supervised",
+            timeout=10,
+        ) as r:
             exp_id = json.load(r)["experiment"]["experiment_id"]
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/search",
-                                     data=body.replace(b"[]", f'["{exp_id}"]'.encode()),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/search",
+            data=body.replace(b"[]", f'["{exp_id}"]'.encode()),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             runs = json.load(r)["runs"]
         assert [run["info"]["status"] for run in runs] == ["FINISHED"]
@@ -171,7 +247,8 @@ sys.exit(max(codes))
 @pytest.mark.slow  # ~110 s; make test keeps shards on s3:// (killed and resumed) and MLflow artefacts there
 def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3, tmp_path):
     """PHYSML_HOME = s3://...: the simulated cache, Ray Train checkpoints (a run resumed by the local
-    runner continues from them and writes its own there), an evaluation's figures and a sweep's Tune state and status all live in the bucket; nothing
+    runner continues from them and writes its own there), an evaluation's figures and a sweep's Tune
+    state and status all live in the bucket; nothing
     is written to the working directory but the MLflow store. Its own process, so that Ray's workers
     start with the S3 endpoint in their environment."""
     import fsspec
@@ -180,8 +257,9 @@ def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3
     home = f"s3://{BUCKET}/home"
     env = {**os.environ, "PHYSML_HOME": home, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     env.pop("RAY_ADDRESS", None)
-    proc = subprocess.run([sys.executable, "-c", HOME_SCRIPT], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", HOME_SCRIPT], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     fs = fsspec.filesystem("s3")
     fs.invalidate_cache()
@@ -193,8 +271,9 @@ def test_physml_home_in_the_bucket_holds_cache_checkpoints_sweeps_and_figures(s3
     rid = runs[0].info.run_id
     assert [m.step for m in client.get_metric_history(rid, "val/acc")] == [1, 2, 3]
     assert any(k.startswith(f"{BUCKET}/home/cache/") and k.endswith("/manifest.json") for k in keys)
-    assert any(f"/home/runs/phases-supervised/{rid}/" in k and "epoch-0003" in k and k.endswith("state.pt")
-               for k in keys), [k for k in keys if "/runs/" in k][:20]
+    assert any(
+        f"/home/runs/phases-supervised/{rid}/" in k and "epoch-0003" in k and k.endswith("state.pt") for k in keys
+    ), [k for k in keys if "/runs/" in k][:20]
     ev = client.search_runs([exp.experiment_id], "tags.`physml.kind` = 'evaluate'")[0].info.run_id
     assert f"{BUCKET}/home/evaluations/{ev}/p_ordered.png" in keys
     sweep = f"{BUCKET}/home/sweeps/phases-supervised/s3sweep"

@@ -1,4 +1,5 @@
 """--resume checks the resumed run's [model] against the config in force (no Ray: a real MLflow store)."""
+
 import mlflow
 import pytest
 

@@ -1,4 +1,5 @@
 """Sweep spaces, settings and resource plans: checked before Ray starts (no Ray here)."""
+
 import pytest
 
 from physml.config import ConfigError, to_dict
@@ -16,12 +17,24 @@ def space(tree, table=None):
 
 
 def test_every_kind_parses_and_nested_tables_flatten():
-    s = space({"train": {"lr": {"loguniform": [1e-4, 1e-2]}, "weight_decay": {"uniform": [0, 0.1]},
-                         "batch_size": {"int": [16, 64]}},
-               "model.channels": {"choice": [8, 16]}, "model.kind": {"grid": ["cnn", "dense"]}})
-    assert {d.key: d.kind for d in s.dims} == {"train.lr": "loguniform", "train.weight_decay": "uniform",
-                                               "train.batch_size": "int", "model.channels": "choice",
-                                               "model.kind": "grid"}
+    s = space(
+        {
+            "train": {
+                "lr": {"loguniform": [1e-4, 1e-2]},
+                "weight_decay": {"uniform": [0, 0.1]},
+                "batch_size": {"int": [16, 64]},
+            },
+            "model.channels": {"choice": [8, 16]},
+            "model.kind": {"grid": ["cnn", "dense"]},
+        }
+    )
+    assert {d.key: d.kind for d in s.dims} == {
+        "train.lr": "loguniform",
+        "train.weight_decay": "uniform",
+        "train.batch_size": "int",
+        "model.channels": "choice",
+        "model.kind": "grid",
+    }
     assert s.exhaustive and s.grid_size == 2
 
 
@@ -40,19 +53,22 @@ def test_choices_of_lists_travel_as_indices():
     assert trial_config(setup, {"data.L": 1})["data"]["L"] == [8, 12]
 
 
-@pytest.mark.parametrize("tree,needle", [
-    ({"train.lr": {"normal": [0, 1]}}, "unknown distribution 'normal'"),
-    ({"train.lr": {"loguniform": [0, 1]}}, "bounds must be > 0"),
-    ({"train.lr": {"uniform": [0.1, 0.01]}}, "low must be below high"),
-    ({"train.lr": {"uniform": [0.1]}}, "expected [low, high]"),
-    ({"train.batch_size": {"int": [8.5, 64]}}, "bounds must be integers"),
-    ({"train.lr": {"choice": []}}, "non-empty list"),
-    ({"train.lrate": {"choice": [0.1]}}, "unknown config key 'train.lrate'"),
-    ({"model.kind": {"choice": ["cnn", "mlp"]}}, "model.kind = 'mlp'"),
-    ({"train.epochs": {"choice": [1.5]}}, "expected an integer"),
-    ({"train.workers": {"choice": [1, 2]}}, "resources and data are fixed"),
-    ({"train.lr": 0.1}, "expected one of"),
-])
+@pytest.mark.parametrize(
+    "tree,needle",
+    [
+        ({"train.lr": {"normal": [0, 1]}}, "unknown distribution 'normal'"),
+        ({"train.lr": {"loguniform": [0, 1]}}, "bounds must be > 0"),
+        ({"train.lr": {"uniform": [0.1, 0.01]}}, "low must be below high"),
+        ({"train.lr": {"uniform": [0.1]}}, "expected [low, high]"),
+        ({"train.batch_size": {"int": [8.5, 64]}}, "bounds must be integers"),
+        ({"train.lr": {"choice": []}}, "non-empty list"),
+        ({"train.lrate": {"choice": [0.1]}}, "unknown config key 'train.lrate'"),
+        ({"model.kind": {"choice": ["cnn", "mlp"]}}, "model.kind = 'mlp'"),
+        ({"train.epochs": {"choice": [1.5]}}, "expected an integer"),
+        ({"train.workers": {"choice": [1, 2]}}, "resources and data are fixed"),
+        ({"train.lr": 0.1}, "expected one of"),
+    ],
+)
 def test_bad_spaces_are_rejected_naming_the_entry(tree, needle):
     with pytest.raises(ConfigError) as err:
         space(tree)
@@ -69,13 +85,16 @@ def test_apply_sets_dotted_keys_on_a_copy():
     assert out["train"]["lr"] == 0.5 and BASE["train"]["lr"] != 0.5
 
 
-@pytest.mark.parametrize("kw,needle", [
-    (dict(metric=["val/acc"], mode=["up"]), "min or max"),
-    (dict(metric=["acc"], mode=["max"]), "val/<name>"),
-    (dict(metric=["val/a", "val/b", "val/c"], mode=["max"] * 3), "two for a multi-objective"),
-    (dict(metric=["val/acc"], mode=["max"], scheduler="pbt"), "choose asha or none"),
-    (dict(metric=["val/acc"], mode=["max"], samples=0), "--samples 0"),
-])
+@pytest.mark.parametrize(
+    "kw,needle",
+    [
+        (dict(metric=["val/acc"], mode=["up"]), "min or max"),
+        (dict(metric=["acc"], mode=["max"]), "val/<name>"),
+        (dict(metric=["val/a", "val/b", "val/c"], mode=["max"] * 3), "two for a multi-objective"),
+        (dict(metric=["val/acc"], mode=["max"], scheduler="pbt"), "choose asha or none"),
+        (dict(metric=["val/acc"], mode=["max"], samples=0), "--samples 0"),
+    ],
+)
 def test_bad_settings(kw, needle):
     with pytest.raises(ConfigError) as err:
         SweepSettings(**kw).check()
@@ -89,8 +108,12 @@ def _req(tmp_path, text, cli=None, sets=()):
 
 
 def test_sweep_file_with_a_base_config_and_cli_overrides(tmp_path):
-    req = _req(tmp_path, 'base = "smoke"\n[train]\nepochs = 2\n[sweep]\nsamples = 3\nmetric = "val/loss"\n'
-               '[sweep.space]\n"train.lr" = {loguniform = [1e-4, 1e-2]}\n', cli={"samples": 5})
+    req = _req(
+        tmp_path,
+        'base = "smoke"\n[train]\nepochs = 2\n[sweep]\nsamples = 3\nmetric = "val/loss"\n'
+        '[sweep.space]\n"train.lr" = {loguniform = [1e-4, 1e-2]}\n',
+        cli={"samples": 5},
+    )
     assert req.base["train"]["epochs"] == 2 and req.base["data"]["L"] == [8, 12]  # smoke + override
     assert req.total == 5 and req.settings.metric == ["val/loss"] and req.settings.mode == ["min"]
 
@@ -114,12 +137,19 @@ def test_unknown_sweep_setting(tmp_path):
 def _cfg(**train):
     d = apply(BASE, {f"train.{k}": v for k, v in train.items()})
     from physml.config import from_dict
+
     return from_dict(SupervisedConfig, d)
 
 
 def _plan_req(max_concurrent=None, samples=8):
-    return type("R", (), {"settings": SweepSettings(samples=samples, metric=["val/acc"], mode=["max"],
-                                                    max_concurrent=max_concurrent), "total": samples})()
+    return type(
+        "R",
+        (),
+        {
+            "settings": SweepSettings(samples=samples, metric=["val/acc"], mode=["max"], max_concurrent=max_concurrent),
+            "total": samples,
+        },
+    )()
 
 
 def test_plan_two_concurrent_one_worker_trials_on_two_cpus():
@@ -169,14 +199,18 @@ def test_pivot_puts_one_value_per_column_and_averages_repeats():
     from physml.platform.sweep_report import pivot
 
     meta = {"space": [{"key": "model.norm"}], "table": [{"model.layers": 4}, {"model.layers": 5}]}
-    rows = [{"model.norm": "bn", "model.layers": 4, "test/dsc": 0.8},
-            {"model.norm": "minmax", "model.layers": 4, "test/dsc": 0.7},
-            {"model.norm": "bn", "model.layers": 4, "test/dsc": 0.9},       # a repeat: averaged
-            {"model.norm": "bn", "model.layers": 5, "test/dsc": 0.6},
-            {"model.norm": "minmax", "model.layers": 5, "status": "failed"}]  # no metric: empty cell
+    rows = [
+        {"model.norm": "bn", "model.layers": 4, "test/dsc": 0.8},
+        {"model.norm": "minmax", "model.layers": 4, "test/dsc": 0.7},
+        {"model.norm": "bn", "model.layers": 4, "test/dsc": 0.9},  # a repeat: averaged
+        {"model.norm": "bn", "model.layers": 5, "test/dsc": 0.6},
+        {"model.norm": "minmax", "model.layers": 5, "status": "failed"},
+    ]  # no metric: empty cell
     table = pivot(rows, meta, "model.norm", "test/dsc")
-    assert table == [{"model.layers": 4, "test/dsc [model.norm=bn]": 0.85, "test/dsc [model.norm=minmax]": 0.7},
-                     {"model.layers": 5, "test/dsc [model.norm=bn]": 0.6, "test/dsc [model.norm=minmax]": ""}]
+    assert table == [
+        {"model.layers": 4, "test/dsc [model.norm=bn]": 0.85, "test/dsc [model.norm=minmax]": 0.7},
+        {"model.layers": 5, "test/dsc [model.norm=bn]": 0.6, "test/dsc [model.norm=minmax]": ""},
+    ]
 
 
 def test_pivot_must_be_a_searched_key(tmp_path):
@@ -190,10 +224,28 @@ def test_aggregate_gives_mean_highest_lowest_std_over_repeats():
     from physml.platform.sweep_report import aggregate
 
     meta = {"space": [{"key": "train.seed"}, {"key": "model.kind"}], "table": []}
-    rows = [{"train.seed": s, "model.kind": k, "test/auc": v}
-            for s, (k, v) in enumerate([("vae", 0.7), ("vae", 0.9), ("vae", 0.8), ("ae", 0.95)])]
+    rows = [
+        {"train.seed": s, "model.kind": k, "test/auc": v}
+        for s, (k, v) in enumerate([("vae", 0.7), ("vae", 0.9), ("vae", 0.8), ("ae", 0.95)])
+    ]
     table = aggregate(rows, meta, "train.seed", "test/auc")
-    assert table == [{"model.kind": "vae", "metric": "test/auc", "mean": 0.8, "highest": 0.9, "lowest": 0.7,
-                      "std": 0.1, "repeats": 3},
-                     {"model.kind": "ae", "metric": "test/auc", "mean": 0.95, "highest": 0.95, "lowest": 0.95,
-                      "std": "", "repeats": 1}]
+    assert table == [
+        {
+            "model.kind": "vae",
+            "metric": "test/auc",
+            "mean": 0.8,
+            "highest": 0.9,
+            "lowest": 0.7,
+            "std": 0.1,
+            "repeats": 3,
+        },
+        {
+            "model.kind": "ae",
+            "metric": "test/auc",
+            "mean": 0.95,
+            "highest": 0.95,
+            "lowest": 0.95,
+            "std": "",
+            "repeats": 1,
+        },
+    ]

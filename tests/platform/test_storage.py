@@ -1,5 +1,6 @@
 """PHYSML_HOME as a local directory or an object-store URI: parsing, joins, JSON and figure copies
 (fsspec memory:// and file://, no Ray)."""
+
 import os
 import time
 
@@ -10,10 +11,13 @@ from physml.config import ConfigError
 from physml.platform import storage
 
 
-@pytest.mark.parametrize("raw,expect", [
-    ("s3://bucket/physml/", "s3://bucket/physml"),
-    ("gs://b/p", "gs://b/p"),
-])
+@pytest.mark.parametrize(
+    "raw,expect",
+    [
+        ("s3://bucket/physml/", "s3://bucket/physml"),
+        ("gs://b/p", "gs://b/p"),
+    ],
+)
 def test_home_keeps_remote_uris(monkeypatch, raw, expect):
     monkeypatch.setenv("PHYSML_HOME", raw)
     assert storage.home() == expect

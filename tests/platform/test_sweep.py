@@ -1,5 +1,6 @@
 """`physml sweep` end to end on the shared local Ray with a tmp MLflow store: nested runs, the UI's
 REST API, grids and tables run exactly, ASHA stopping, failed trials, and resume after a killed driver."""
+
 import contextlib
 import json
 import os
@@ -45,8 +46,9 @@ def _sweep_file(path: Path, text: str) -> str:
 
 def _children(parent: str) -> list:
     exp = mlflow.get_experiment_by_name("phases-supervised")
-    return mlflow.MlflowClient().search_runs([exp.experiment_id], f"tags.mlflow.parentRunId = '{parent}'",
-                                             max_results=100)
+    return mlflow.MlflowClient().search_runs(
+        [exp.experiment_id], f"tags.mlflow.parentRunId = '{parent}'", max_results=100
+    )
 
 
 def _parent(out: str) -> str:
@@ -58,8 +60,18 @@ def _steps(run_id: str, key: str) -> list[int]:
 
 
 def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
-    argv = SMOKE + ["--samples", "4", "--max-concurrent", "2", "--scheduler", "none", "--set",
-                    "train.cpus_per_worker=1.0", "--set", "train.epochs=1"]
+    argv = SMOKE + [
+        "--samples",
+        "4",
+        "--max-concurrent",
+        "2",
+        "--scheduler",
+        "none",
+        "--set",
+        "train.cpus_per_worker=1.0",
+        "--set",
+        "train.epochs=1",
+    ]
     assert main(argv) == 0
     parent = _parent(capsys.readouterr().out)
     client = mlflow.MlflowClient()
@@ -79,9 +91,16 @@ def test_optuna_sweep_nested_runs_and_the_ui_rest_api(home, capsys, tmp_path):
         arts = {a.path for a in client.list_artifacts(k.info.run_id, "model")}
         assert "model/state_dict.pt" in arts
     arts = {a.path for d in (None, "plots") for a in client.list_artifacts(parent, d)}
-    assert {"results.csv", "best_config.toml", "plots/optimization_history.png",
-            "plots/parallel_coordinates.png", "plots/param_importances.png"} <= arts
-    csv_text = Path(mlflow.artifacts.download_artifacts(f"runs:/{parent}/results.csv", dst_path=str(tmp_path))).read_text()
+    assert {
+        "results.csv",
+        "best_config.toml",
+        "plots/optimization_history.png",
+        "plots/parallel_coordinates.png",
+        "plots/param_importances.png",
+    } <= arts
+    csv_text = Path(
+        mlflow.artifacts.download_artifacts(f"runs:/{parent}/results.csv", dst_path=str(tmp_path))
+    ).read_text()
     assert len(csv_text.strip().splitlines()) == 5
     best = {k.info.run_id: k.data.metrics["val/acc"] for k in kids}  # two trials may tie on a small val split
     assert best[prun.data.tags["physml.best_run_id"]] == max(best.values())
@@ -98,8 +117,14 @@ def _check_ui(home: Path, parent: str) -> None:
         port = s.getsockname()[1]
     # without MLFLOW_TRACKING_URI, in the directory of the module's store: the default local store
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    proc = subprocess.Popen([sys.executable, "-m", "physml", "ui", "--port", str(port)], env=env, cwd=home,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "physml", "ui", "--port", str(port)],
+        env=env,
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
     try:
         deadline = time.time() + 90
@@ -109,15 +134,16 @@ def _check_ui(home: Path, parent: str) -> None:
                     got = json.load(r)["run"]
                 break
             except OSError:
-                if proc.poll() is not None or time.time() > deadline:   # the output once it has stopped
+                if proc.poll() is not None or time.time() > deadline:  # the output once it has stopped
                     os.killpg(proc.pid, signal.SIGKILL)
                     pytest.fail(f"physml ui did not answer: {proc.communicate()[0].decode()[-2000:]}")
                 time.sleep(0.5)
         assert got["info"]["status"] == "FINISHED"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert r.status == 200  # the UI's page itself
-        body = json.dumps({"experiment_ids": [got["info"]["experiment_id"]],
-                           "filter": f"tags.mlflow.parentRunId = '{parent}'"}).encode()
+        body = json.dumps(
+            {"experiment_ids": [got["info"]["experiment_id"]], "filter": f"tags.mlflow.parentRunId = '{parent}'"}
+        ).encode()
         req = urllib.request.Request(f"{base}/runs/search", data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as r:
             runs = json.load(r)["runs"]
@@ -130,14 +156,18 @@ def _check_ui(home: Path, parent: str) -> None:
 
 
 def test_table_and_grid_run_exactly_and_asha_stops_the_bad_trials(home, capsys, tmp_path):
-    f = _sweep_file(tmp_path / "s.toml", '[train]\nepochs = 4\noptimizer = "sgd"\n[sweep]\nmetric = "val/loss"\n'
-                    'max_concurrent = 1\n[sweep.space]\n"model.hidden" = {grid = [8, 16]}\n'
-                    '[[sweep.table]]\n"train.lr" = 0.05\n"model.channels" = 4\n'
-                    '[[sweep.table]]\n"train.lr" = 1e-9\n"model.channels" = 6\n')
+    f = _sweep_file(
+        tmp_path / "s.toml",
+        '[train]\nepochs = 4\noptimizer = "sgd"\n[sweep]\nmetric = "val/loss"\n'
+        'max_concurrent = 1\n[sweep.space]\n"model.hidden" = {grid = [8, 16]}\n'
+        '[[sweep.table]]\n"train.lr" = 0.05\n"model.channels" = 4\n'
+        '[[sweep.table]]\n"train.lr" = 1e-9\n"model.channels" = 6\n',
+    )
     assert main(["sweep", "phases-supervised", "-c", f, "--no-progress"]) == 0
     kids = _children(_parent(capsys.readouterr().out))
-    got = sorted((k.data.params["train.lr"], k.data.params["model.channels"], k.data.params["model.hidden"])
-                 for k in kids)
+    got = sorted(
+        (k.data.params["train.lr"], k.data.params["model.channels"], k.data.params["model.hidden"]) for k in kids
+    )
     assert got == sorted([("0.05", "4", "8"), ("0.05", "4", "16"), ("1e-09", "6", "8"), ("1e-09", "6", "16")])
     bad = [k for k in kids if k.data.params["train.lr"] == "1e-09"]
     early = [k for k in bad if k.data.tags.get("physml.stopped_early") == "true"]
@@ -149,8 +179,11 @@ def test_table_and_grid_run_exactly_and_asha_stops_the_bad_trials(home, capsys, 
 
 
 def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(home, capsys, tmp_path):
-    f = _sweep_file(tmp_path / "s.toml", '[train]\nepochs = 1\noptimizer = "sgd"\n[sweep]\nscheduler = "none"\n'
-                    '[[sweep.table]]\n"train.lr" = 0.01\n[[sweep.table]]\n"train.lr" = 1e30\n')
+    f = _sweep_file(
+        tmp_path / "s.toml",
+        '[train]\nepochs = 1\noptimizer = "sgd"\n[sweep]\nscheduler = "none"\n'
+        '[[sweep.table]]\n"train.lr" = 0.01\n[[sweep.table]]\n"train.lr" = 1e30\n',
+    )
     assert main(["sweep", "phases-supervised", "-c", f, "--no-progress"]) == 0
     out = capsys.readouterr().out
     kids = {k.data.params["train.lr"]: k for k in _children(_parent(out))}
@@ -164,11 +197,28 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(home, capsys, tmp_pat
 def test_resume_after_the_driver_is_killed(home, capsys, ray_cluster):
     name = "killed"
     sweep_dir = home / "home" / "sweeps" / "phases-supervised" / name
-    argv = [sys.executable, "-m", "physml"] + SMOKE[:4] + [
-        "--samples", "3", "--max-concurrent", "1", "--scheduler", "none", "--set", "train.epochs=4",
-        "--name", name, "--no-progress", "--address", ray_cluster["address"]]
-    proc = subprocess.Popen(argv, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    argv = (
+        [sys.executable, "-m", "physml"]
+        + SMOKE[:4]
+        + [
+            "--samples",
+            "3",
+            "--max-concurrent",
+            "1",
+            "--scheduler",
+            "none",
+            "--set",
+            "train.epochs=4",
+            "--name",
+            name,
+            "--no-progress",
+            "--address",
+            ray_cluster["address"],
+        ]
+    )
+    proc = subprocess.Popen(
+        argv, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     status_file = sweep_dir / "physml-trials.json"
     deadline = time.time() + 240
     while True:  # kill once one trial is finished and the next one has reported an epoch
@@ -202,8 +252,18 @@ def test_resume_after_the_driver_is_killed(home, capsys, ray_cluster):
 
 
 def test_two_metrics_make_a_multi_objective_search(home, capsys, tmp_path):
-    argv = SMOKE + ["--samples", "2", "--set", "train.epochs=1", "--metric", "val/acc", "val/loss",
-                    "--mode", "max", "min"]
+    argv = SMOKE + [
+        "--samples",
+        "2",
+        "--set",
+        "train.epochs=1",
+        "--metric",
+        "val/acc",
+        "val/loss",
+        "--mode",
+        "max",
+        "min",
+    ]
     assert main(argv) == 0
     parent = _parent(capsys.readouterr().out)
     run = mlflow.get_run(parent)

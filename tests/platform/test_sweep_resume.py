@@ -1,6 +1,7 @@
 """What a resumed sweep does with the two races of a killed driver (no Ray needed): a trial restored
 from its final checkpoint reports it again instead of training, and a trial the dead driver started
 but never saved in Tune's state loses its child run (Tune runs it again under a new id)."""
+
 import json
 from types import SimpleNamespace
 
@@ -32,8 +33,10 @@ def test_a_trial_lost_with_the_driver_has_its_run_deleted_and_its_entry_dropped(
     client = mlflow.MlflowClient(store_uri)
     exp = client.create_experiment("sweep")
     parent = client.create_run(exp).info.run_id
-    runs = {tid: client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": tid}).info.run_id
-            for tid in ("kept", "lost")}
+    runs = {
+        tid: client.create_run(exp, tags={"mlflow.parentRunId": parent, "physml.trial_id": tid}).info.run_id
+        for tid in ("kept", "lost")
+    }
     status = {tid: {"run_id": rid, "status": "running", "params": {}, "metrics": {}} for tid, rid in runs.items()}
     (tmp_path / STATUS).write_text(json.dumps(status))
     log = SweepLogger(client.tracking_uri, exp, parent, str(tmp_path), dict, total=2, progress=False)

@@ -1,4 +1,5 @@
 """ising-generation: shapes (scale-up), the physics comparison on known cases, the MMD loss, shards."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,7 +19,12 @@ from physml.tasks.ising_generation.nets import (
     scale,
     sublattices,
 )
-from physml.tasks.ising_generation.physics import compare, mean_overlap, observables, sector_imbalance
+from physml.tasks.ising_generation.physics import (
+    compare,
+    mean_overlap,
+    observables,
+    sector_imbalance,
+)
 from physml.tasks.ising_generation.task import (
     EvalConfig,
     GenerationConfig,
@@ -56,7 +62,7 @@ def test_scale_draws_spins_with_mean_tanh_or_takes_the_sign_and_passes_gradients
     se = np.sqrt(1 - np.tanh(0.5) ** 2) / np.sqrt(s.numel())
     assert abs(s.mean().item() - np.tanh(0.5)) < 4 * se
     s.sum().backward()
-    assert torch.equal(a.grad, torch.ones_like(a))            # straight through: d s / d a = 1
+    assert torch.equal(a.grad, torch.ones_like(a))  # straight through: d s / d a = 1
     b = torch.tensor([-0.3, 0.0, 2.0])
     assert scale(b).tolist() == [-1.0, 1.0, 1.0]
 
@@ -79,7 +85,7 @@ def test_tanh_straight_through_gives_the_exact_energy_gradient_and_identity_does
     if estimator == "tanh":
         assert dev.max() < 5
     else:
-        biased = (a[0].detach().abs() > 1) & (nn_sum.abs() > 0.5)   # its bias: tanh^2(a_i) x the sum
+        biased = (a[0].detach().abs() > 1) & (nn_sum.abs() > 0.5)  # its bias: tanh^2(a_i) x the sum
         assert biased.sum() >= 4 and (dev[biased] > 5).all()
     with pytest.raises(ValueError, match="estimator = 'x'"):
         scale(a, estimator="x")
@@ -96,8 +102,8 @@ def test_tanh_gradients_of_the_moments_are_exact_and_of_squared_sums_are_not():
     s = scale(a, sample=True, estimator="tanh")
     mom = moments(s)
     assert torch.allclose(mom, torch.stack([order_parameters(s)[:, 0], s.mean(dim=(1, 2)) ** 2], 1))
-    g_ml, = torch.autograd.grad(mom[:, 1].sum(), a, retain_graph=True)
-    g_sq, = torch.autograd.grad(s.mean(dim=(1, 2)).pow(2).sum(), a)
+    (g_ml,) = torch.autograd.grad(mom[:, 1].sum(), a, retain_graph=True)
+    (g_sq,) = torch.autograd.grad(s.mean(dim=(1, 2)).pow(2).sum(), a)
     th, n = torch.tanh(a0[0]), 16
     exact = 2 * (1 - th**2) * (th.sum() - th) / n**2
     dev = lambda g: ((g.mean(0) - exact) / (g.std(0) / np.sqrt(len(g)))).abs()
@@ -186,15 +192,15 @@ def test_observables_match_the_lattice_kernels_and_exact_ground_states():
 
 def test_identical_sets_give_zero_distance_and_flipped_sets_the_sector_fraction():
     rng = np.random.default_rng(3)
-    s = np.where(rng.random((300, 8, 8)) < 0.9, 1, -1)          # mostly +m
+    s = np.where(rng.random((300, 8, 8)) < 0.9, 1, -1)  # mostly +m
     obs = observables(s)
     r = compare(obs, obs, 2.0, 8)
     assert r["w1_e"] == 0 and r["ks_e"] == 0 and r["w1_m"] == 0 and r["e_rel_err"] == 0
     assert r["spread_ratio"] == 1
     flipped = s.copy()
-    flipped[:75] *= -1                                            # a quarter moved to the -m sector
+    flipped[:75] *= -1  # a quarter moved to the -m sector
     e1, m1 = observables(flipped)
-    assert np.allclose(e1, obs[0])                               # energy is Z2 invariant
+    assert np.allclose(e1, obs[0])  # energy is Z2 invariant
     assert sector_imbalance(m1) == pytest.approx(abs(np.mean(m1 > 0) - np.mean(m1 < 0)))
     assert sector_imbalance(obs[1]) == 1.0 and sector_imbalance(m1) == pytest.approx(0.5)
     r = compare(obs, (e1, m1), 2.0, 8)
@@ -268,7 +274,7 @@ def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
     batch = {"x": torch.sign(torch.randn(16, 8, 8)), "T": torch.tensor([1.5, 3.0] * 8)}
     out = task.loss(model, batch, cfg)
     out["mmd2"].backward()
-    assert all(p.grad is None for p in model.critic.parameters())      # eq. (3) never trains the critic
+    assert all(p.grad is None for p in model.critic.parameters())  # eq. (3) never trains the critic
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.actor.parameters())
     model.zero_grad()
     out = task.loss(model, batch, cfg)
@@ -310,13 +316,13 @@ def test_bank_keeps_the_latest_configurations_per_temperature_and_draws_equal_t_
     t = torch.tensor([1.5] * 6 + [2.0] * 3 + [3.0], dtype=torch.float32)
     bank.push(_marked(10, 8, 0), t)
     assert bank.draw(groups=1, per=4) is not None and bank.draw(groups=2, per=3) is not None
-    assert bank.draw(groups=2, per=4) is None       # only T = 1.5 holds 4; T = 2.0 holds 3
+    assert bank.draw(groups=2, per=4) is None  # only T = 1.5 holds 4; T = 2.0 holds 3
     torch.manual_seed(0)
     for _ in range(20):
         s, temps = bank.draw(groups=2, per=3)
         for g in range(2):
-            ids, tg = _number(s[3 * g:3 * g + 3]), temps[3 * g:3 * g + 3]
-            assert len(set(ids)) == 3 and len(set(tg.tolist())) == 1     # distinct rows, one T per group
+            ids, tg = _number(s[3 * g : 3 * g + 3]), temps[3 * g : 3 * g + 3]
+            assert len(set(ids)) == 3 and len(set(tg.tolist())) == 1  # distinct rows, one T per group
             # the ring of 4 keeps T = 1.5's latest four (2-5); T = 2.0 all of its three (6-8)
             assert set(ids) <= ({2, 3, 4, 5} if tg[0] == 1.5 else {6, 7, 8})
     with pytest.raises(ValueError, match="temperature 2.5 is not one of"):
@@ -330,14 +336,14 @@ def test_actor_critic_compares_banked_groups_in_training_and_the_batch_otherwise
     torch.manual_seed(3)
     m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, group=4, temperatures=temps, L=8)
     x, t = torch.sign(torch.randn(8, 8, 8)), torch.tensor(temps * 2)
-    out = m(x, t, fakes=2)                          # the bank holds 2 per T: too few, the batch's groups
+    out = m(x, t, fakes=2)  # the bank holds 2 per T: too few, the batch's groups
     assert torch.equal(out["t_real"], t) and len(out["fake"]) == 16
-    out = m(x, t, fakes=2)                          # now 4 per T: 8 // 4 = 2 groups of 4 banked rows
+    out = m(x, t, fakes=2)  # now 4 per T: 8 // 4 = 2 groups of 4 banked rows
     tr = out["t_real"]
     assert len(tr) == 8 and len(set(tr[:4].tolist())) == 1 and len(set(tr[4:].tolist())) == 1
     assert tr[0] != tr[4] and set(tr.tolist()) <= set(temps)
     assert torch.equal(out["t_fake"], tr.repeat(2)) and out["fake"].shape == (16, 4)
-    assert out["t_hat"].shape == (8,)               # the critic still learns T on the whole batch
+    assert out["t_hat"].shape == (8,)  # the critic still learns T on the whole batch
     m.eval()
     assert torch.equal(m(x, t)["t_real"], t)
     with pytest.raises(ValueError, match="model.group = 1"):
@@ -346,7 +352,7 @@ def test_actor_critic_compares_banked_groups_in_training_and_the_batch_otherwise
 
 def test_physics_features_are_the_exact_energy_and_magnetization_with_gradients():
     up, board = torch.ones(1, 6, 6), (-1.0) ** (torch.arange(6)[:, None] + torch.arange(6)[None, :])
-    stripes = torch.where(torch.arange(6)[:, None] < 3, 1.0, -1.0).expand(6, 6)   # 2 walls of 6 broken bonds
+    stripes = torch.where(torch.arange(6)[:, None] < 3, 1.0, -1.0).expand(6, 6)  # 2 walls of 6 broken bonds
     f = order_parameters(torch.stack([up[0], board, stripes]))
     assert torch.allclose(f, torch.tensor([[-2.0, 1.0], [2.0, 0.0], [-2.0 + 2 * 6 * 2 / 36, 0.0]]))
     torch.manual_seed(4)
@@ -354,7 +360,7 @@ def test_physics_features_are_the_exact_energy_and_magnetization_with_gradients(
     m = ActorCritic(channels=4, layers=3, noise=2, critic_channels=4, features=4, physics=True)
     out = m(torch.sign(torch.randn(8, 8, 8)), torch.tensor(temps * 4))
     assert out["real"].shape == out["fake"].shape == (8, 6)
-    out["fake"][:, 4].sum().backward()          # e of the generated spins reaches the actor's weights
+    out["fake"][:, 4].sum().backward()  # e of the generated spins reaches the actor's weights
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.actor.parameters())
 
 
@@ -363,21 +369,32 @@ def test_physics_mmd_sees_only_energy_and_magnetization():
     only through e and |m|: a transposed and sign-flipped real batch (same e, |m|; other critic features)
     leaves them unchanged."""
     task, cfg = IsingGeneration(), GenerationConfig()
-    cfg = replace(cfg, model=replace(cfg.model, channels=4, layers=3, critic_channels=4, features=4,
-                                     physics=True, physics_weight=2.0, moment_weight=0.5))
+    cfg = replace(
+        cfg,
+        model=replace(
+            cfg.model,
+            channels=4,
+            layers=3,
+            critic_channels=4,
+            features=4,
+            physics=True,
+            physics_weight=2.0,
+            moment_weight=0.5,
+        ),
+    )
     torch.manual_seed(8)
     model = task.model(cfg)
     x, t = torch.sign(torch.randn(16, 8, 8)), torch.tensor([1.5, 3.0] * 8)
     out = []
     for real in (x, -x.transpose(1, 2)):
-        torch.manual_seed(9)                    # the same generated spins both times
+        torch.manual_seed(9)  # the same generated spins both times
         out.append(task.loss(model, {"x": real, "T": t}, cfg))
     a, b = out
     for term in ("mmd2_physics", "moments2"):
         assert torch.allclose(a[term], b[term], atol=1e-6)
     assert not torch.allclose(a["mmd2"], b["mmd2"])
     assert torch.allclose(a["loss"], a["mmd2"] + a["critic_mse"] + 2.0 * a["mmd2_physics"] + 0.5 * a["moments2"])
-    (a["mmd2_physics"] + a["moments2"]).backward()   # their gradients reach the actor, never the critic
+    (a["mmd2_physics"] + a["moments2"]).backward()  # their gradients reach the actor, never the critic
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.actor.parameters())
     assert all(p.grad is None for p in model.critic.parameters())
     for name in ("physics_weight", "moment_weight"):
@@ -394,9 +411,23 @@ def test_physics_weight_rises_linearly_over_its_ramp():
 
 
 def test_summary_splits_training_size_from_scale_up_and_far_from_near():
-    rows = [{"L": L, "T": T, "w1_e": 0.1, "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4, "e_rel_err": err,
-             "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.3}
-            for L in (8, 16) for T, err in ((1.5, 0.01), (TC, -0.5), (3.0, -0.03))]
+    rows = [
+        {
+            "L": L,
+            "T": T,
+            "w1_e": 0.1,
+            "ks_e": 0.2,
+            "w1_m": 0.3,
+            "ks_m": 0.4,
+            "e_rel_err": err,
+            "spread_ratio": 1.0,
+            "imbalance_gen": 0.0,
+            "overlap_mc": 0.1,
+            "overlap_gen": 0.3,
+        }
+        for L in (8, 16)
+        for T, err in ((1.5, 0.01), (TC, -0.5), (3.0, -0.03))
+    ]
     out = summarize_rows(rows, 8, 0.3)
     assert out["e_rel_err_far"] == pytest.approx(0.03) and out["e_rel_err_near"] == pytest.approx(0.5)
     assert out["scaleup_L16/e_rel_err_far"] == pytest.approx(0.03)
@@ -406,10 +437,22 @@ def test_summary_splits_training_size_from_scale_up_and_far_from_near():
 
 def test_judged_range_drops_the_training_margin_from_the_targets_but_not_from_the_means():
     grid = np.linspace(1.5, 4.0, 26).astype(np.float32)  # float32 3.4 is 3.4000001: it must still be judged
-    rows = [{"L": 8, "T": float(T), "w1_e": float(T), "ks_e": 0.2, "w1_m": 0.3, "ks_m": 0.4,
-             "e_rel_err": -0.1 if T > 3.45 else (0.015 if abs(T - 3.4) < 1e-6 else 0.001),
-             "spread_ratio": 1.0, "imbalance_gen": 0.0, "overlap_mc": 0.1, "overlap_gen": 0.2 if T > 3.45 else 0.1}
-            for T in grid]
+    rows = [
+        {
+            "L": 8,
+            "T": float(T),
+            "w1_e": float(T),
+            "ks_e": 0.2,
+            "w1_m": 0.3,
+            "ks_m": 0.4,
+            "e_rel_err": -0.1 if T > 3.45 else (0.015 if abs(T - 3.4) < 1e-6 else 0.001),
+            "spread_ratio": 1.0,
+            "imbalance_gen": 0.0,
+            "overlap_mc": 0.1,
+            "overlap_gen": 0.2 if T > 3.45 else 0.1,
+        }
+        for T in grid
+    ]
     whole, judged = summarize_rows(rows, 8, 0.3), summarize_rows(rows, 8, 0.3, (0.0, 3.4))
     assert whole["e_rel_err_far"] == pytest.approx(0.1) and judged["e_rel_err_far"] == pytest.approx(0.015)
     assert judged["overlap_ratio_high"] == pytest.approx(1.0) and whole["overlap_ratio_high"] > 1.0
@@ -450,7 +493,7 @@ def test_evaluate_finds_a_perfect_generator_within_errors_and_flags_a_collapsed_
         assert abs(r["e_dev_se"]) < 4 and r["ks_e"] < 0.12 and 0.85 < r["spread_ratio"] < 1.15
     bad = task.evaluate(_Coins(collapsed=True), _coin_batches(8, [1.5, 3.0], 400, 7), cfg)
     assert bad["imbalance_low"] == 1.0 and bad["spread_ratio_low"] == 0.0
-    assert bad["e_rel_err_far"] > 10   # e = -2 against <e> = 0 +- 0.004
+    assert bad["e_rel_err_far"] > 10  # e = -2 against <e> = 0 +- 0.004
     paths = task.report(res, __import__("pathlib").Path(__import__("tempfile").mkdtemp()))
     assert {p.name for p in paths} >= {"generation_observables.png", "generation_hist_L8.png", "generation_table.csv"}
 
@@ -485,9 +528,13 @@ def test_selecting_the_best_epoch_needs_a_metric():
 def _rows(chains: np.ndarray, sweeps: np.ndarray) -> dict:
     """Parquet-like rows at T = 2 whose magnetization column is the row's index (to identify it)."""
     n = len(chains)
-    return {"chain": chains, "sweep": sweeps, "temperature": np.full(n, 2.0),
-            "magnetization": np.arange(n, dtype=np.float64),
-            "spins": np.array([np.ones(4, np.int8)] * n + [None], dtype=object)[:-1]}
+    return {
+        "chain": chains,
+        "sweep": sweeps,
+        "temperature": np.full(n, 2.0),
+        "magnetization": np.arange(n, dtype=np.float64),
+        "spins": np.array([np.ones(4, np.int8)] * n + [None], dtype=object)[:-1],
+    }
 
 
 def test_selection_and_test_sets_share_no_configuration():
@@ -500,7 +547,9 @@ def test_selection_and_test_sets_share_no_configuration():
     n, batch = len(chains), _rows(chains, sweeps)
     specs = IsingGeneration().datasets(cfg, "memory://unused")
     assert "sweep" in specs["val"].columns
-    rows = {k: set(specs[k].preprocess(batch)["m"].astype(int)) for k in ("train", "val", f"test/L{d.fit_L}", "test/L64")}
+    rows = {
+        k: set(specs[k].preprocess(batch)["m"].astype(int)) for k in ("train", "val", f"test/L{d.fit_L}", "test/L64")
+    }
     held = set(np.flatnonzero(chains % d.holdout == 0))
     assert rows["train"] == set(range(n)) - held
     assert rows["val"] | rows[f"test/L{d.fit_L}"] == held == rows["test/L64"]
@@ -520,7 +569,7 @@ def test_the_time_cut_follows_the_data_a_config_is_applied_to():
     task, cfg = IsingGeneration(), GenerationConfig()
     adapted = from_dict(task.Config, task.adapt(to_dict(cfg), {"L": [32, 64], "sweeps": 200, "model": "ising"}))
     assert adapted.data.sweeps == 200 and adapted.data.train_L == 32
-    sweeps = np.arange(1, 41) * 5                       # one held-out chain, sweeps 5..200
+    sweeps = np.arange(1, 41) * 5  # one held-out chain, sweeps 5..200
     batch = _rows(np.zeros(40, int), sweeps)
     specs = task.datasets(adapted, "memory://unused")
     val = specs["val"].preprocess(batch)["m"].astype(int)

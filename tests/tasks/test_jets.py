@@ -2,6 +2,7 @@
 preprocessing, the Pythia generator on a handful of events, the metrics on cases with known answers,
 the networks' shapes and bad input. Independent truth: energy conservation, the resolution formula,
 exact geometry of constructed jets, the top mass, closed-form ROC curves."""
+
 import numpy as np
 import pytest
 import torch
@@ -14,7 +15,13 @@ from physml.tasks.jets.images import jet_image, pixelate, standardise
 from physml.tasks.jets.nets import JetAutoencoder, JetCNN, check_pixels
 from physml.tasks.jets.source import CHUNK, JetParams, JetsSource
 from physml.tasks.jets.substructure import antikt_jets, mass, tau_n
-from physml.tasks.jets.task import JetAnomaly, JetsConfig, JetsData, JetTagging, to_arrays
+from physml.tasks.jets.task import (
+    JetAnomaly,
+    JetsConfig,
+    JetsData,
+    JetTagging,
+    to_arrays,
+)
 from physml.tasks.splits import split_of
 
 
@@ -26,6 +33,7 @@ def p4_from(pt, eta, phi, m=0.0) -> np.ndarray:
 
 
 # --- calorimeter -------------------------------------------------------------------------------
+
 
 def test_ideal_calorimeter_conserves_energy_inside_the_acceptance():
     rng = np.random.default_rng(1)
@@ -66,6 +74,7 @@ def test_bad_calorimeter(kw, needle):
 
 # --- jets and substructure ---------------------------------------------------------------------
 
+
 def test_antikt_separates_distant_clusters_and_applies_the_pt_cut():
     a = p4_from([100, 50, 30], [0.0, 0.1, -0.1], [0.0, 0.1, 0.05])
     b = p4_from([80, 40], [1.5, 1.6], [2.5, 2.4])
@@ -95,6 +104,7 @@ def test_n_subjettiness_vanishes_with_n_prongs_and_matches_the_formula():
 
 
 # --- images ------------------------------------------------------------------------------------
+
 
 def _two_prong(rng, n=60):
     """A jet-like point cloud: a hard core and a softer second prong, plus soft spray."""
@@ -131,6 +141,7 @@ def test_pixelate_puts_points_in_the_right_pixels():
 
 
 # --- the generator -----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def few_jets():
@@ -176,12 +187,15 @@ def test_items_are_chunks_of_one_process():
     assert [(i["process"], i["n"]) for i in items] == [("qcd", CHUNK), ("qcd", 7), ("top", CHUNK), ("top", 7)]
 
 
-@pytest.mark.parametrize("kw,needle", [
-    ({"pt_min": 600.0, "pt_max": 500.0}, "the pT window is empty"),
-    ({"processes": ("qcd", "higgs")}, "processes = higgs: choose from qcd, top"),
-    ({"pixels": 0}, "pixels = 0: the image needs >= 1 pixel"),
-    ({"pt_min": 100.0, "pt_max": 9000.0}, "above sqrt"),
-])
+@pytest.mark.parametrize(
+    "kw,needle",
+    [
+        ({"pt_min": 600.0, "pt_max": 500.0}, "the pT window is empty"),
+        ({"processes": ("qcd", "higgs")}, "processes = higgs: choose from qcd, top"),
+        ({"pixels": 0}, "pixels = 0: the image needs >= 1 pixel"),
+        ({"pt_min": 100.0, "pt_max": 9000.0}, "above sqrt"),
+    ],
+)
 def test_bad_generator_params(kw, needle):
     with pytest.raises(ValueError, match=needle):
         JetParams(**kw)
@@ -193,6 +207,7 @@ def test_unknown_pythia_process():
 
 
 # --- metrics -----------------------------------------------------------------------------------
+
 
 def test_metrics_on_a_closed_form_roc():
     """Background score u, signal score max(u1, u2): eps_S(t) = 1 - t^2, eps_B(t) = 1 - t, so
@@ -233,6 +248,7 @@ def test_mass_sculpting_zero_when_independent_large_when_the_score_is_the_mass()
 
 # --- networks and the task config ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pixels,depth", [(40, 2), (40, 3), (32, 1), (64, 4)])
 def test_network_shapes(pixels, depth):
     x = torch.rand(3, 1, pixels, pixels)
@@ -247,8 +263,13 @@ def test_image_size_the_networks_cannot_take():
         from_dict(JetsConfig, {"data": {"pixels": 20}, "model": {"depth": 3}})
 
 
-@pytest.mark.parametrize("d,needle", [({"pt": [600.0, 500.0]}, "data.pt = \\[600.0, 500.0\\]: the pT window is empty"),
-                                      ({"max_rows": -1}, "data.max_rows = -1")])
+@pytest.mark.parametrize(
+    "d,needle",
+    [
+        ({"pt": [600.0, 500.0]}, "data.pt = \\[600.0, 500.0\\]: the pT window is empty"),
+        ({"max_rows": -1}, "data.max_rows = -1"),
+    ],
+)
 def test_bad_task_data(d, needle):
     with pytest.raises(ValueError, match=needle):
         JetsData(**d)
@@ -281,8 +302,13 @@ def test_to_arrays_scales_images_to_their_peak_and_keeps_the_split():
     img[:, 6] = 0.25
     column = np.empty(4, object)  # as Arrow gives a fixed-size list column
     column[:] = list(img)
-    batch = {"id": np.array(["a", "b", "c", "d"]), "label": np.array([0, 1, 0, 1]), "image": column,
-             "mass": np.arange(4.0), "tau32": np.full(4, 0.5)}
+    batch = {
+        "id": np.array(["a", "b", "c", "d"]),
+        "label": np.array([0, 1, 0, 1]),
+        "image": column,
+        "mass": np.arange(4.0),
+        "tau32": np.full(4, 0.5),
+    }
     out = to_arrays(batch, None, 10)
     assert out["x"].shape == (4, 1, 4, 4) and out["x"].max() == 1.0 and out["x"][0, 0, 1, 2] == 0.5
     assert out["y"].tolist() == [0, 1, 0, 1]

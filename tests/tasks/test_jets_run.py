@@ -1,6 +1,7 @@
 """jets and jets-anomaly through the platform (shared local Ray): smoke runs of the CNN tagger and of
 the autoencoder trained on QCD only (one Pythia dataset, simulated once and cached), `physml evaluate`,
 and evaluation data with QCD jets only refused."""
+
 import mlflow
 import pytest
 
@@ -24,8 +25,15 @@ def test_smoke_runs_of_both_tasks_and_evaluate(workdir, capsys):
     out = capsys.readouterr().out
     rid, uri = _run_id(out), _data_uri(out)
     metrics = mlflow.get_run(rid).data.metrics
-    want = {"test/auc", "test/rejection30", "test/baseline_auc", "test/baseline_rejection30", "test/mass_jsd",
-            "val/auc", "train/epoch_loss"}
+    want = {
+        "test/auc",
+        "test/rejection30",
+        "test/baseline_auc",
+        "test/baseline_rejection30",
+        "test/mass_jsd",
+        "val/auc",
+        "train/epoch_loss",
+    }
     assert want <= set(metrics)
     assert 0.0 <= metrics["test/auc"] <= 1.0 and metrics["test/rejection30"] >= 1.0
     assert metrics["test/baseline_auc"] > 0.7  # the mass window + tau32 separates tops from QCD jets

@@ -2,6 +2,7 @@
 point-mass deflection; the SIE's point symmetry; the ring at theta_E), SNR, the subhalo and vortex
 populations, the models' shapes, contrastive divergence against enumeration, AUC on constructed cases,
 bad inputs."""
+
 from __future__ import annotations
 
 import itertools
@@ -15,7 +16,13 @@ from astropy.cosmology import FlatLambdaCDM
 
 from physml.config import from_dict
 from physml.tasks.lensing import evaluation, lenses, nets
-from physml.tasks.lensing.lenses import LensParams, draw_system, lens_model, observe, render
+from physml.tasks.lensing.lenses import (
+    LensParams,
+    draw_system,
+    lens_model,
+    observe,
+    render,
+)
 from physml.tasks.lensing.source import LensingParams, LensingSource
 from physml.tasks.lensing.task import Lensing, LensingConfig, normalise
 
@@ -24,8 +31,11 @@ ARCSEC = 180 / np.pi * 3600
 
 
 def _distances(zl, zs):
-    return (COSMO.angular_diameter_distance(zl), COSMO.angular_diameter_distance(zs),
-            COSMO.angular_diameter_distance(zl, zs))
+    return (
+        COSMO.angular_diameter_distance(zl),
+        COSMO.angular_diameter_distance(zs),
+        COSMO.angular_diameter_distance(zl, zs),
+    )
 
 
 @pytest.mark.parametrize("zl,zs", [(0.5, 1.0), (0.3, 2.0)])
@@ -112,8 +122,9 @@ def test_snr_is_peak_over_background_sigma(model, lo, hi):
     for _ in range(12):
         s = draw_system(rng, p, "none")
         clean, noisy = observe(render(s, p), s, p, rng)
-        corners = np.concatenate([noisy[:8, :8].ravel(), noisy[:8, -8:].ravel(), noisy[-8:, :8].ravel(),
-                                  noisy[-8:, -8:].ravel()])
+        corners = np.concatenate(
+            [noisy[:8, :8].ravel(), noisy[:8, -8:].ravel(), noisy[-8:, :8].ravel(), noisy[-8:, -8:].ravel()]
+        )
         assert clean[:8, :8].max() < 0.01 * clean.max()  # the corners hold sky only
         measured.append(clean.max() / corners.std(ddof=1))
         stored.append(s["snr"])
@@ -173,11 +184,18 @@ def test_bad_simulator_parameters():
         draw_system(np.random.default_rng(0), LensParams(), "cdm")
 
 
-@pytest.mark.parametrize("kind,size,depth", [("dcae", 32, 3), ("vae", 48, 4), ("aae", 96, 4), ("rbm", 16, 4),
-                                             ("resnet", 64, 4), ("resnet", 150, 4)])
+@pytest.mark.parametrize(
+    "kind,size,depth",
+    [("dcae", 32, 3), ("vae", 48, 4), ("aae", 96, 4), ("rbm", 16, 4), ("resnet", 64, 4), ("resnet", 150, 4)],
+)
 def test_model_shapes(kind, size, depth):
-    cfg = from_dict(LensingConfig, {"data": {"size": size, "resize": 0}, "model": {"kind": kind, "depth": depth,
-                                    "latent": 8, "channels": 4, "hidden": 16}})
+    cfg = from_dict(
+        LensingConfig,
+        {
+            "data": {"size": size, "resize": 0},
+            "model": {"kind": kind, "depth": depth, "latent": 8, "channels": 4, "hidden": 16},
+        },
+    )
     model = Lensing().model(cfg).eval()
     x = torch.rand(3, 1, size, size)
     out = model(x)
@@ -200,8 +218,13 @@ def test_encoder_size_error_names_the_sizes_that_work():
 
 @pytest.mark.parametrize("kind", ["dcae", "vae", "aae", "rbm", "resnet"])
 def test_one_loss_for_all_kinds_trains_every_parameter(kind):
-    cfg = from_dict(LensingConfig, {"data": {"size": 32, "resize": 0}, "model": {"kind": kind, "depth": 3, "latent": 4,
-                                    "channels": 4, "hidden": 8}})
+    cfg = from_dict(
+        LensingConfig,
+        {
+            "data": {"size": 32, "resize": 0},
+            "model": {"kind": kind, "depth": 3, "latent": 4, "channels": 4, "hidden": 8},
+        },
+    )
     task = Lensing()
     model = task.model(cfg).train()
     out = task.loss(model, {"x": torch.rand(6, 1, 32, 32), "y": torch.tensor([0, 1, 2, 0, 0, 1])}, cfg)
@@ -233,7 +256,7 @@ def test_rbm_free_energy_matches_enumeration_of_hidden_states():
             p.normal_()
     v = torch.randn(5, 4, dtype=torch.float32)
     hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=3)))
-    energy = (((v - rbm.b) ** 2).sum(1, keepdim=True) / (2 * 0.25) - hs @ rbm.c - (v / 0.5) @ rbm.W @ hs.T)
+    energy = ((v - rbm.b) ** 2).sum(1, keepdim=True) / (2 * 0.25) - hs @ rbm.c - (v / 0.5) @ rbm.W @ hs.T
     exact = -torch.logsumexp(-energy, dim=1)
     np.testing.assert_allclose(rbm.free_energy(v).detach().numpy(), exact.detach().numpy(), rtol=1e-5)
 
@@ -253,10 +276,11 @@ def test_bootstrap_standard_error_matches_the_spread_over_independent_samples():
     error from one sample against the spread of the AUC over 400 independent samples (the truth)."""
     rng = np.random.default_rng(7)
     y = np.r_[np.zeros(300, int), np.ones(200, int)]
-    draw = lambda: np.r_[rng.normal(0, 1, 300), rng.normal(1, 1, 200)]  # noqa: E731
+    draw = lambda: np.r_[rng.normal(0, 1, 300), rng.normal(1, 1, 200)]
     truth = np.std([evaluation.anomaly_aucs(draw(), y)["auc"] for _ in range(400)], ddof=1)
-    boot = np.array([evaluation.bootstrap_se(evaluation.class_aucs, y, (draw(),), n=150, seed=i)["auc_se"]
-                     for i in range(8)])
+    boot = np.array(
+        [evaluation.bootstrap_se(evaluation.class_aucs, y, (draw(),), n=150, seed=i)["auc_se"] for i in range(8)]
+    )
     # the two estimates' relative standard errors: the 8 bootstrap values' spread, and 1/sqrt(2 (M - 1)) for M = 400
     rel = np.hypot(boot.std(ddof=1) / np.sqrt(len(boot)) / boot.mean(), 1 / np.sqrt(2 * 399))
     assert abs(boot.mean() / truth - 1) < 4 * rel, (boot.mean(), truth, rel)
@@ -311,17 +335,24 @@ def test_init_state_starts_the_loop_from_given_weights():
     from physml.config import to_dict
     from physml.platform.trial import train_inline
 
-    cfg = from_dict(LensingConfig, {"data": {"size": 32, "resize": 0}, "model": {"kind": "dcae", "depth": 3,
-                                    "latent": 4, "channels": 4}, "train": {"epochs": 1, "lr": 1e-30, "batch_size": 4}})
+    cfg = from_dict(
+        LensingConfig,
+        {
+            "data": {"size": 32, "resize": 0},
+            "model": {"kind": "dcae", "depth": 3, "latent": 4, "channels": 4},
+            "train": {"epochs": 1, "lr": 1e-30, "batch_size": 4},
+        },
+    )
     torch.manual_seed(123)
     donor = Lensing().model(cfg)
     x = np.random.default_rng(0).random((8, 1, 32, 32)).astype(np.float32)
     y = np.array([0, 0, 0, 0, 1, 1, 2, 2])
     splits = {"train": {"x": x[:4], "y": y[:4]}, "val": {"x": x, "y": y}}
     fresh, _ = train_inline(Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None)
-    tuned, _ = train_inline(Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None,
-                            init_state=donor.state_dict())
-    for (name, a), b, c in zip(donor.named_parameters(), tuned.parameters(), fresh.parameters()):
+    tuned, _ = train_inline(
+        Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None, init_state=donor.state_dict()
+    )
+    for (name, a), b, _ in zip(donor.named_parameters(), tuned.parameters(), fresh.parameters()):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-12, err_msg=name)
     assert any(not torch.equal(a, c) for a, c in zip(donor.parameters(), fresh.parameters()))
 
@@ -362,7 +393,7 @@ def test_local_chi2_is_one_for_white_noise_and_finds_a_psf_sized_spot_the_mean_m
     for k, (i, j) in enumerate(rng.integers(20, 76, (n, 2))):
         spot[k, i, j] = 1.0
     spot = gaussian_filter(spot, (0, sigma, sigma))
-    spot *= 8 * sb / np.sqrt((spot[0] ** 2).sum())           # matched-filter SNR 8
+    spot *= 8 * sb / np.sqrt((spot[0] ** 2).sum())  # matched-filter SNR 8
     x, y = noise + np.concatenate([np.zeros_like(spot), spot]), np.r_[np.zeros(n), np.ones(n)]
     zero = np.zeros_like(x)
     assert roc_auc_score(y, evaluation.chi2(x, zero, 1e12)) < 0.75
@@ -446,9 +477,10 @@ def test_test_time_averaging_over_the_square_symmetries():
             return {"recon": out}
 
     got = evaluation.collect(ForgetsTopLeft(), [batches[0]], "dcae", symmetries=8)
-    np.testing.assert_allclose(got["mse"], (x ** 2).mean((1, 2, 3)).numpy() / 4, rtol=1e-5)
+    np.testing.assert_allclose(got["mse"], (x**2).mean((1, 2, 3)).numpy() / 4, rtol=1e-5)
     assert evaluation.collect(ForgetsTopLeft(), [batches[0]], "dcae")["mse"] == pytest.approx(
-        (x[..., :8, :8] ** 2).sum((1, 2, 3)).numpy() / 256, rel=1e-5)
+        (x[..., :8, :8] ** 2).sum((1, 2, 3)).numpy() / 256, rel=1e-5
+    )
 
 
 def test_model_tta_makes_the_task_metrics_blind_to_a_quarter_turn_of_the_test_images():

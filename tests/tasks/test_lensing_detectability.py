@@ -1,4 +1,5 @@
 """The substructure's Delta chi^2 after the smooth lens is refit (physml.tasks.lensing.detectability)."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from physml.tasks.lensing import lenses
-from physml.tasks.lensing.detectability import crop_params, ideal_auc, replayed, smooth_fit_chi2, visibility
+from physml.tasks.lensing.detectability import (
+    crop_params,
+    ideal_auc,
+    replayed,
+    smooth_fit_chi2,
+    visibility,
+)
 from physml.tasks.lensing.lenses import LensParams, draw_system, render
 from physml.tasks.lensing.source import LensingParams, LensingSource
 
@@ -57,7 +64,7 @@ def test_ideal_auc_matches_the_likelihood_ratio_test_of_two_noisy_templates():
         t = np.r_[xa @ (b - a), xb @ (b - a)]
         auc = roc_auc_score(np.r_[np.zeros(n), np.ones(n)], t)
         want = ideal_auc(np.array([d2]))
-        se = np.sqrt(want * (1 - want) / n)     # above the Hanley-McNeil standard error here
+        se = np.sqrt(want * (1 - want) / n)  # above the Hanley-McNeil standard error here
         assert abs(auc - want) < 4 * se + 1e-3
     assert ideal_auc(np.zeros(3)) == 0.5 and ideal_auc(np.array([400.0])) > 0.9999
 
@@ -75,6 +82,7 @@ def _tiny_dataset(uri: str) -> LensingSource:
     """Three 64 x 64 images per class with heavy substructure, written as the simulator lays them out."""
     import fsspec
     import pyarrow.parquet as pq
+
     src = LensingSource(LensingParams(n=3, seed=4, lens=LensParams(size=64, m_min=1e9, vortex_fraction=(0.03, 0.06))))
     fs, root = fsspec.core.url_to_fs(uri)
     for item in src.items():
@@ -89,6 +97,7 @@ def _tiny_dataset(uri: str) -> LensingSource:
 def test_a_dataset_replayed_from_its_manifest_gives_its_images_and_their_visibility():
     import fsspec
     import pyarrow.parquet as pq
+
     uri = "memory://detectability/tiny"
     written = _tiny_dataset(uri)
     again = replayed(uri)
@@ -98,8 +107,9 @@ def test_a_dataset_replayed_from_its_manifest_gives_its_images_and_their_visibil
             stored = pq.read_table(f)
         draws = list(again.draws(item))
         assert [r[0] for r in draws] == stored.column("id").to_pylist()
-        np.testing.assert_array_equal(np.stack([r[3].ravel() for r in draws]),
-                                      np.stack(stored.column("image").to_numpy(zero_copy_only=False)))
+        np.testing.assert_array_equal(
+            np.stack([r[3].ravel() for r in draws]), np.stack(stored.column("image").to_numpy(zero_copy_only=False))
+        )
     none = visibility(uri, "none", split=None, crop=48, progress=False)
     assert len(none) == 3 and all(r["delta_chi2"] < 1e-9 for r in none)
     vortex = visibility(uri, "vortex", split=None, crop=48, limit=2)

@@ -1,4 +1,5 @@
 """phases-supervised without Ray: shapes, import hygiene, and the physics on small data."""
+
 import subprocess
 import sys
 
@@ -17,8 +18,10 @@ from physml.tasks.phases.nets import ConvClassifier, DenseClassifier
 from physml.tasks.phases.supervised import SupervisedPhases
 
 
-@pytest.mark.parametrize("net,L,shape", [(ConvClassifier(8, 16), 8, (5,)), (ConvClassifier(8, 16), 33, (5,)),
-                                         (DenseClassifier(12, 100), 12, (5,))])
+@pytest.mark.parametrize(
+    "net,L,shape",
+    [(ConvClassifier(8, 16), 8, (5,)), (ConvClassifier(8, 16), 33, (5,)), (DenseClassifier(12, 100), 12, (5,))],
+)
 def test_model_shapes(net, L, shape):
     assert net(torch.ones(5, L, L)).shape == shape
 
@@ -29,10 +32,12 @@ def test_dense_net_refuses_other_sizes():
 
 
 def test_task_imports_neither_ray_nor_mlflow():
-    code = ("import sys, physml.tasks.phases.supervised, physml.tasks.ising.sampler, physml.tasks.ising_generation.task, "
-            "physml.tasks.prostate.task, physml.tasks.prostate.source, physml.tasks.prostate.evaluation, "
-            "physml.tasks.stargalaxy.task, physml.tasks.stargalaxy.source, physml.tasks.stargalaxy.evaluation; "
-            "assert 'ray' not in sys.modules and 'mlflow' not in sys.modules")
+    code = (
+        "import sys, physml.tasks.phases.supervised, physml.tasks.ising.sampler, physml.tasks.ising_generation.task, "
+        "physml.tasks.prostate.task, physml.tasks.prostate.source, physml.tasks.prostate.evaluation, "
+        "physml.tasks.stargalaxy.task, physml.tasks.stargalaxy.source, physml.tasks.stargalaxy.evaluation; "
+        "assert 'ray' not in sys.modules and 'mlflow' not in sys.modules"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -63,8 +68,12 @@ def _ising_batch(L, temps, replicas, nrec, seed):
     rng = seed_states(seed, range(n))
     spins = np.stack([random_spins(L, rng[c]) for c in range(n)])
     e, m, conf = ising.run("wolff", spins, T, 0.0, rng, np.zeros(n, np.int64), nrec, 5, 200)
-    return {"chain": np.repeat(np.arange(n), nrec), "temperature": np.repeat(T, nrec),
-            "magnetization": m.ravel(), "spins": conf.reshape(n * nrec, L * L)}
+    return {
+        "chain": np.repeat(np.arange(n), nrec),
+        "temperature": np.repeat(T, nrec),
+        "magnetization": m.ravel(),
+        "spins": conf.reshape(n * nrec, L * L),
+    }
 
 
 def test_supervised_crossing_within_3_percent_of_tc():
@@ -72,17 +81,18 @@ def test_supervised_crossing_within_3_percent_of_tc():
     lands within 3% of Onsager's Tc (Carrasquilla & Melko's result on small data)."""
     torch.manual_seed(0)
     task = SupervisedPhases()
-    cfg = from_dict(task.Config, {"data": {"L": [16, 24], "exclude": 0.0, "holdout": 4},
-                                  "model": {"channels": 8, "hidden": 16}})
+    cfg = from_dict(
+        task.Config, {"data": {"L": [16, 24], "exclude": 0.0, "holdout": 4}, "model": {"channels": 8, "hidden": 16}}
+    )
     temps = np.round(np.linspace(1.5, 3.1, 17), 3)
     train = to_arrays(_ising_batch(24, temps, 8, 60, seed=1), "train", 4, 0.0)
     model = task.model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     x, y = torch.as_tensor(train["x"]), torch.as_tensor(train["y"])
-    for epoch in range(4):
+    for _ in range(4):
         perm = torch.randperm(len(y))
         for i in range(0, len(y), 128):
-            idx = perm[i:i + 128]
+            idx = perm[i : i + 128]
             loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
             opt.zero_grad()
             loss.backward()
@@ -118,16 +128,15 @@ def test_confusion_w_curve_peaks_near_tc():
 
     torch.manual_seed(1)
     task = ConfusionPhases()
-    cfg = from_dict(task.Config, {"data": {"L": [12]}, "model": {"channels": 4, "hidden": 8,
-                                                                  "proposals": "1.5:3.1:9"}})
+    cfg = from_dict(task.Config, {"data": {"L": [12]}, "model": {"channels": 4, "hidden": 8, "proposals": "1.5:3.1:9"}})
     temps = np.round(np.linspace(1.5, 3.1, 17), 3)
     tr = {k: torch.as_tensor(v) for k, v in to_arrays(_ising_batch(12, temps, 8, 80, seed=4), "train", 4).items()}
     model = task.model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    for epoch in range(5):
+    for _ in range(5):
         perm = torch.randperm(len(tr["x"]))
         for i in range(0, len(perm), 128):
-            idx = perm[i:i + 128]
+            idx = perm[i : i + 128]
             loss = task.loss(model, {"x": tr["x"][idx], "T": tr["T"][idx]}, cfg)["loss"]
             opt.zero_grad()
             loss.backward()
@@ -136,7 +145,7 @@ def test_confusion_w_curve_peaks_near_tc():
     with torch.no_grad():
         res = task.evaluate(model.eval(), [te], cfg)
     tp, acc = res["w_curve"]
-    assert acc[0] > 0.9 and acc[-1] > 0.9               # trivial labels at both ends
+    assert acc[0] > 0.9 and acc[-1] > 0.9  # trivial labels at both ends
     assert acc[1:-1].min() < acc[np.argmin(np.abs(tp - TC))]  # a dip, then the middle peak
     assert abs(res["tc"] - TC) < 0.2
 
@@ -149,7 +158,7 @@ def _train_plain(task, cfg, batch, epochs, lr, seed=0):
     for _ in range(epochs):
         perm = torch.randperm(len(data["x"]))
         for i in range(0, len(perm), 64):
-            loss = task.loss(model, {k: v[perm[i:i + 64]] for k, v in data.items()}, cfg)["loss"]
+            loss = task.loss(model, {k: v[perm[i : i + 64]] for k, v in data.items()}, cfg)["loss"]
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -165,8 +174,10 @@ def test_vae_latent_tracks_magnetization_ising_L16():
     temps = np.round(np.linspace(1.5, 3.3, 10), 3)
     tr = to_arrays(_ising_batch(16, temps, 4, 60, seed=6), "test", 1, labels=False)
     model = _train_plain(task, cfg, tr, epochs=6, lr=2e-3)
-    te = {k: torch.as_tensor(v) for k, v in to_arrays(_ising_batch(16, temps, 2, 60, seed=7), "test", 1,
-                                                       labels=False).items()}
+    te = {
+        k: torch.as_tensor(v)
+        for k, v in to_arrays(_ising_batch(16, temps, 2, 60, seed=7), "test", 1, labels=False).items()
+    }
     with torch.no_grad():
         res = task.evaluate(model, [te], cfg)
     assert abs(res["r_latent_m"]) >= 0.9, res["r_latent_m"]
@@ -189,8 +200,17 @@ def test_vae_latent_tracks_xy_magnetization():
         rng = seed_states(seed, range(n))
         th = np.stack([xy.random_angles(8, rng[c]) for c in range(n)])
         _, m, conf = xy.run(th, T, rng, 60, 2, 200)
-        return to_arrays({"chain": np.repeat(np.arange(n), 60), "temperature": np.repeat(T, 60),
-                          "magnetization": m.ravel(), "spins": conf.reshape(n * 60, 64)}, "test", 1, labels=False)
+        return to_arrays(
+            {
+                "chain": np.repeat(np.arange(n), 60),
+                "temperature": np.repeat(T, 60),
+                "magnetization": m.ravel(),
+                "spins": conf.reshape(n * 60, 64),
+            },
+            "test",
+            1,
+            labels=False,
+        )
 
     model = _train_plain(task, cfg, batch(8, 4), epochs=8, lr=2e-3)
     te = {k: torch.as_tensor(v) for k, v in batch(9, 2).items()}

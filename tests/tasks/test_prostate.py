@@ -1,5 +1,6 @@
 """prostate: readers (MetaImage, NIfTI) on files the tests write, phantom physics, splits by case,
 U-Net shape table, Dice/HD95 against hand-computed and brute-force values. No Ray, no MLflow."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,9 +9,22 @@ from physml.tasks.prostate.metrics import dice, hausdorff95, soft_dice
 from physml.tasks.prostate.phantom import SITES, phantom
 from physml.tasks.prostate.slices import case_rows, centre_crop
 from physml.tasks.prostate.source import ProstateParams, ProstateSource
-from physml.tasks.prostate.task import ProstateConfig, ProstateData, ProstateSegmentation, case_split, to_arrays
+from physml.tasks.prostate.task import (
+    ProstateConfig,
+    ProstateData,
+    ProstateSegmentation,
+    case_split,
+    to_arrays,
+)
 from physml.tasks.prostate.unet import UNet, check_size
-from physml.tasks.prostate.volumes import CaseError, find_cases, read_case, read_volume, write_mhd, write_nifti
+from physml.tasks.prostate.volumes import (
+    CaseError,
+    find_cases,
+    read_case,
+    read_volume,
+    write_mhd,
+    write_nifti,
+)
 
 
 def _marked_volume():
@@ -79,7 +93,7 @@ def test_phantom_reproducible_and_plausible():
     np.testing.assert_array_equal(a, b)
     assert sp == (SITES["B"].spacing, SITES["B"].spacing, SITES["B"].thickness)
     volume_cc = ma.sum() * np.prod(sp) / 1000
-    assert 12 < volume_cc < 40                     # adult prostate: about 20-30 cc
+    assert 12 < volume_cc < 40  # adult prostate: about 20-30 cc
     c, _, _ = phantom(3, 6, "B")
     assert not np.array_equal(a, c)
 
@@ -124,12 +138,19 @@ def test_split_is_by_case_and_arrays_are_normalized_per_volume():
     assert sorted(sum(split.values(), [])) == cases
     assert (len(split["val"]), len(split["test"]), len(split["train"])) == (3, 4, 13)
     assert split != case_split(cases, ProstateData(cases=20, val_cases=3, test_cases=4, split_seed=1))
-    batch = {"case": np.array(["Case01", "Case01"]), "slice": np.array([0, 1]), "depth": np.array([1, 1]),
-             "slices": np.array([2, 2]),
-             "image": np.array([np.array([2.0, 4.0, 6.0, 10.0]), np.array([2.0, 2.0, 2.0, 2.0])], dtype=object),
-             "label": np.array([np.array([0, 1, 1, 0]), np.zeros(4)], dtype=object),
-             "vmin": np.array([2.0, 2.0]), "vmax": np.array([10.0, 10.0]),
-             "spacing_x": np.array([2.0, 2.0]), "spacing_y": np.array([2.0, 2.0]), "spacing_z": np.array([3.0, 3.0])}
+    batch = {
+        "case": np.array(["Case01", "Case01"]),
+        "slice": np.array([0, 1]),
+        "depth": np.array([1, 1]),
+        "slices": np.array([2, 2]),
+        "image": np.array([np.array([2.0, 4.0, 6.0, 10.0]), np.array([2.0, 2.0, 2.0, 2.0])], dtype=object),
+        "label": np.array([np.array([0, 1, 1, 0]), np.zeros(4)], dtype=object),
+        "vmin": np.array([2.0, 2.0]),
+        "vmax": np.array([10.0, 10.0]),
+        "spacing_x": np.array([2.0, 2.0]),
+        "spacing_y": np.array([2.0, 2.0]),
+        "spacing_z": np.array([3.0, 3.0]),
+    }
     out = to_arrays(batch, {"Case01": 7})
     np.testing.assert_allclose(out["x"][0, 0].ravel(), [0.0, 0.25, 0.5, 1.0])
     assert out["x"].shape == (2, 1, 2, 2) and out["case"].tolist() == [7, 7]
@@ -158,12 +179,19 @@ def test_unet_table3_shapes(row, norm):
     assert residual_levels == int(row[4][-1])
 
 
-@pytest.mark.parametrize("args,shape", [
-    (dict(layers=3, down=(4, 4, 4), up=(4, 4, 1), dilation=(1,), residual="none", dims=3), (1, 1, 8, 16, 16)),
-    (dict(layers=4, down=(4, 8, 8, 8), up=(8, 4, 4, 2, 1), dilation=(2, 2), residual="conv1-2", dims=3, norm="bn"),
-     (2, 1, 16, 16, 24)),
-    (dict(layers=2, down=(4, 4), up=(4, 1), dilation=(3, 3), residual="conv2-2", dims=2), (3, 1, 10, 6)),
-])
+@pytest.mark.parametrize(
+    "args,shape",
+    [
+        (dict(layers=3, down=(4, 4, 4), up=(4, 4, 1), dilation=(1,), residual="none", dims=3), (1, 1, 8, 16, 16)),
+        (
+            dict(
+                layers=4, down=(4, 8, 8, 8), up=(8, 4, 4, 2, 1), dilation=(2, 2), residual="conv1-2", dims=3, norm="bn"
+            ),
+            (2, 1, 16, 16, 24),
+        ),
+        (dict(layers=2, down=(4, 4), up=(4, 1), dilation=(3, 3), residual="conv2-2", dims=2), (3, 1, 10, 6)),
+    ],
+)
 def test_unet_shapes_2d_3d(args, shape):
     assert UNet(**args)(torch.rand(*shape)).shape == shape
 
@@ -177,15 +205,18 @@ def test_unet_state_dict_round_trip(tmp_path):
     torch.testing.assert_close(a(x), b(x))
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(layers=4, down=(20, 20, 20)), "one channel count per level"),
-    (dict(up=(20, 10, 5, 2)), "must be 1"),
-    (dict(up=(20, 1)), "needs >= 4 entries"),
-    (dict(residual="conv1-6"), "has 4 levels"),
-    (dict(residual="layers1-4"), "convA-B"),
-    (dict(norm="instance"), "minmax or bn"),
-    (dict(dilation=(2, 2, 1, 1, 1)), "at most 4 values"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (dict(layers=4, down=(20, 20, 20)), "one channel count per level"),
+        (dict(up=(20, 10, 5, 2)), "must be 1"),
+        (dict(up=(20, 1)), "needs >= 4 entries"),
+        (dict(residual="conv1-6"), "has 4 levels"),
+        (dict(residual="layers1-4"), "convA-B"),
+        (dict(norm="instance"), "minmax or bn"),
+        (dict(dilation=(2, 2, 1, 1, 1)), "at most 4 values"),
+    ],
+)
 def test_bad_architecture(bad, match):
     with pytest.raises(ValueError, match=match):
         UNet(**bad)
@@ -195,8 +226,10 @@ def test_size_must_halve_at_every_level():
     with pytest.raises(ValueError, match="data.size = 60: a 4-level U-Net needs a multiple of 8"):
         check_size(60, 4)
     with pytest.raises(ValueError, match="multiple of 16"):
-        ProstateConfig(data=ProstateData(size=72), model=ProstateConfig().model.__class__(
-            layers=5, down=(20,) * 5, up=(20, 10, 10, 10, 5, 1)))
+        ProstateConfig(
+            data=ProstateData(size=72),
+            model=ProstateConfig().model.__class__(layers=5, down=(20,) * 5, up=(20, 10, 10, 10, 5, 1)),
+        )
 
 
 def test_soft_dice_by_hand():
@@ -204,7 +237,7 @@ def test_soft_dice_by_hand():
     # 2 * (1 + 0.5) / ((1 + 0.25 + 0.0625) + 2) without smoothing
     assert float(soft_dice(p, g, eps=0.0)) == pytest.approx(3.0 / 3.3125)
     assert float(soft_dice(p, g, eps=1.0)) == pytest.approx(4.0 / 4.3125)
-    assert float(soft_dice(torch.zeros(5), torch.zeros(5))) == 1.0          # empty vs empty
+    assert float(soft_dice(torch.zeros(5), torch.zeros(5))) == 1.0  # empty vs empty
     assert float(soft_dice(torch.zeros(5), torch.ones(5), eps=0.0)) == 0.0
 
 
@@ -217,6 +250,7 @@ def test_hard_dice_by_hand():
 
 def _brute_hd95(a, b, spacing):
     """Reference: surface voxels by 6-neighbourhood, all pairwise distances (independent of scipy)."""
+
     def surface(m):
         pad = np.pad(m, 1)
         inner = np.ones_like(m, bool)
@@ -224,6 +258,7 @@ def _brute_hd95(a, b, spacing):
             for s in (-1, 1):
                 inner &= np.roll(pad, s, axis=ax)[tuple(slice(1, -1) for _ in range(m.ndim))]
         return np.argwhere(m & ~inner) * np.asarray(spacing)
+
     sa, sb = surface(a), surface(b)
     d = np.sqrt(((sa[:, None, :] - sb[None, :, :]) ** 2).sum(-1))
     return max(np.percentile(d.min(1), 95), np.percentile(d.min(0), 95))
@@ -237,7 +272,7 @@ def test_hausdorff95_against_brute_force_and_known_cases():
     assert hausdorff95(a, b, spacing) == pytest.approx(_brute_hd95(a, b, spacing))
     assert hausdorff95(a, a, spacing) == 0.0
     p, q = np.zeros((5, 5), bool), np.zeros((5, 5), bool)
-    p[0, 0], q[3, 4] = True, True                 # single voxels 3 rows and 4 columns apart
+    p[0, 0], q[3, 4] = True, True  # single voxels 3 rows and 4 columns apart
     assert hausdorff95(p, q, (2.0, 1.0)) == pytest.approx(np.hypot(6.0, 4.0))
     assert np.isnan(hausdorff95(p, np.zeros_like(q), (1.0, 1.0)))
 
@@ -248,15 +283,21 @@ def test_task_evaluates_per_case():
 
     rng = np.random.default_rng(0)
     y = (rng.uniform(size=(6, 8, 8)) > 0.7).astype(np.float32)
-    got = {"p": y.copy(), "x": y, "y": y, "case": np.array([0, 1, 0, 1, 0, 1]),
-           "slice": np.array([2, 0, 0, 1, 1, 2]), "spacing": np.tile([3.0, 1.0, 1.0], (6, 1))}
+    got = {
+        "p": y.copy(),
+        "x": y,
+        "y": y,
+        "case": np.array([0, 1, 0, 1, 0, 1]),
+        "slice": np.array([2, 0, 0, 1, 1, 2]),
+        "spacing": np.tile([3.0, 1.0, 1.0], (6, 1)),
+    }
     res = per_case(got, 0.5, ["A0", "B1"], {"A0": "A", "B1": "B"})
     assert res["dsc"] == 1.0 and res["hd95"] == 0.0 and res["cases"] == 2.0
     assert res["dsc_site_A"] == 1.0 and res["dsc_site_B"] == 1.0
-    got["p"] = np.where(got["case"][:, None, None] == 1, 0.0, y)     # case B1 predicted empty
+    got["p"] = np.where(got["case"][:, None, None] == 1, 0.0, y)  # case B1 predicted empty
     res = per_case(got, 0.5, ["A0", "B1"], {})
     assert [r["dsc"] for r in res["case_rows"]] == [1.0, 0.0] and res["dsc"] == 0.5
-    assert not any(k.startswith("dsc_site") for k in res)          # no sites known: no per-site means
+    assert not any(k.startswith("dsc_site") for k in res)  # no sites known: no per-site means
 
 
 def test_task_loss_is_one_minus_soft_dice():
@@ -294,9 +335,12 @@ def test_slab_rows_tile_the_case_and_evaluate_like_slices(tmp_path):
 
 
 def test_3d_config_and_one_training_step():
-    cfg = ProstateConfig(data=ProstateData(size=32, depth=8),
-                         model=ProstateConfig().model.__class__(layers=3, down=(4, 4, 4), up=(4, 4, 1), dims=3,
-                                                                dilation=(1,), residual="conv1-2"))
+    cfg = ProstateConfig(
+        data=ProstateData(size=32, depth=8),
+        model=ProstateConfig().model.__class__(
+            layers=3, down=(4, 4, 4), up=(4, 4, 1), dims=3, dilation=(1,), residual="conv1-2"
+        ),
+    )
     task = ProstateSegmentation()
     x = torch.rand(2, 1, 8, 32, 32)
     out = task.loss(task.model(cfg), {"x": x, "y": (x > 0.5).float()}, cfg)
@@ -317,7 +361,7 @@ def test_shipped_sweep_files_are_valid():
     t3 = prepare("prostate", str(sweeps / "prostate_table3.toml"), [], {})
     assert t3.total == 16 and t3.settings.pivot == "model.norm" and t3.settings.scheduler == "none"
     assert [r["model.layers"] for r in t3.space.table] == [4, 4, 5, 5, 5, 5, 5, 5]
-    for row in t3.space.table:                       # every row builds a valid config (U-Net included)
+    for row in t3.space.table:  # every row builds a valid config (U-Net included)
         UNet(row["model.layers"], row["model.down"], row["model.up"], row["model.dilation"], row["model.residual"])
     search = prepare("prostate", str(sweeps / "prostate_search.toml"), [], {})
     assert search.total == 24 and not search.space.exhaustive

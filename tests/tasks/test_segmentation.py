@@ -1,5 +1,6 @@
 """stargalaxy-segmentation: the multi-object field simulator and its truth masks, IoU, the threshold
 baseline, k-means on hypercolumns, the network's shapes, and the Hubble Deep Field input."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,9 +8,18 @@ import torch
 from physml.config import ConfigError, from_dict
 from physml.tasks.stargalaxy.field_source import FieldSource, FieldsParams
 from physml.tasks.stargalaxy.fields import FieldParams, draw_field
-from physml.tasks.stargalaxy.hypercolumns import (HypercolumnAE, fit_clusters, hypercolumns, iou, predict_masks,
-                                                   threshold_masks)
-from physml.tasks.stargalaxy.segmentation import StarGalaxySegmentation, hubble_deep_field
+from physml.tasks.stargalaxy.hypercolumns import (
+    HypercolumnAE,
+    fit_clusters,
+    hypercolumns,
+    iou,
+    predict_masks,
+    threshold_masks,
+)
+from physml.tasks.stargalaxy.segmentation import (
+    StarGalaxySegmentation,
+    hubble_deep_field,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +58,8 @@ def test_field_source_rows_are_reproducible():
 def test_iou_on_known_masks():
     a = np.zeros((3, 4, 4), bool)
     b = a.copy()
-    a[0, :2], b[0, 1:3] = True, True          # 4 in common of 12 -> 1/3
-    a[1, 0, 0] = b[1, 0, 0] = True            # identical -> 1
+    a[0, :2], b[0, 1:3] = True, True  # 4 in common of 12 -> 1/3
+    a[1, 0, 0] = b[1, 0, 0] = True  # identical -> 1
     assert np.allclose(iou(a, b), [1 / 3, 1.0, 1.0])  # both empty -> 1
 
 

@@ -1,5 +1,6 @@
 """stargalaxy-segmentation through the platform (shared local Ray): the smoke run simulates its
 fields, trains the autoencoder and logs IoU (hypercolumns and threshold baseline) and overlays."""
+
 import mlflow
 import pytest
 
@@ -9,7 +10,22 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
 def test_smoke_run(workdir, capsys):
-    assert main(["run", "stargalaxy-segmentation", "-c", "smoke", "--set", 'train.runner="local"', "--set", "model.residual=true", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "stargalaxy-segmentation",
+                "-c",
+                "smoke",
+                "--set",
+                'train.runner="local"',
+                "--set",
+                "model.residual=true",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     rid = capsys.readouterr().out.split("MLflow run ")[1].split()[0]
     m = mlflow.get_run(rid).data.metrics
     assert {"test/iou", "test/iou_baseline", "test/recon", "val/iou", "train/epoch_loss"} <= set(m)

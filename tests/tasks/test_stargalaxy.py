@@ -1,5 +1,6 @@
 """stargalaxy data: simulated cutouts against analytic truth (Moffat enclosed flux, photometry, noise,
 size distribution) and the FITS reader on files the tests write. No Ray."""
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -72,7 +73,7 @@ def test_galaxy_sizes_follow_the_configured_distribution():
     assert stats.kstest(z, "norm").pvalue > 0.01
 
     def size(img):
-        y, x = np.mgrid[:img.shape[0], :img.shape[1]]
+        y, x = np.mgrid[: img.shape[0], : img.shape[1]]
         w = img / img.sum()
         return np.sqrt((w * ((x - (w * x).sum()) ** 2 + (y - (w * y).sum()) ** 2)).sum())
 
@@ -83,7 +84,7 @@ def test_galaxy_sizes_follow_the_configured_distribution():
 def test_chunks_are_reproducible_and_distinct():
     src = StarGalaxySource(StarGalaxyParams(n=30, cutout=CutoutParams(size=16)))
     a, b = src.make({"chunk": 0, "n": 15}), src.make({"chunk": 0, "n": 15})
-    assert a.drop(["r50"]).equals(b.drop(["r50"]))           # r50 is NaN for stars: compared below
+    assert a.drop(["r50"]).equals(b.drop(["r50"]))  # r50 is NaN for stars: compared below
     np.testing.assert_array_equal(a.column("r50").to_numpy(), b.column("r50").to_numpy())
     c = src.make({"chunk": 1, "n": 15})
     assert a.column("image").to_pylist() != c.column("image").to_pylist()
@@ -100,8 +101,12 @@ def _write_fits(d, name, data, hdu="primary"):
     elif hdu == "extension":
         fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data)]).writeto(d / name)
     else:  # a table only
-        fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(
-            [fits.Column(name="x", format="E", array=np.arange(3.0))])]).writeto(d / name)
+        fits.HDUList(
+            [
+                fits.PrimaryHDU(),
+                fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.arange(3.0))]),
+            ]
+        ).writeto(d / name)
 
 
 def test_fits_directory_with_labels(tmp_path):
@@ -129,6 +134,7 @@ def test_bad_fits_files(problem, needle, tmp_path):
     with pytest.raises(CutoutError, match=needle):
         read_directory(tmp_path)
 
+
 def test_bimodal_kl_against_quadrature():
     """The Monte Carlo KL(N(mu, s_q^2) || 1/2 N(-m, s^2) + 1/2 N(m, s^2)) averaged over many draws
     matches the KL by numerical quadrature within 5 standard errors, for several posteriors."""
@@ -148,19 +154,28 @@ def test_bimodal_kl_against_quadrature():
         assert abs(est.mean() - exact) < 5 * est.std() / np.sqrt(est.size)
 
 
-@pytest.mark.parametrize("kind,shape", [("vae", (3, 2)), ("bimodal-vae", (3, 2)), ("hierarchical", (3, 2)),
-                                        ("cnn", (3,))])
+@pytest.mark.parametrize(
+    "kind,shape", [("vae", (3, 2)), ("bimodal-vae", (3, 2)), ("hierarchical", (3, 2)), ("cnn", (3,))]
+)
 @pytest.mark.parametrize("size", [16, 32])
 def test_model_shapes_and_one_loss_for_all(kind, shape, size):
     import torch
 
-    from physml.tasks.stargalaxy.task import StarGalaxy, StarGalaxyConfig, StarGalaxyData, StarGalaxyModel
+    from physml.tasks.stargalaxy.task import (
+        StarGalaxy,
+        StarGalaxyConfig,
+        StarGalaxyData,
+        StarGalaxyModel,
+    )
 
     cfg = StarGalaxyConfig(data=StarGalaxyData(size=size), model=StarGalaxyModel(kind=kind, channels=4))
     task = StarGalaxy()
     model = task.model(cfg)
-    batch = {"x": torch.rand(3, 1, size, size), "c": torch.tensor([[-10.0], [-8.0], [-6.0]]),
-             "y": torch.tensor([0.0, 1.0, 1.0])}
+    batch = {
+        "x": torch.rand(3, 1, size, size),
+        "c": torch.tensor([[-10.0], [-8.0], [-6.0]]),
+        "y": torch.tensor([0.0, 1.0, 1.0]),
+    }
     out = task.forward(model, batch, cfg)
     assert (out if kind == "cnn" else out[-2]).shape == shape
     if kind != "cnn":
@@ -176,7 +191,11 @@ def test_the_conditional_vae_sees_the_flux(condition):
     condition = none: it cannot."""
     import torch
 
-    from physml.tasks.stargalaxy.task import StarGalaxy, StarGalaxyConfig, StarGalaxyModel
+    from physml.tasks.stargalaxy.task import (
+        StarGalaxy,
+        StarGalaxyConfig,
+        StarGalaxyModel,
+    )
 
     cfg = StarGalaxyConfig(model=StarGalaxyModel(channels=4, latent=1, condition=condition))
     task, x = StarGalaxy(), torch.rand(4, 1, 32, 32)
@@ -195,14 +214,19 @@ def test_assignment_uses_set_a_only():
     rng = np.random.default_rng(0)
     ya, yb = rng.integers(0, 2, 200), rng.integers(0, 2, 800)
     fa = np.where(ya == 1, 2.0, -2.0) + rng.normal(0, 0.5, 200)
-    fb = np.where(yb == 1, -2.0, 2.0) + rng.normal(0, 0.5, 800)       # reversed on set B
-    got = {"f": np.concatenate([fa, fb])[:, None], "y": np.concatenate([ya, yb]).astype(float),
-           "a": np.arange(1000) < 200, "mag": np.full(1000, 18.0), "loss": 0.0}
+    fb = np.where(yb == 1, -2.0, 2.0) + rng.normal(0, 0.5, 800)  # reversed on set B
+    got = {
+        "f": np.concatenate([fa, fb])[:, None],
+        "y": np.concatenate([ya, yb]).astype(float),
+        "a": np.arange(1000) < 200,
+        "mag": np.full(1000, 18.0),
+        "loss": 0.0,
+    }
     for kind in ("hierarchical", "vae"):
         cfg = StarGalaxyConfig(model=StarGalaxyConfig().model.__class__(kind=kind, latent=1, manifold="none"))
         res = StarGalaxy().score(got, cfg)
         assert res["auc"] < 0.05 and res["acc"] < 0.05
-    got["f"] = np.concatenate([fa, -fb])[:, None]                      # consistent sets: separable
+    got["f"] = np.concatenate([fa, -fb])[:, None]  # consistent sets: separable
     assert StarGalaxy().score(got, StarGalaxyConfig())["auc"] > 0.95
 
 
@@ -230,9 +254,13 @@ def test_evaluation_runs_the_model_once_per_batch_and_its_loss_matches_training(
     calls = []
     model.register_forward_hook(lambda *_: calls.append(1))
     g = torch.Generator().manual_seed(0)
-    batch = {"x": torch.rand(6, 1, 32, 32, generator=g), "c": torch.rand(6, 1, generator=g) - 8.0,
-             "y": torch.tensor([0.0, 1, 0, 1, 1, 0]),
-             "a": torch.ones(6, dtype=torch.bool), "mag": torch.full((6,), 18.0)}
+    batch = {
+        "x": torch.rand(6, 1, 32, 32, generator=g),
+        "c": torch.rand(6, 1, generator=g) - 8.0,
+        "y": torch.tensor([0.0, 1, 0, 1, 1, 0]),
+        "a": torch.ones(6, dtype=torch.bool),
+        "mag": torch.full((6,), 18.0),
+    }
     with torch.no_grad():
         got = features(task, model, [batch, batch], cfg)
         assert len(calls) == 2

@@ -1,5 +1,6 @@
 """stargalaxy through the platform (shared local Ray): a smoke run of the hierarchical AE + VAE on
 simulated cutouts, scored on set B with the orientation chosen on set A."""
+
 import mlflow
 import pytest
 

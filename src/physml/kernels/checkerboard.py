@@ -10,6 +10,7 @@ configuration, so neighbours flip together; the chain does not sample the Boltzm
 (at high T it oscillates between a configuration and its flipped copy, and the stationary energy
 is biased). It is exposed under the name ``synchronous`` only to show that bias (see the tests).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Glauber heat-bath update (Glauber 1963): s_i = +1 with probability 1 / (1 + exp(-2 beta h_i)),
 h_i = J sum_nn s_j + h, at uniformly chosen sites; samples the Boltzmann distribution at T = 1/beta.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@ Boltzmann distribution at T_eff = 2 T_noise, and a sequential sweep (sites in or
 algorithm is written) leaves it invariant. physml records T_eff in the shards' ``temperature``
 column and keeps T_noise in the manifest (``params.hopfield_noise``).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ flips per sweep, fixed after thermalization; 0 = not yet calibrated). Scalar alg
 for chain c, so a chain's trajectory depends on its own stream only. ``msc`` packs up to 64 chains
 into the lanes of one word and draws from row 0 only: its batch is the unit of determinism.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,8 +96,17 @@ def _params(algorithm: str, temperatures: np.ndarray) -> np.ndarray:
     return noise_for(t) if algorithm == "hopfield" else 1.0 / t
 
 
-def run(algorithm: str, spins: np.ndarray, temperatures: np.ndarray, h: float, rng: np.ndarray,
-        aux: np.ndarray, nrec: int, every: int, burn: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def run(
+    algorithm: str,
+    spins: np.ndarray,
+    temperatures: np.ndarray,
+    h: float,
+    rng: np.ndarray,
+    aux: np.ndarray,
+    nrec: int,
+    every: int,
+    burn: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Advance a batch by ``burn`` sweeps, then record ``nrec`` times every ``every`` sweeps.
 
     Mutates ``spins`` (int8[n, L, L]), ``rng`` (uint64[n, 4]) and ``aux`` (int64[n]) in place. Returns energy and signed
@@ -113,6 +123,5 @@ def run(algorithm: str, spins: np.ndarray, temperatures: np.ndarray, h: float, r
         _run_msc(spins, p4, p8, rng, nrec, every, burn, e, m, out)
     else:
         code = ALGORITHMS[algorithm][0]
-        _run_scalar(code, spins, _params(algorithm, temperatures), float(h), rng, aux, nrec, every, burn,
-                    e, m, out)
+        _run_scalar(code, spins, _params(algorithm, temperatures), float(h), rng, aux, nrec, every, burn, e, m, out)
     return e, m, out

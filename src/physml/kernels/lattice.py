@@ -2,6 +2,7 @@
 
 H = -J sum_<ij> s_i s_j - h sum_i s_i   (J = 1, k_B = 1; the seed's eq. (1) with h = mu B).
 """
+
 from __future__ import annotations
 
 import numpy as np

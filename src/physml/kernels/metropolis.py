@@ -3,6 +3,7 @@
 One sweep = L*L attempts at uniformly chosen sites. A flip with energy change dE is accepted with
 probability min(1, exp(-dE / T)); dE = 2 s_i (J sum_nn s_j + h).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@ binary digit of all 64 uniforms; a lane is decided at the first digit where u an
 result is exact to 53 bits while costing about log2(64) + 2 draws per word rather than 64 draws
 (the idea of bit-serial comparison of random bits, e.g. Watanabe et al., Comput. Phys. Commun. 2005).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,7 @@ def probability_words(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, inline="always")
-def _bernoulli(need1: np.uint64, need0: np.uint64, p4: np.ndarray, p8: np.ndarray,
-               st: np.ndarray) -> np.uint64:
+def _bernoulli(need1: np.uint64, need0: np.uint64, p4: np.ndarray, p8: np.ndarray, st: np.ndarray) -> np.uint64:
     """Lanes of ``need1`` accept with p4, lanes of ``need0`` with p8 (exact to 53 bits)."""
     undecided = need1 | need0
     accept = np.uint64(0)
@@ -49,15 +49,14 @@ def _bernoulli(need1: np.uint64, need0: np.uint64, p4: np.ndarray, p8: np.ndarra
     while undecided != np.uint64(0) and d < _DIGITS:
         r = next_u64(st)
         pw = (need1 & p4[d]) | (need0 & p8[d])
-        accept |= undecided & pw & ~r      # digit of p is 1, of u is 0: u < p
-        undecided &= ~(pw ^ r)             # equal digits: still undecided
+        accept |= undecided & pw & ~r  # digit of p is 1, of u is 0: u < p
+        undecided &= ~(pw ^ r)  # equal digits: still undecided
         d += 1
     return accept
 
 
 @njit(cache=True)
-def msc_sweeps(w: np.ndarray, p4: np.ndarray, p8: np.ndarray, lanes: np.uint64, n: int,
-               st: np.ndarray) -> None:
+def msc_sweeps(w: np.ndarray, p4: np.ndarray, p8: np.ndarray, lanes: np.uint64, n: int, st: np.ndarray) -> None:
     """``n`` checkerboard sweeps of packed spins ``w`` (uint64[L, L], L even); ``lanes`` masks used lanes."""
     L = w.shape[0]
     for _ in range(n):

@@ -7,6 +7,7 @@ global state: a chain's random numbers depend on the seed and its own index only
 
 State: ``uint64[4]`` per stream (``uint64[n, 4]`` for a batch).
 """
+
 from __future__ import annotations
 
 import numpy as np

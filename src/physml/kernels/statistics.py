@@ -5,9 +5,10 @@ in statistical mechanics", Cargese lectures 1996, section 3): tau(W) = 1/2 + sum
 the smallest window such that W >= c tau(W) (c = 6). The error of a mean of n correlated samples is
 sqrt(2 tau var / n). Non-linear estimators (C, chi, U4) get jackknife errors over blocks.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,8 +44,9 @@ def mean_error(series: np.ndarray) -> tuple[float, float, float]:
     return float(series.mean()), float(err), float(taus.mean())
 
 
-def jackknife(series: dict[str, np.ndarray], estimator: Callable[[dict[str, np.ndarray]], float],
-              blocks: int = 20) -> tuple[float, float]:
+def jackknife(
+    series: dict[str, np.ndarray], estimator: Callable[[dict[str, np.ndarray]], float], blocks: int = 20
+) -> tuple[float, float]:
     """Estimate and jackknife error of ``estimator`` over ``blocks`` blocks per chain.
 
     ``series`` maps names to float[chains, n]; the estimator takes the same mapping of 1-D pooled
@@ -62,9 +64,9 @@ def jackknife(series: dict[str, np.ndarray], estimator: Callable[[dict[str, np.n
     vals = []
     for c in range(chains):
         for i in range(b):
-            keep[c, edges[i]:edges[i + 1]] = False
+            keep[c, edges[i] : edges[i + 1]] = False
             vals.append(estimator({k: v[keep] for k, v in pooled.items()}))
-            keep[c, edges[i]:edges[i + 1]] = True
+            keep[c, edges[i] : edges[i + 1]] = True
     vals = np.asarray(vals)
     m = vals.size
     return float(full), float(np.sqrt((m - 1) / m * ((vals - vals.mean()) ** 2).sum()))

@@ -9,6 +9,7 @@ k must not depend on the current run of clusters: the tempting rule "flip cluste
 have flipped" measures right after unusually large clusters, which occur in ordered configurations,
 and biases <e> low by many standard errors (about 0.06 J per site at L = 16, T = 2.6).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ theta -> 2 phi - theta with phi = arg(sum_nn e^{i theta_j}): energy-conserving m
 fast at low T (Creutz, Phys. Rev. D 36, 515 (1987); Brown & Woch, PRL 58, 2394 (1987)). The BKT
 temperature is T_BKT = 0.8929 (Hasenbusch, J. Phys. A 38, 5869 (2005)).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,9 @@ def _run(th, betas, rng, nrec, every, burn, e, m, out):
         rng[c] = st
 
 
-def run(theta: np.ndarray, temperatures: np.ndarray, rng: np.ndarray, nrec: int, every: int,
-        burn: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def run(
+    theta: np.ndarray, temperatures: np.ndarray, rng: np.ndarray, nrec: int, every: int, burn: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Like ``kernels.ising.run`` for XY: theta float64[n, L, L]; returns e, |m| float64[n, nrec] and
     angles float32[n, nrec, L*L]."""
     n, L = theta.shape[0], theta.shape[1]

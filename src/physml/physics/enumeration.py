@@ -2,6 +2,7 @@
 
 Independent of every sampler and of Kaufman's formula: the reference for chi-square tests.
 """
+
 from __future__ import annotations
 
 import numpy as np

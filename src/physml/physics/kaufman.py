@@ -10,6 +10,7 @@ B. Kaufman, Phys. Rev. 76, 1232 (1949), in the form of P. D. Beale, PRL 76, 78 (
 Everything is done in logarithms with analytic first and second K-derivatives, so it is stable for
 L up to 1024 and beyond; Z2 and Z4 keep their signs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,11 +53,11 @@ def _log_terms(K: float, L: int) -> tuple[np.ndarray, ...]:
         q = np.exp(-2 * ax)
         if use_sinh:
             f0[i] *= np.prod(np.sign(x))
-            f = ax + np.log(-np.expm1(-2 * ax))                 # ln|2 sinh x|
+            f = ax + np.log(-np.expm1(-2 * ax))  # ln|2 sinh x|
             d, dd = 1 / np.tanh(x), -4 * q / np.expm1(-2 * ax) ** 2  # (ln sinh)', -csch^2
         else:
-            f = ax + np.log1p(q)                                # ln 2cosh x
-            d, dd = np.tanh(x), 4 * q / (1 + q) ** 2            # (ln cosh)', sech^2
+            f = ax + np.log1p(q)  # ln 2cosh x
+            d, dd = np.tanh(x), 4 * q / (1 + q) ** 2  # (ln cosh)', sech^2
         l0[i], l1[i], l2[i] = f.sum(), (d * dx).sum(), (dd * dx**2 + d * ddx).sum()
     return l0, l1, l2, f0, f1, f2
 

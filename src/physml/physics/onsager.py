@@ -4,6 +4,7 @@ Onsager, Phys. Rev. 65, 117 (1944); Yang, Phys. Rev. 85, 808 (1952); formulas as
 Statistical Mechanics, 2nd ed., section 15.2 (q = 2 sinh 2K / cosh^2 2K, K1/E1 complete elliptic
 integrals of modulus q).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,7 @@ def onsager_specific_heat(temperature):
     q = 2.0 * np.sinh(2 * K) / np.cosh(2 * K) ** 2
     t2 = np.tanh(2 * K) ** 2
     K1, E1 = ellipk(q**2), ellipe(q**2)
-    return 4.0 / np.pi * (K / np.tanh(2 * K)) ** 2 * (
-        K1 - E1 - (1.0 - t2) * (np.pi / 2 + (2.0 * t2 - 1.0) * K1))
+    return 4.0 / np.pi * (K / np.tanh(2 * K)) ** 2 * (K1 - E1 - (1.0 - t2) * (np.pi / 2 + (2.0 * t2 - 1.0) * K1))
 
 
 def yang_magnetization(temperature):

@@ -5,6 +5,7 @@ and ``make(item) -> pyarrow.Table``. Items run as Ray tasks, one CPU each, sprea
 the driver is the single writer (shard, then manifest, both atomic), so a killed run resumes by
 skipping the items whose shards the manifest lists. Ray retries a task whose node died.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,10 +29,10 @@ def _make(source_path: str, source_args: tuple, item: dict):
 @dataclass
 class CaseStats:
     seconds: float
-    items: int          # items of the dataset
-    made: int           # made in this run (the others were complete already)
-    rows: int           # rows written in this run
-    nodes: int = 1      # distinct Ray nodes that made items
+    items: int  # items of the dataset
+    made: int  # made in this run (the others were complete already)
+    rows: int  # rows written in this run
+    nodes: int = 1  # distinct Ray nodes that made items
 
 
 def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progress: bool = True) -> CaseStats:
@@ -41,8 +42,13 @@ def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progr
     done = {s["path"] for s in writer.shards}
     todo = {_make.remote(source_path, source_args, it): it for it in items if it["path"] not in done}
     t0, rows, nodes = time.perf_counter(), 0, set()
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), unit="case", disable=not progress,
-               desc=f"{source.kind} x{int(ray.available_resources().get('CPU', 1))} CPUs")
+    bar = tqdm(
+        total=len(items),
+        initial=len(items) - len(todo),
+        unit="case",
+        disable=not progress,
+        desc=f"{source.kind} x{int(ray.available_resources().get('CPU', 1))} CPUs",
+    )
     made = len(todo)
     try:
         while todo:
@@ -64,7 +70,7 @@ def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progr
     return CaseStats(time.perf_counter() - t0, len(items), made, rows, max(1, len(nodes)))
 
 
-def _cause(err: "ray.exceptions.RayTaskError") -> str:
+def _cause(err: ray.exceptions.RayTaskError) -> str:
     """The original exception's one-line message inside Ray's wrapper."""
     cause = getattr(err, "cause", None)
     if cause is not None:

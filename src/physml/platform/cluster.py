@@ -5,6 +5,7 @@ store of ``PHYSML_OBJECT_STORE_MB`` MiB when set (Ray's default: 30% of RAM; bey
 disk, so a streamed dataset runs in a fixed memory budget). ``--address`` or ``RAY_ADDRESS`` joins an
 existing cluster instead, without code changes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,9 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
     if not ray.is_initialized():
         addr = address or os.environ.get("RAY_ADDRESS") or None
         os.environ.setdefault("RAY_ACCEPT_CLUSTER_RESOURCE_OVERRIDES", "0")
-        kwargs = dict(logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True,
-                      configure_logging=True)
+        kwargs = dict(
+            logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True, configure_logging=True
+        )
         if quiet:
             kwargs["logging_config"] = ray.LoggingConfig(encoding="TEXT", log_level="WARNING")
         if addr:
@@ -34,8 +36,12 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
             # the dashboard process serves the State API that Ray Train's clean-up relies on
             ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=True, **kwargs)
     res = ray.cluster_resources()
-    return {"address": ray.get_runtime_context().gcs_address, "cpus": int(res.get("CPU", 0)),
-            "gpus": int(res.get("GPU", 0)), "nodes": len([n for n in ray.nodes() if n.get("Alive")])}
+    return {
+        "address": ray.get_runtime_context().gcs_address,
+        "cpus": int(res.get("CPU", 0)),
+        "gpus": int(res.get("GPU", 0)),
+        "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+    }
 
 
 def object_store_bytes() -> int | None:
@@ -70,5 +76,7 @@ def require_shared(info: dict, **locations: str) -> None:
     for name, where in locations.items():
         text = str(where)
         if "://" not in text or text.startswith("file://"):
-            raise ValueError(f"{name} = {text} is node-local, but the Ray cluster has {info['nodes']} nodes: "
-                             "use s3:// or gs://, or a filesystem every node mounts and set PHYSML_SHARED_FS=1")
+            raise ValueError(
+                f"{name} = {text} is node-local, but the Ray cluster has {info['nodes']} nodes: "
+                "use s3:// or gs://, or a filesystem every node mounts and set PHYSML_SHARED_FS=1"
+            )

@@ -6,25 +6,24 @@ their row count and sha256, and readers verify both. Resumable generators keep t
 under ``_state/``, also written atomically. This module is the single writer: Ray actors compute and
 hand rows to the driver, so ``memory://`` works as well as ``file://``, S3 or GCS.
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import uuid
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from physml.errors import DatasetError
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-
-
-class DatasetError(RuntimeError):
-    """A dataset cannot be written or read as asked; the message names the path and the reason."""
 
 
 def open_uri(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
@@ -88,8 +87,15 @@ class DatasetWriter:
     def __init__(self, uri: str, kind: str, params: dict, seed: int, created_by: str):
         self.uri = str(uri)
         self.fs, self.root = open_uri(self.uri)
-        fresh = {"schema_version": SCHEMA_VERSION, "kind": kind, "created_by": created_by,
-                 "params": params, "seed": seed, "shards": [], "complete": False}
+        fresh = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": kind,
+            "created_by": created_by,
+            "params": params,
+            "seed": seed,
+            "shards": [],
+            "complete": False,
+        }
         try:
             exists = self.fs.exists(_join(self.root, MANIFEST))
         except OSError as err:
@@ -100,7 +106,9 @@ class DatasetWriter:
             self.manifest = old
         else:
             if self.fs.exists(self.root) and self.fs.ls(self.root, detail=False):
-                raise DatasetError(f"--out {self.uri} exists, is not empty and has no {MANIFEST}; choose an empty or new location")
+                raise DatasetError(
+                    f"--out {self.uri} exists, is not empty and has no {MANIFEST}; choose an empty or new location"
+                )
             self.manifest = fresh
             try:
                 self._save_manifest()
@@ -160,13 +168,17 @@ class DatasetWriter:
 def _check_same(uri: str, old: dict, new: dict) -> None:
     for key in ("kind", "seed"):
         if old.get(key) != new[key]:
-            raise DatasetError(f"--out {uri} holds a dataset with {key} = {old.get(key)!r}, this command asks "
-                               f"{new[key]!r}; use another --out, or the same command to resume")
+            raise DatasetError(
+                f"--out {uri} holds a dataset with {key} = {old.get(key)!r}, this command asks "
+                f"{new[key]!r}; use another --out, or the same command to resume"
+            )
     a, b = old.get("params", {}), json.loads(json.dumps(new["params"]))  # tuples are stored as lists
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
-            raise DatasetError(f"--out {uri} was made by a different command ({key} = {a.get(key)!r} there, "
-                               f"{b.get(key)!r} here); use another --out, or the same command to resume")
+            raise DatasetError(
+                f"--out {uri} was made by a different command ({key} = {a.get(key)!r} there, "
+                f"{b.get(key)!r} here); use another --out, or the same command to resume"
+            )
 
 
 def verified_bytes(fs, root: str, entry: dict) -> bytes:
@@ -183,12 +195,15 @@ def verified_bytes(fs, root: str, entry: dict) -> bytes:
 
 def matches(entry: dict, where: dict | None) -> bool:
     """Whether a manifest entry has every field of ``where`` (a list value = any of its items)."""
-    return all(entry.get(k) in v if isinstance(v, (list, tuple, set, frozenset)) else entry.get(k) == v
-               for k, v in (where or {}).items())
+    return all(
+        entry.get(k) in v if isinstance(v, (list, tuple, set, frozenset)) else entry.get(k) == v
+        for k, v in (where or {}).items()
+    )
 
 
-def iter_tables(uri: str, columns: list[str] | None = None, verify: bool = True,
-                where: dict | None = None) -> Iterator[pa.Table]:
+def iter_tables(
+    uri: str, columns: list[str] | None = None, verify: bool = True, where: dict | None = None
+) -> Iterator[pa.Table]:
     """The shards (optionally only those whose manifest entry matches ``where``) one table at a time,
     so a dataset larger than memory can be read through."""
     fs, root = open_uri(uri)
@@ -210,13 +225,13 @@ def iter_tables(uri: str, columns: list[str] | None = None, verify: bool = True,
         raise DatasetError(f"{uri}: no shards{' matching ' + str(where) if where else ''}")
 
 
-def read_table(uri: str, columns: list[str] | None = None, verify: bool = True,
-               where: dict | None = None) -> pa.Table:
+def read_table(uri: str, columns: list[str] | None = None, verify: bool = True, where: dict | None = None) -> pa.Table:
     """All shards (optionally only those whose manifest entry matches ``where``) as one table."""
     parts = list(iter_tables(uri, columns, verify, where))
     try:
         return pa.concat_tables(parts)
     except pa.ArrowInvalid:
-        raise DatasetError(f"{uri}: shards have different schemas (e.g. several L); read one part with "
-                           f"where={{'L': ...}} or leave out the 'spins' column") from None
-
+        raise DatasetError(
+            f"{uri}: shards have different schemas (e.g. several L); read one part with "
+            f"where={{'L': ...}} or leave out the 'spins' column"
+        ) from None

@@ -1,25 +1,29 @@
-"""Task datasets on Ray Data (training) and as local batches (evaluation in the driver)."""
+"""Task datasets on Ray Data (training); local batches (evaluation in the driver) are in :mod:`.local_data`."""
+
 from __future__ import annotations
 
 import os
-from typing import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
-import torch
 
 from physml.tasks.base import DatasetSpec
 
-from .data import DatasetError, iter_tables, matches, open_uri, read_manifest, verified_bytes
+from .data import (
+    DatasetError,
+    matches,
+    open_uri,
+    read_manifest,
+    verified_bytes,
+)
+from .local_data import local_batches
 
 
 def shard_paths(spec: DatasetSpec, verify: bool = True) -> list[str]:
     """Filesystem paths of the shards a split reads; hashes checked once here when ``verify``."""
     fs, root = open_uri(spec.uri)
-    entries = [s for s in read_manifest(spec.uri)["shards"]
-               if matches(s, spec.where)]
+    entries = [s for s in read_manifest(spec.uri)["shards"] if matches(s, spec.where)]
     if not entries:
         raise DatasetError(f"{spec.uri}: no shards with {spec.where}")
     if verify:
@@ -64,7 +68,7 @@ def quiet_ray_data() -> None:
     ctx.use_datasource_v2 = False
 
 
-def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data.Dataset":
+def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> ray.data.Dataset:
     """Ray dataset of a split, after the task's preprocess; with a ``shuffle_seed``, its order is
     randomized reproducibly (and differently each epoch when streamed).
 
@@ -87,8 +91,9 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> "ray.data
     shuffle = FileShuffleConfig(seed=shuffle_seed) if shuffle_seed is not None else None
     # one read task per shard: Ray Data's own estimate from the footers (encoded sizes) can be 100x
     # small for sparse images and would read hundreds of shards into one multi-GB block
-    ds = ray.data.read_parquet(paths, filesystem=None if local else fs, shuffle=shuffle, columns=spec.columns,
-                               override_num_blocks=len(paths))
+    ds = ray.data.read_parquet(
+        paths, filesystem=None if local else fs, shuffle=shuffle, columns=spec.columns, override_num_blocks=len(paths)
+    )
     return ds.map_batches(spec.preprocess, batch_format="numpy")
 
 
@@ -102,25 +107,3 @@ def _arrow_blocks(spec: DatasetSpec, rows: int = 4096) -> list:
     if not blocks:
         raise DatasetError(f"{spec.uri}: the split selects no rows ({spec.where})")
     return blocks
-
-
-def local_batches(spec: DatasetSpec, batch_size: int = 512, as_numpy: bool = False) -> Iterator[dict]:
-    """The split's preprocessed batches as torch tensors (or numpy), read in this process (no Ray),
-    one shard at a time (memory of one shard, whatever the dataset's size)."""
-    for table in iter_tables(spec.uri, columns=spec.columns, where=spec.where):
-        for rb in table.to_batches(max_chunksize=batch_size):
-            cols = {name: rb.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(rb.schema.names)}
-            out = spec.preprocess(cols)
-            if len(next(iter(out.values()))) == 0:
-                continue
-            yield {k: np.asarray(v) for k, v in out.items()} if as_numpy else \
-                {k: torch.as_tensor(np.asarray(v)) for k, v in out.items()}
-
-
-def check_kind(uri: str, kind: tuple[str, str], task: str) -> None:
-    """Refuse a dataset of another kind/model (e.g. XY shards for an Ising task)."""
-    m = read_manifest(uri)
-    have = (m.get("kind"), m.get("params", {}).get("model"))
-    if have != tuple(kind):
-        raise DatasetError(f"data.uri {uri} holds kind={have[0]!r}, model={have[1]!r}; task {task} needs "
-                           f"kind={kind[0]!r}, model={kind[1]!r}")

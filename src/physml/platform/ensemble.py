@@ -1,11 +1,12 @@
 """Ray actors that advance Markov chains of any sampler and stream their rows to Parquet shards.
 
-A sampler (e.g. ``physml.tasks.ising.sampler.IsingSampler``) defines deterministic *units* of
-chains and their *plan* of steps. Units are dealt round-robin to ``actors`` Ray actors (one per CPU by
+A sampler (a :class:`physml.tasks.sources.ChainSampler`, e.g. the Ising one) defines deterministic
+*units* of chains and their *plan* of steps. Units are dealt round-robin to ``actors`` Ray actors (one per CPU by
 default); each actor advances its batch, one step per call, and returns the new chain state and the
 rows. The driver is the single writer: shard (atomic) -> chain state (atomic) -> manifest (atomic),
 so a run killed at any point resumes from the saved states without losing or duplicating a row.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,10 @@ import ray
 from tqdm.auto import tqdm
 
 from physml.tasks import load as _load
+from physml.tasks.sources import ChainSampler
 
 from .data import DatasetWriter
+from .local_data import shard_name
 
 
 @ray.remote(num_cpus=1)
@@ -43,19 +46,15 @@ class EnsembleStats:
     seconds: float
     steps: int
     shards: int
-    spin_updates: float
+    spin_updates: float  # the sampler's elementary updates (``work``): spin updates for Ising
     actors: int
     resumed_steps: int
-    nodes: int = 1           # distinct Ray nodes the actors ran on
+    nodes: int = 1  # distinct Ray nodes the actors ran on
     actor_failures: int = 0  # actors lost (e.g. their node died) and whose units were restarted
 
 
 def _state_name(unit) -> str:
     return f"u{unit.index:05d}"
-
-
-def _shard_name(unit, k: int) -> str:
-    return f"L{unit.L}/u{unit.index:05d}-s{k:05d}.parquet"
 
 
 def _resume(writer: DatasetWriter, sampler, unit, names: set[str] | None = None) -> tuple[dict, int]:
@@ -68,17 +67,24 @@ def _resume(writer: DatasetWriter, sampler, unit, names: set[str] | None = None)
     done = int(saved.pop("step")[0])
     known = {s["path"] for s in writer.shards}
     plan = sampler.plan(unit)
-    lost = [writer.adopt_shard(_shard_name(unit, k), unit=unit.index, step=k, L=unit.L)
-            for k in range(done) if plan[k][1] and _shard_name(unit, k) not in known]
+    lost = [
+        writer.adopt_shard(shard_name(sampler, unit, k), unit=unit.index, step=k, **sampler.shard_group(unit))
+        for k in range(done)
+        if plan[k][1] and shard_name(sampler, unit, k) not in known
+    ]
     if lost:
         writer.commit([e for e in lost if e])
     return saved, done
 
 
-def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
-                 actors: int | None = None, progress: bool = True) -> EnsembleStats:
-    """Run every unit of the sampler to the end of its plan, writing shards through ``writer``."""
+def run_ensemble(
+    sampler_path: str, sampler_args: tuple, writer: DatasetWriter, actors: int | None = None, progress: bool = True
+) -> EnsembleStats:
+    """Run every unit of the sampler (a :class:`ChainSampler`) to the end of its plan, writing shards
+    through ``writer``."""
     sampler = _load(sampler_path)(*sampler_args)
+    if not isinstance(sampler, ChainSampler):
+        raise TypeError(f"{sampler_path} is not a ChainSampler")
     units = sampler.units()
     todo, resumed = {}, 0
     names = writer.saved_states()
@@ -88,12 +94,19 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
         if k < len(sampler.plan(u)):
             todo[u.index] = (u, state, k)
     n_act = max(1, min(actors or int(ray.available_resources().get("CPU", 1)) or 1, len(todo) or 1))
-    per = lambda u, b, n: (b + n * sampler.p.every) * len(u.chains) * u.L**2  # noqa: E731
+    per = sampler.work
     total = sum(per(u, b, n) for u in units for b, n in sampler.plan(u))
-    done0 = sum(per(u, b, n) for u in units for (b, n) in sampler.plan(u)[:_steps_done(u, todo, sampler)])
+    done0 = sum(per(u, b, n) for u in units for (b, n) in sampler.plan(u)[: _steps_done(u, todo, sampler)])
     t0, steps, shards = time.perf_counter(), 0, 0
-    bar = tqdm(total=total, initial=done0, unit="flip", unit_scale=True, disable=not progress,
-               desc=f"{sampler.kind} x{n_act} actors", smoothing=0.1)
+    bar = tqdm(
+        total=total,
+        initial=done0,
+        unit=sampler.work_unit,
+        unit_scale=True,
+        disable=not progress,
+        desc=f"{sampler.kind} x{n_act} actors",
+        smoothing=0.1,
+    )
     nodes, failures = set(), 0
     saver = _Saver(writer)
     if todo:
@@ -119,7 +132,9 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
             del inflight[ready[0]]
             entries = []
             if table is not None:
-                entries.append(writer.put_shard(_shard_name(u, k), table, unit=u.index, step=k, L=u.L))
+                entries.append(
+                    writer.put_shard(shard_name(sampler, u, k), table, unit=u.index, step=k, **sampler.shard_group(u))
+                )
                 shards += 1
             saver.add(u, state, k, entries)
             steps += 1
@@ -131,8 +146,9 @@ def run_ensemble(sampler_path: str, sampler_args: tuple, writer: DatasetWriter,
     saver.flush()
     writer.commit([], complete=True)
     bar.close()
-    return EnsembleStats(time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed,
-                         max(1, len(nodes)), failures)
+    return EnsembleStats(
+        time.perf_counter() - t0, steps, shards, total - done0, n_act, resumed, max(1, len(nodes)), failures
+    )
 
 
 class _Saver:
@@ -171,8 +187,9 @@ def _nodes(pool: dict) -> set:
         return set()
 
 
-def _reassign(a: int, pool: dict, queues: dict, inflight: dict, writer, sampler, sampler_path: str,
-              sampler_args: tuple) -> None:
+def _reassign(
+    a: int, pool: dict, queues: dict, inflight: dict, writer, sampler, sampler_path: str, sampler_args: tuple
+) -> None:
     """Actor ``a`` died (its node was lost): drop its steps in flight, restart each of its units from
     the last state the driver saved (nothing of theirs was written after it), on the surviving actors
     (a new actor when none survive). Rows are neither lost nor duplicated: a unit's RNG state is saved

@@ -1,10 +1,12 @@
 """`physml generate KIND --model ...`: a trained generator writes a dataset in the shard schema of
-the simulator of KIND (design.md section 4), so the simulator's analysis reads it unchanged.
+the simulator of KIND, so the simulator's analysis reads it unchanged.
 
-The task says what it generates (``generates``), which shards a request makes (``generation_plan``)
-and fills each (``generate_shard``); this module loads the model, writes shards atomically (a re-run
-of the same command resumes, skipping complete shards) and logs an MLflow run.
+The task, a :class:`physml.tasks.sources.Generator`, says what it generates (``generates``), which
+shards a request makes (``generation_plan``) and fills each (``generate_shard``); this module loads
+the model, writes shards atomically (a re-run of the same command resumes, skipping complete shards)
+and logs an MLflow run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from tqdm import tqdm
 from physml import __version__
 from physml.config import ConfigError, from_dict
 from physml.tasks import TASKS, load
+from physml.tasks.sources import Generator
 
 from . import tracking
 from .data import DatasetWriter, read_table
@@ -34,18 +37,21 @@ def load_generator(model_uri: str, kind: str):
 
     task_name, cfg_dict, state = load_model(model_uri)
     task = load(TASKS[task_name])()
-    if getattr(task, "generates", None) != kind:
-        able = [n for n, p in TASKS.items() if getattr(load(p), "generates", None) == kind]
-        raise ConfigError(f"--model {model_uri} is a {task_name} model, which does not generate {kind!r} data"
-                          f" (tasks that do: {', '.join(able) or 'none'})")
+    if not isinstance(task, Generator) or task.generates != kind:
+        able = [n for n, p in TASKS.items() if issubclass(cls := load(p), Generator) and cls.generates == kind]
+        raise ConfigError(
+            f"--model {model_uri} is a {task_name} model, which does not generate {kind!r} data"
+            f" (tasks that do: {', '.join(able) or 'none'})"
+        )
     cfg = from_dict(task.Config, cfg_dict)
     model = task.model(cfg)
     model.load_state_dict(state)
     return task_name, task, cfg, model.eval()
 
 
-def generate(kind: str, model_uri: str, request: dict, out: str, seed: int, progress: bool = True,
-             command: str = "") -> GenerateResult:
+def generate(
+    kind: str, model_uri: str, request: dict, out: str, seed: int, progress: bool = True, command: str = ""
+) -> GenerateResult:
     """Write the shards of ``request`` (task-specific, e.g. sizes, temperatures, n) to ``out``."""
     task_name, task, cfg, model = load_generator(model_uri, kind)
     try:

@@ -5,6 +5,7 @@ MLflow logger and checkpoint format as a Ray Train run. Checkpoints go where Ray
 (``<PHYSML_HOME>/runs/TASK/RUN_ID/epoch-NNNN``), so ``--resume`` continues a run of either runner.
 A worker group costs about 15 s to start on a 2-core laptop; a smoke run then takes seconds.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -17,7 +18,7 @@ from . import storage
 from .train import STATE, FitResult, _Logger, improved, run_loop
 from .trial import InlineSession, inline_splits
 
-KEEP = 2          #: latest epoch checkpoints kept (with train.select = "best", the best one as well)
+KEEP = 2  #: latest epoch checkpoints kept (with train.select = "best", the best one as well)
 METRICS = "metrics.json"  #: an epoch checkpoint's reported metrics, beside its state
 
 
@@ -74,8 +75,9 @@ def _local(where: str) -> Checkpoint:
     return Checkpoint.from_directory(d)
 
 
-def fit_local(task, cfg, specs: dict, root: str, tracking_uri: str, run_id: str,
-              init_state: dict | None = None) -> FitResult:
+def fit_local(
+    task, cfg, specs: dict, root: str, tracking_uri: str, run_id: str, init_state: dict | None = None
+) -> FitResult:
     """Train in this process on in-memory splits; checkpoints under ``root``; rank-0 MLflow logging
     to ``run_id``. A non-finite loss raises :class:`physml.platform.train.NonFiniteLoss`."""
     from physml.config import to_dict

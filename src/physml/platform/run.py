@@ -1,28 +1,27 @@
 """`physml run` and `physml evaluate`: configs resolved, data found or simulated, Ray Train, MLflow."""
+
 from __future__ import annotations
 
 import itertools
 import os
 import re
 import tempfile
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mlflow
+import tomllib
 import torch
 
 from physml.config import ConfigError, dump_toml, from_dict, load_toml, merge, to_dict
+from physml.errors import TrainingError
 from physml.tasks import TASKS, config_path, load, shipped_configs
 
 from . import cluster, storage, tracking
 from .data import DatasetError, read_manifest
-from .datasets import check_kind, local_batches, ray_dataset
+from .datasets import ray_dataset
+from .local_data import check_kind, local_batches
 from .simulate import ensure_dataset
-
-
-class TrainingError(RuntimeError):
-    """Training stopped (non-finite loss, a worker error); the MLflow run is marked FAILED."""
 
 
 def config_dict(task_name: str, config: str | None) -> dict:
@@ -34,8 +33,9 @@ def config_dict(task_name: str, config: str | None) -> dict:
         return load_toml(Path(name))
     if config_path(task_name, name).exists():
         return load_toml(config_path(task_name, name))
-    raise ConfigError(f"-c {name!r}: not a .toml file nor a config of {task_name} "
-                      f"({', '.join(shipped_configs(task_name))})")
+    raise ConfigError(
+        f"-c {name!r}: not a .toml file nor a config of {task_name} ({', '.join(shipped_configs(task_name))})"
+    )
 
 
 def resolve(task_name: str, config: str | None, sets: list[str], resume: str | None = None):
@@ -57,11 +57,14 @@ def check_resources(cfg, info: dict) -> None:
     t = cfg.train
     need = t.workers * t.cpus_per_worker
     if need > info["cpus"]:
-        raise ConfigError(f"train.workers = {t.workers} x train.cpus_per_worker = {t.cpus_per_worker} needs "
-                          f"{need:g} CPUs; the cluster has {info['cpus']}: lower train.workers or cpus_per_worker")
+        raise ConfigError(
+            f"train.workers = {t.workers} x train.cpus_per_worker = {t.cpus_per_worker} needs "
+            f"{need:g} CPUs; the cluster has {info['cpus']}: lower train.workers or cpus_per_worker"
+        )
     if t.gpu and t.workers > info["gpus"]:
-        raise ConfigError(f"train.gpu = true with {t.workers} workers needs {t.workers} GPUs; the cluster has "
-                          f"{info['gpus']}")
+        raise ConfigError(
+            f"train.gpu = true with {t.workers} workers needs {t.workers} GPUs; the cluster has {info['gpus']}"
+        )
 
 
 def shared(info: dict, uri: str) -> None:
@@ -81,7 +84,7 @@ def data_uri(task, cfg, progress: bool) -> str:
 
 def _for_data(task, cfg, uri: str, user_data: bool):
     """A user's dataset decides what the config says of its shape (e.g. the sizes L it holds)."""
-    if not user_data or not hasattr(task, "adapt"):
+    if not user_data:
         return cfg
     try:
         return from_dict(task.Config, task.adapt(to_dict(cfg), read_manifest(uri).get("params", {})))
@@ -95,8 +98,17 @@ def _resume_id(task_name: str, resume: str | None) -> str | None:
     if resume != "last":
         return resume
     exp = mlflow.get_experiment_by_name(task_name)
-    runs = mlflow.search_runs([exp.experiment_id] if exp else [], filter_string="tags.physml.kind = 'train'",
-                              order_by=["start_time DESC"], max_results=1, output_format="list") if exp else []
+    runs = (
+        mlflow.search_runs(
+            [exp.experiment_id] if exp else [],
+            filter_string="tags.physml.kind = 'train'",
+            order_by=["start_time DESC"],
+            max_results=1,
+            output_format="list",
+        )
+        if exp
+        else []
+    )
     if not runs:
         raise ConfigError(f"--resume: no earlier run of {task_name} to resume")
     return runs[0].info.run_id
@@ -110,22 +122,27 @@ def resumed_config(task_name: str, resume: str) -> dict:
     rid = _resume_id(task_name, resume)
     try:
         text = mlflow.artifacts.load_text(f"runs:/{rid}/config.toml")
-    except Exception:  # noqa: BLE001 - MLflow raises several kinds for a missing run or artefact
-        raise ConfigError(f"--resume {rid}: no run of {task_name} with a logged config.toml at "
-                          f"{tracking.tracking_uri()}") from None
+    except Exception:
+        raise ConfigError(
+            f"--resume {rid}: no run of {task_name} with a logged config.toml at {tracking.tracking_uri()}"
+        ) from None
     return tomllib.loads(text)
 
 
 def check_resumable(task_name: str, resume: str, cfg) -> None:
     """The [model] of ``cfg`` must be the resumed run's, or its checkpoint will not load. Both are
     compared as typed configs, so a key added since the run was logged counts at its default."""
+
     def model(c) -> dict:
         return tomllib.loads(dump_toml(to_dict(c))).get("model", {})
 
     stored = model(from_dict(type(cfg), resumed_config(task_name, resume)))
     ours = model(cfg)
-    diff = [f"model.{k} = {ours.get(k)!r} (the run: {stored.get(k)!r})" for k in sorted({*stored, *ours})
-            if ours.get(k) != stored.get(k)]
+    diff = [
+        f"model.{k} = {ours.get(k)!r} (the run: {stored.get(k)!r})"
+        for k in sorted({*stored, *ours})
+        if ours.get(k) != stored.get(k)
+    ]
     if diff:
         raise ConfigError(f"--resume {resume}: {'; '.join(diff)}; leave out -c to resume with the run's own config")
 
@@ -144,8 +161,9 @@ def training_failure(err: BaseException) -> TrainingError:
     return TrainingError(f"training failed: {last[-1].strip() if last else text.splitlines()[0]}")
 
 
-def run_task(task_name: str, cfg, task=None, address: str | None = None, resume: str | None = None,
-             progress: bool = True) -> RunResult:
+def run_task(
+    task_name: str, cfg, task=None, address: str | None = None, resume: str | None = None, progress: bool = True
+) -> RunResult:
     """Train ``task_name`` with ``cfg`` on Ray Train (or in this process with train.runner = "local"),
     evaluate on the test splits, log to MLflow."""
     from .local_run import fit_local
@@ -175,9 +193,18 @@ def run_task(task_name: str, cfg, task=None, address: str | None = None, resume:
                 res = fit_local(task, cfg, specs, storage.join(runs, rid), tracking.tracking_uri(), rid, init)
             else:
                 train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
-                res = fit(TASKS[task_name], cfg, train, ray_dataset(specs["val"]), runs, rid, tracking.tracking_uri(),
-                          rid, init_state=init)
-        except Exception as err:  # noqa: BLE001 - Ray wraps worker errors; we name the cause
+                res = fit(
+                    TASKS[task_name],
+                    cfg,
+                    train,
+                    ray_dataset(specs["val"]),
+                    runs,
+                    rid,
+                    tracking.tracking_uri(),
+                    rid,
+                    init_state=init,
+                )
+        except Exception as err:
             raise training_failure(err) from None
         if res.error is not None:
             raise training_failure(res.error)
@@ -255,7 +282,7 @@ def load_model(model_uri: str, option: str = "--model"):
         mlflow.set_tracking_uri(tracking.tracking_uri())
         try:
             local = Path(mlflow.artifacts.download_artifacts(model_uri))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise ConfigError(f"{option} {model_uri}: cannot load ({str(err).splitlines()[0]})") from None
     files = {"state_dict.pt", "config.toml", "task.txt"}
     missing = [f for f in files if not (local / f).exists()]
@@ -272,13 +299,13 @@ def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
         read_manifest(data_uri)
         return data_uri
     except DatasetError:
-        if not hasattr(task, "ingest") or not Path(data_uri).is_dir():
+        sim = task.ingest(cfg, data_uri) if Path(data_uri).is_dir() else None
+        if sim is None:
             raise
-    from physml.tasks import SAMPLERS
+    from physml.tasks import source_path
 
-    sim = task.ingest(cfg, data_uri)
     try:
-        load(SAMPLERS[sim.sampler]).from_dict(sim.params).items()  # the layout, checked before Ray
+        load(source_path(sim.sampler)).from_dict(sim.params).items()  # the layout, checked before Ray
     except ValueError as err:
         raise ConfigError(f"--data {data_uri}: {err}") from None
     cluster.connect(None)
@@ -303,7 +330,7 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}
     with tracking.run(task_name, f"evaluate-{task_name}", to_dict(cfg), tags) as active:
         out = storage.join(storage.home(), "evaluations", active.info.run_id)
-        specs = (task.evaluation_datasets if hasattr(task, "evaluation_datasets") else task.datasets)(cfg, data_uri)
+        specs = task.evaluation_datasets(cfg, data_uri)
         metrics = evaluate_and_log(task, model, cfg, specs, out)
         return active.info.run_id, metrics, out
 

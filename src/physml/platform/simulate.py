@@ -1,6 +1,7 @@
 """`physml simulate` / `physml convert`: run a generator on Ray, write the dataset, analyse it, log to
 MLflow. A generator is a Markov-chain sampler (``units``/``plan``/``step``: chain actors, see
 :mod:`.ensemble`) or a source of independent items (``items``/``make``: Ray tasks, see :mod:`.cases`)."""
+
 from __future__ import annotations
 
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from physml import __version__
 from physml.tasks import load
+from physml.tasks.sources import ItemSource
 
 from . import cluster, storage, tracking
 from .cases import CaseStats, run_items
@@ -25,20 +27,31 @@ class SimulationResult:
     cluster: dict
 
 
-def produce(sampler_path: str, sampler_args: tuple, writer: DatasetWriter, actors: int | None,
-            progress: bool) -> tuple[EnsembleStats | CaseStats, dict]:
+def produce(
+    sampler_path: str, sampler_args: tuple, writer: DatasetWriter, actors: int | None, progress: bool
+) -> tuple[EnsembleStats | CaseStats, dict]:
     """Run the generator into ``writer`` (chain actors or item tasks); (stats, metrics to log)."""
-    if hasattr(load(sampler_path), "items"):
+    if issubclass(load(sampler_path), ItemSource):
         s = run_items(sampler_path, sampler_args, writer, progress)
         return s, {"sim/items_made": s.made, "sim/rows_written": s.rows, "sim/nodes": s.nodes}
     s = run_ensemble(sampler_path, sampler_args, writer, actors, progress)
-    return s, {"sim/spin_updates": s.spin_updates, "sim/actors": s.actors,
-               "sim/flips_per_ns": s.spin_updates / max(s.seconds, 1e-9) / 1e9}
+    return s, {
+        "sim/spin_updates": s.spin_updates,
+        "sim/actors": s.actors,
+        "sim/flips_per_ns": s.spin_updates / max(s.seconds, 1e-9) / 1e9,
+    }
 
 
-def simulate(sampler_path: str, sampler_args: tuple, out: str, actors: int | None = None,
-             address: str | None = None, progress: bool = True, command: str = "",
-             verb: str = "simulate") -> SimulationResult:
+def simulate(
+    sampler_path: str,
+    sampler_args: tuple,
+    out: str,
+    actors: int | None = None,
+    address: str | None = None,
+    progress: bool = True,
+    command: str = "",
+    verb: str = "simulate",
+) -> SimulationResult:
     """Everything after validation: output, Ray, generator, analysis, MLflow run. Resumes ``out``."""
     sampler = load(sampler_path)(*sampler_args)
     params = sampler.manifest_params()
@@ -59,20 +72,24 @@ def simulate(sampler_path: str, sampler_args: tuple, out: str, actors: int | Non
         return SimulationResult(active.info.run_id, analysis, stats, info)
 
 
-def ensure_dataset(sampler_name: str, params: dict, cache_root: str | Path, actors: int | None = None,
-                   progress: bool = True) -> str:
+def ensure_dataset(
+    sampler_name: str, params: dict, cache_root: str | Path, actors: int | None = None, progress: bool = True
+) -> str:
     """URI of the dataset a task asked to simulate: reused when complete, else made (resumably)."""
     import hashlib
     import json
 
-    from physml.tasks import SAMPLERS
+    from physml.tasks import source_path
 
     key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
-    uri = storage.join(str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve()),
-                       f"{sampler_name}-{key}")
-    sampler = load(SAMPLERS[sampler_name]).from_dict(params)
+    uri = storage.join(
+        str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve()),
+        f"{sampler_name}-{key}",
+    )
+    path = source_path(sampler_name)
+    sampler = load(path).from_dict(params)
     mp = sampler.manifest_params()
     writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {params}")
     if not writer.manifest.get("complete"):
-        produce(SAMPLERS[sampler_name], (sampler.p,), writer, actors, progress)
+        produce(path, (sampler.p,), writer, actors, progress)
     return uri

@@ -14,6 +14,7 @@ and a table lists whole configurations to run exactly (e.g. the rows of a paper'
     "model.depth" = 4
     "model.dilation" = [1, 1, 2, 4]
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,7 @@ class Dim:
 @dataclass(frozen=True)
 class Space:
     dims: tuple[Dim, ...] = ()
-    table: tuple[dict, ...] = ()     # rows of fixed {dotted key: value}
+    table: tuple[dict, ...] = ()  # rows of fixed {dotted key: value}
 
     @property
     def grid_size(self) -> int:
@@ -128,15 +129,17 @@ def parse_space(space: dict, table: list | None, config_cls, base: dict) -> Spac
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not row:
             raise ConfigError(f"sweep table row {i + 1}: expected a table of key = value")
-        rows = rows[:i] + (flatten_row(row),) + rows[i + 1:]
+        rows = rows[:i] + (flatten_row(row),) + rows[i + 1 :]
     keys = [d.key for d in dims]
     overlap = sorted(set(keys) & {k for r in rows for k in r})
     if overlap:
         raise ConfigError(f"sweep key {overlap[0]} is in both the space and the table; keep it in one")
     for key in keys + [k for r in rows for k in r]:
         if key in FIXED_PER_SWEEP:
-            raise ConfigError(f"sweep key {key}: resources and data are fixed for a sweep; set it with --set "
-                              f"(not sweepable: {', '.join(FIXED_PER_SWEEP)})")
+            raise ConfigError(
+                f"sweep key {key}: resources and data are fixed for a sweep; set it with --set "
+                f"(not sweepable: {', '.join(FIXED_PER_SWEEP)})"
+            )
     for d in dims:
         for value in d.candidates():
             _check(config_cls, base, {d.key: value}, f"sweep space {d.key}")
@@ -161,19 +164,19 @@ def sample_values(space: Space) -> list[dict]:
 class SweepSettings:
     """The [sweep] table of a sweep file (CLI options override it)."""
 
-    samples: int | None = None                 # trials (Optuna) or repeats of the grid/table
+    samples: int | None = None  # trials (Optuna) or repeats of the grid/table
     metric: list[str] = field(default_factory=list)
     mode: list[str] = field(default_factory=list)
-    scheduler: str = "asha"                    # asha | none
+    scheduler: str = "asha"  # asha | none
     max_concurrent: int | None = None
-    grace_period: int = 1                      # ASHA: epochs before a trial can be stopped
-    reduction_factor: int = 2                  # ASHA: keep 1/reduction_factor per rung
-    pivot: str = ""                            # a searched key whose values become columns of table.csv
-    aggregate: str = ""                        # or: a searched key (e.g. train.seed) that table.csv summarizes
-                                               # as mean, highest, lowest, std over its values
-    table_metric: str = ""                     # the metric of table.csv (default: the objective)
+    grace_period: int = 1  # ASHA: epochs before a trial can be stopped
+    reduction_factor: int = 2  # ASHA: keep 1/reduction_factor per rung
+    pivot: str = ""  # a searched key whose values become columns of table.csv
+    aggregate: str = ""  # or: a searched key (e.g. train.seed) that table.csv summarizes
+    # as mean, highest, lowest, std over its values
+    table_metric: str = ""  # the metric of table.csv (default: the objective)
 
-    def check(self) -> "SweepSettings":
+    def check(self) -> SweepSettings:
         if self.samples is not None and self.samples < 1:
             raise ConfigError(f"--samples {self.samples}: must be >= 1")
         if self.max_concurrent is not None and self.max_concurrent < 1:
@@ -181,18 +184,21 @@ class SweepSettings:
         if self.scheduler not in ("asha", "none"):
             raise ConfigError(f"--scheduler {self.scheduler!r}: choose asha or none")
         if len(self.metric) not in (1, 2):
-            raise ConfigError(f"--metric {' '.join(self.metric)!r}: give one metric, or two for a "
-                              "multi-objective search")
+            raise ConfigError(
+                f"--metric {' '.join(self.metric)!r}: give one metric, or two for a multi-objective search"
+            )
         for m in self.metric:
             if not m.startswith(("val/", "train/")):
-                raise ConfigError(f"--metric {m!r}: sweeps optimize an epoch metric, val/<name> or "
-                                  "train/epoch_<name>")
+                raise ConfigError(f"--metric {m!r}: sweeps optimize an epoch metric, val/<name> or train/epoch_<name>")
         if len(self.mode) != len(self.metric) or any(m not in ("min", "max") for m in self.mode):
-            raise ConfigError(f"--mode {' '.join(self.mode)!r}: give min or max for each metric "
-                              f"({', '.join(self.metric)})")
+            raise ConfigError(
+                f"--mode {' '.join(self.mode)!r}: give min or max for each metric ({', '.join(self.metric)})"
+            )
         if self.pivot and self.aggregate:
             raise ConfigError(f"sweep.pivot = {self.pivot!r} and sweep.aggregate = {self.aggregate!r}: use one")
         if self.grace_period < 1 or self.reduction_factor < 2:
-            raise ConfigError(f"sweep.grace_period = {self.grace_period} (>= 1), sweep.reduction_factor = "
-                              f"{self.reduction_factor} (>= 2)")
+            raise ConfigError(
+                f"sweep.grace_period = {self.grace_period} (>= 1), sweep.reduction_factor = "
+                f"{self.reduction_factor} (>= 2)"
+            )
         return self

@@ -5,6 +5,7 @@ A local directory (default ``./physml-data``) or a URI of an object store that e
 there through pyarrow's filesystems; physml's own files (sweep status, figures) go through fsspec.
 Credentials and endpoints come from the environment (``AWS_*``, ``GOOGLE_APPLICATION_CREDENTIALS``).
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,10 @@ def home() -> str:
         return str(Path(raw.removeprefix("file://")).expanduser().resolve())
     scheme = raw.split("://", 1)[0]
     if scheme not in REMOTE:
-        raise ConfigError(f"PHYSML_HOME = {raw}: scheme {scheme}:// is not shared by Ray's workers; use a local "
-                          f"directory or one of {', '.join(s + '://' for s in REMOTE)}")
+        raise ConfigError(
+            f"PHYSML_HOME = {raw}: scheme {scheme}:// is not shared by Ray's workers; use a local "
+            f"directory or one of {', '.join(s + '://' for s in REMOTE)}"
+        )
     return raw.rstrip("/")
 
 
@@ -77,7 +80,7 @@ def glob(pattern: str) -> list[str]:
     if not is_remote(pattern):
         return found
     uri_head, path_head = pattern.split("*", 1)[0], path.split("*", 1)[0]  # the URI as the user spells it
-    return [uri_head + p[len(path_head):] for p in found]
+    return [uri_head + p[len(path_head) :] for p in found]
 
 
 def parent(where: str) -> str:

@@ -8,6 +8,7 @@ The sweep lives in ``<PHYSML_HOME>/sweeps/<task>/<name>``: ``physml-sweep.json``
 Tune's experiment in ``tune/`` (restored by ``--resume`` with ``Tuner.restore``) and, for trials running
 a TorchTrainer, Ray Train's checkpoints in ``train/``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,14 +25,15 @@ from physml.config import ConfigError, from_dict, merge, to_dict
 from physml.tasks import TASKS, load
 
 from . import cluster, storage, tracking
-from .datasets import check_kind, materialize_limit, split_memory
+from .datasets import materialize_limit, split_memory
+from .local_data import check_kind
 from .run import check_resources, config_dict, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger
 from .trial import ROW, run_trial, trial_config
 
-TRIAL_CPU = 0.01   #: a ray-train trial's own share (it only waits on its TorchTrainer)
-DATA_CPUS = 1.0    #: kept free for Ray Data's read/shuffle tasks when trials run TorchTrainers
+TRIAL_CPU = 0.01  #: a ray-train trial's own share (it only waits on its TorchTrainer)
+DATA_CPUS = 1.0  #: kept free for Ray Data's read/shuffle tasks when trials run TorchTrainers
 TUNE_DIR = "tune"  #: Tune's experiment directory inside the sweep directory (Tune syncs it; ours stay apart)
 SETTINGS = {f for f in SweepSettings.__dataclass_fields__} | {"space", "table"}
 
@@ -54,9 +56,9 @@ class SweepRequest:
 
 @dataclass
 class Plan:
-    runner: str            # inline | ray-train
-    cpus: float            # per trial
-    gpus: float            # per trial
+    runner: str  # inline | ray-train
+    cpus: float  # per trial
+    gpus: float  # per trial
     concurrent: int
 
 
@@ -107,8 +109,12 @@ def _settings(table: dict, cli: dict, default_metric: tuple[str, str]) -> SweepS
         if isinstance(merged.get(key), str):
             merged[key] = [merged[key]]
     merged.setdefault("metric", [default_metric[0]])
-    merged.setdefault("mode", [default_metric[1]] if merged["metric"] == [default_metric[0]] else
-                      ["min" if "loss" in m else "max" for m in merged["metric"]])
+    merged.setdefault(
+        "mode",
+        [default_metric[1]]
+        if merged["metric"] == [default_metric[0]]
+        else ["min" if "loss" in m else "max" for m in merged["metric"]],
+    )
     try:
         return SweepSettings(**merged).check()
     except TypeError as err:
@@ -123,8 +129,10 @@ def _check_data(task, base: dict, space: Space) -> None:
     for values in sample_values(space):
         if task.simulation(from_dict(task.Config, apply(base, values))) != want:
             key = next(iter(values))
-            raise ConfigError(f"sweep key {key} changes the simulated data; simulate it once "
-                              f"(physml simulate ...) and set data.uri, or leave {key} out of the sweep")
+            raise ConfigError(
+                f"sweep key {key} changes the simulated data; simulate it once "
+                f"(physml simulate ...) and set data.uri, or leave {key} out of the sweep"
+            )
 
 
 def plan(req: SweepRequest, cfg, info: dict, small: bool = True) -> Plan:
@@ -145,9 +153,11 @@ def plan(req: SweepRequest, cfg, info: dict, small: bool = True) -> Plan:
         have = f"{info['cpus']} CPUs" + (f" and {info['gpus']} GPUs" if gpus else "")
         kept = f", {reserve:g} CPU kept for Ray Data" if reserve else ""
         fix = f"use --max-concurrent {fit} or " if fit >= 1 else ""
-        raise ConfigError(f"{f'--max-concurrent {want}: ' if want else ''}each trial needs {need} ({t.workers} "
-                          f"worker(s) x train.cpus_per_worker = {t.cpus_per_worker:g}); the cluster has {have}"
-                          f"{kept}: {fix}lower train.workers or train.cpus_per_worker")
+        raise ConfigError(
+            f"{f'--max-concurrent {want}: ' if want else ''}each trial needs {need} ({t.workers} "
+            f"worker(s) x train.cpus_per_worker = {t.cpus_per_worker:g}); the cluster has {have}"
+            f"{kept}: {fix}lower train.workers or train.cpus_per_worker"
+        )
     return Plan(runner, cpus, gpus, max(1, min(want or fit, req.total)))
 
 
@@ -196,12 +206,20 @@ def _tuner_parts(req: SweepRequest, meta: dict, plan_: Plan):
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     s = req.settings
-    setup = {"task": req.task, "base": req.base, "table": [dict(r) for r in req.space.table],
-             "choices": meta["choices"], "uri": meta["uri"], "runner": plan_.runner, "storage": meta["dir"]}
+    setup = {
+        "task": req.task,
+        "base": req.base,
+        "table": [dict(r) for r in req.space.table],
+        "choices": meta["choices"],
+        "uri": meta["uri"],
+        "runner": plan_.runner,
+        "storage": meta["dir"],
+    }
     task = load(TASKS[req.task])()
     setup["init_state"] = initial_state(task, from_dict(task.Config, req.base), req.task)  # train.init_from
-    trainable = tune.with_resources(tune.with_parameters(run_trial, setup=setup),
-                                    {"CPU": plan_.cpus, "GPU": plan_.gpus})
+    trainable = tune.with_resources(
+        tune.with_parameters(run_trial, setup=setup), {"CPU": plan_.cpus, "GPU": plan_.gpus}
+    )
     search = None
     if not req.space.exhaustive:
         import optuna
@@ -209,15 +227,32 @@ def _tuner_parts(req: SweepRequest, meta: dict, plan_: Plan):
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         one = len(s.metric) == 1
-        search = OptunaSearch(metric=s.metric[0] if one else s.metric, mode=s.mode[0] if one else s.mode,
-                              seed=req.base.get("train", {}).get("seed", 0))
+        search = OptunaSearch(
+            metric=s.metric[0] if one else s.metric,
+            mode=s.mode[0] if one else s.mode,
+            seed=req.base.get("train", {}).get("seed", 0),
+        )
     epochs = req.base["train"]["epochs"]
-    scheduler = (ASHAScheduler(time_attr="epoch", metric=s.metric[0], mode=s.mode[0], max_t=epochs + 1,
-                               grace_period=s.grace_period, reduction_factor=s.reduction_factor)
-                 if s.scheduler == "asha" else FIFOScheduler())
-    config = tune.TuneConfig(num_samples=s.samples or (1 if req.space.exhaustive else 8), search_alg=search,
-                             scheduler=scheduler, max_concurrent_trials=plan_.concurrent,
-                             reuse_actors=plan_.runner == "inline", trial_dirname_creator=_trial_dirname)
+    scheduler = (
+        ASHAScheduler(
+            time_attr="epoch",
+            metric=s.metric[0],
+            mode=s.mode[0],
+            max_t=epochs + 1,
+            grace_period=s.grace_period,
+            reduction_factor=s.reduction_factor,
+        )
+        if s.scheduler == "asha"
+        else FIFOScheduler()
+    )
+    config = tune.TuneConfig(
+        num_samples=s.samples or (1 if req.space.exhaustive else 8),
+        search_alg=search,
+        scheduler=scheduler,
+        max_concurrent_trials=plan_.concurrent,
+        reuse_actors=plan_.runner == "inline",
+        trial_dirname_creator=_trial_dirname,
+    )
     return trainable, config, setup
 
 
@@ -231,8 +266,9 @@ class SweepResult:
     complete: bool
 
 
-def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = True,
-              name: str | None = None) -> SweepResult:
+def run_sweep(
+    req: SweepRequest, address: str | None = None, progress: bool = True, name: str | None = None
+) -> SweepResult:
     """Launch a new sweep: data, resource plan, parent MLflow run, Tuner.fit, summary artefacts."""
     from ray import tune
 
@@ -253,20 +289,41 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
     space, choices = tune_space(req.space)
     exp_id = tracking.experiment(req.task)
     parent = _parent_run(req, exp_id, name, uri, plan_, info)
-    meta = {"task": req.task, "name": name, "dir": sweep_dir, "uri": uri, "parent_id": parent,
-            "experiment_id": exp_id, "tracking_uri": tracking.tracking_uri(), "base": req.base,
-            "space": [asdict(d) for d in req.space.dims], "table": [dict(r) for r in req.space.table],
-            "settings": asdict(req.settings), "choices": choices, "plan": asdict(plan_), "total": req.total}
+    meta = {
+        "task": req.task,
+        "name": name,
+        "dir": sweep_dir,
+        "uri": uri,
+        "parent_id": parent,
+        "experiment_id": exp_id,
+        "tracking_uri": tracking.tracking_uri(),
+        "base": req.base,
+        "space": [asdict(d) for d in req.space.dims],
+        "table": [dict(r) for r in req.space.table],
+        "settings": asdict(req.settings),
+        "choices": choices,
+        "plan": asdict(plan_),
+        "total": req.total,
+    }
     storage.write_json(storage.join(sweep_dir, META), meta)
     trainable, tune_config, setup = _tuner_parts(req, meta, plan_)
-    logger = SweepLogger(meta["tracking_uri"], exp_id, parent, sweep_dir,
-                         functools.partial(trial_config, setup), req.total, progress)
-    tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
-                       run_config=tune.RunConfig(name=TUNE_DIR, storage_path=sweep_dir, callbacks=[logger], verbose=0,
-                                                 storage_filesystem=storage.tune_filesystem(sweep_dir),
-                                                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                                 failure_config=tune.FailureConfig(
-                                                     max_failures=req.base["train"]["max_failures"])))
+    logger = SweepLogger(
+        meta["tracking_uri"], exp_id, parent, sweep_dir, functools.partial(trial_config, setup), req.total, progress
+    )
+    tuner = tune.Tuner(
+        trainable,
+        param_space=space,
+        tune_config=tune_config,
+        run_config=tune.RunConfig(
+            name=TUNE_DIR,
+            storage_path=sweep_dir,
+            callbacks=[logger],
+            verbose=0,
+            storage_filesystem=storage.tune_filesystem(sweep_dir),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+            failure_config=tune.FailureConfig(max_failures=req.base["train"]["max_failures"]),
+        ),
+    )
     _print_plan(req, plan_, info, sweep_dir)
     return _finish(tuner, meta, setup)
 
@@ -274,26 +331,40 @@ def run_sweep(req: SweepRequest, address: str | None = None, progress: bool = Tr
 def _print_plan(req: SweepRequest, p: Plan, info: dict, sweep_dir: str) -> None:
     s = req.settings
     searcher = "grid/table (exact)" if req.space.exhaustive else "Optuna TPE"
-    print(f"sweep {req.task}: {req.total} trials, {searcher}, scheduler {s.scheduler}, objective "
-          f"{', '.join(f'{m} ({o})' for m, o in zip(s.metric, s.mode))}; {p.concurrent} concurrent x "
-          f"{p.cpus:g} CPU ({p.runner}) on {info['cpus']} CPUs; state in {sweep_dir}", flush=True)
+    print(
+        f"sweep {req.task}: {req.total} trials, {searcher}, scheduler {s.scheduler}, objective "
+        f"{', '.join(f'{m} ({o})' for m, o in zip(s.metric, s.mode))}; {p.concurrent} concurrent x "
+        f"{p.cpus:g} CPU ({p.runner}) on {info['cpus']} CPUs; state in {sweep_dir}",
+        flush=True,
+    )
 
 
 def _parent_run(req: SweepRequest, exp_id: str, name: str, uri: str, p: Plan, info: dict) -> str:
     client = mlflow.MlflowClient(tracking.tracking_uri())
-    tags = {"physml.kind": "sweep", "physml.task": req.task, "data.uri": uri, "ray.address": info["address"],
-            "physml.version": __import__("physml").__version__}
+    tags = {
+        "physml.kind": "sweep",
+        "physml.task": req.task,
+        "data.uri": uri,
+        "ray.address": info["address"],
+        "physml.version": __import__("physml").__version__,
+    }
     run = client.create_run(exp_id, run_name=name, tags=tags)
     rid = run.info.run_id
-    params = {**tracking.flatten(req.base), **{f"sweep.{k}": str(v) for k, v in asdict(req.settings).items()},
-              "sweep.runner": p.runner, "sweep.concurrent": str(p.concurrent), "sweep.trials": str(req.total)}
+    params = {
+        **tracking.flatten(req.base),
+        **{f"sweep.{k}": str(v) for k, v in asdict(req.settings).items()},
+        "sweep.runner": p.runner,
+        "sweep.concurrent": str(p.concurrent),
+        "sweep.trials": str(req.total),
+    }
     from mlflow.entities import Param
 
     items = [Param(k, v) for k, v in params.items()]
     for i in range(0, len(items), 100):
-        client.log_batch(rid, params=items[i:i + 100])
-    client.log_dict(rid, {"space": [asdict(d) for d in req.space.dims], "table": list(req.space.table)},
-                    "sweep_space.json")
+        client.log_batch(rid, params=items[i : i + 100])
+    client.log_dict(
+        rid, {"space": [asdict(d) for d in req.space.dims], "table": list(req.space.table)}, "sweep_space.json"
+    )
     return rid
 
 
@@ -312,8 +383,11 @@ def _finish(tuner, meta: dict, setup: dict) -> SweepResult:
         client.set_terminated(meta["parent_id"], "FAILED")
         raise
     rows, best, complete = summarize(meta, setup, client)
-    status = "FINISHED" if complete and any(r["status"] != "failed" for r in rows) else \
-        ("KILLED" if not complete else "FAILED")
+    status = (
+        "FINISHED"
+        if complete and any(r["status"] != "failed" for r in rows)
+        else ("KILLED" if not complete else "FAILED")
+    )
     client.set_terminated(meta["parent_id"], status)
     return SweepResult(meta["name"], meta["dir"], meta["parent_id"], rows, best, complete)
 
@@ -341,16 +415,21 @@ def _check_state(tune_dir: str) -> None:
         return
     import ray.cloudpickle as cloudpickle
 
-    for pattern, reader in (("experiment_state-*.json", json.load), ("search_gen_state-*.json", cloudpickle.load),
-                          ("searcher-state-*.pkl", cloudpickle.load)):
+    for pattern, reader in (
+        ("experiment_state-*.json", json.load),
+        ("search_gen_state-*.json", cloudpickle.load),
+        ("searcher-state-*.pkl", cloudpickle.load),
+    ):
         found = sorted(Path(tune_dir).glob(pattern))
         try:
             if found:
                 with open(found[-1], "rb") as f:
                     reader(f)
         except Exception as e:
-            raise ConfigError(f"{found[-1]}: Tune's saved state is damaged ({type(e).__name__}: the driver was "
-                              "killed while writing it); this sweep cannot be resumed, start it again") from None
+            raise ConfigError(
+                f"{found[-1]}: Tune's saved state is damaged ({type(e).__name__}: the driver was "
+                "killed while writing it); this sweep cannot be resumed, start it again"
+            ) from None
 
 
 def resume_sweep(where: str, address: str | None = None, progress: bool = True) -> SweepResult:
@@ -361,11 +440,14 @@ def resume_sweep(where: str, address: str | None = None, progress: bool = True) 
     _quiet_tune()
     meta = storage.read_json(storage.join(where, META))
     if meta["tracking_uri"] != tracking.tracking_uri():
-        raise ConfigError(f"sweep {where} logs to {meta['tracking_uri']}, but the tracking URI in force is "
-                          f"{tracking.tracking_uri()}: set MLFLOW_TRACKING_URI or run from the same directory")
+        raise ConfigError(
+            f"sweep {where} logs to {meta['tracking_uri']}, but the tracking URI in force is "
+            f"{tracking.tracking_uri()}: set MLFLOW_TRACKING_URI or run from the same directory"
+        )
     task = load(TASKS[meta["task"]])()
-    space = parse_space({d["key"]: {d["kind"]: list(d["args"])} for d in meta["space"]}, meta["table"],
-                        task.Config, meta["base"])
+    space = parse_space(
+        {d["key"]: {d["kind"]: list(d["args"])} for d in meta["space"]}, meta["table"], task.Config, meta["base"]
+    )
     req = SweepRequest(meta["task"], meta["base"], space, SweepSettings(**meta["settings"]))
     info = cluster.connect(address)
     shared(info, meta["uri"])
@@ -377,7 +459,13 @@ def resume_sweep(where: str, address: str | None = None, progress: bool = True) 
         raise ConfigError(f"{where}: Tune saved no state yet (killed before the first trial); start it again")
     _check_state(tune_dir)
     trainable, _, setup = _tuner_parts(req, meta, plan_)
-    tuner = tune.Tuner.restore(tune_dir, trainable, param_space=tune_space(space)[0], resume_unfinished=True,
-                               resume_errored=False, storage_filesystem=storage.tune_filesystem(tune_dir))
+    tuner = tune.Tuner.restore(
+        tune_dir,
+        trainable,
+        param_space=tune_space(space)[0],
+        resume_unfinished=True,
+        resume_errored=False,
+        storage_filesystem=storage.tune_filesystem(tune_dir),
+    )
     print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
     return _finish(tuner, meta, setup)

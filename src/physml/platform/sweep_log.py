@@ -4,6 +4,7 @@ Everything is written by the sweep driver (a Tune callback), never by trials: on
 After a ``--resume`` the callback finds each trial's child run again by its ``physml.trial_id`` tag,
 so no trial gets a second run and finished runs are left as they are.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,16 +18,20 @@ from . import storage
 from .tracking import flatten
 from .trial import DONE, NODE
 
-STATUS = "physml-trials.json"   #: per-trial status table in the sweep directory
-META = "physml-sweep.json"      #: the sweep's settings, base config, space and parent run id
+STATUS = "physml-trials.json"  #: per-trial status table in the sweep directory
+META = "physml-sweep.json"  #: the sweep's settings, base config, space and parent run id
 
 
 def numeric(result: dict) -> dict[str, float]:
     """The metrics worth logging from a Tune result: namespaced finite numbers and the epoch."""
     out = {}
     for k, v in result.items():
-        if ("/" in k or k == "epoch") and isinstance(v, (int, float)) and not isinstance(v, bool) \
-                and math.isfinite(float(v)):
+        if (
+            ("/" in k or k == "epoch")
+            and isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and math.isfinite(float(v))
+        ):
             out[k] = float(v)
     return out
 
@@ -35,8 +40,16 @@ class SweepLogger(Callback):
     """Tune callback: child runs per trial under ``parent_id``, metrics per epoch, artefacts at the
     end (model/, plots/), FAILED on error; keeps ``physml-trials.json`` and a progress bar."""
 
-    def __init__(self, tracking_uri: str, experiment_id: str, parent_id: str, sweep_dir: str,
-                 trial_cfg, total: int, progress: bool = True):
+    def __init__(
+        self,
+        tracking_uri: str,
+        experiment_id: str,
+        parent_id: str,
+        sweep_dir: str,
+        trial_cfg,
+        total: int,
+        progress: bool = True,
+    ):
         self.uri, self.exp_id, self.parent_id = tracking_uri, experiment_id, parent_id
         self.dir, self.trial_cfg, self.total, self.progress = sweep_dir, trial_cfg, total, progress
         self._client = self._bar = None
@@ -51,14 +64,19 @@ class SweepLogger(Callback):
         from mlflow import MlflowClient
 
         self._client = MlflowClient(self.uri)
-        children = self._client.search_runs([self.exp_id], f"tags.mlflow.parentRunId = '{self.parent_id}'",
-                                            max_results=10000)
-        self.runs = {r.data.tags["physml.trial_id"]: r.info.run_id for r in children
-                     if "physml.trial_id" in r.data.tags}
+        children = self._client.search_runs(
+            [self.exp_id], f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=10000
+        )
+        self.runs = {
+            r.data.tags["physml.trial_id"]: r.info.run_id for r in children if "physml.trial_id" in r.data.tags
+        }
         path = storage.join(self.dir, STATUS)
         self.status = storage.read_json(path) if storage.exists(path) else {}
-        self._closed = {tid for tid, e in self.status.items()  # finished before the driver died
-                        if e.get("status") == "finished" and e["metrics"].get(DONE) == 1.0 and tid in self.runs}
+        self._closed = {
+            tid
+            for tid, e in self.status.items()  # finished before the driver died
+            if e.get("status") == "finished" and e["metrics"].get(DONE) == 1.0 and tid in self.runs
+        }
         if self.progress:
             from tqdm import tqdm
 
@@ -74,8 +92,12 @@ class SweepLogger(Callback):
             return
         cfg = self.trial_cfg(trial.config)
         if tid not in self.runs:
-            tags = {"mlflow.parentRunId": self.parent_id, "physml.trial_id": tid, "physml.kind": "trial",
-                    "physml.sweep_dir": self.dir}
+            tags = {
+                "mlflow.parentRunId": self.parent_id,
+                "physml.trial_id": tid,
+                "physml.kind": "trial",
+                "physml.sweep_dir": self.dir,
+            }
             run = self._client.create_run(self.exp_id, run_name=f"trial-{len(self.runs) + 1:03d}", tags=tags)
             self.runs[tid] = run.info.run_id
             params = flatten(cfg)
@@ -83,11 +105,12 @@ class SweepLogger(Callback):
             from mlflow.entities import Param
 
             for i in range(0, len(items), 100):
-                self._client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in items[i:i + 100]])
+                self._client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in items[i : i + 100]])
         else:
             self._client.update_run(self.runs[tid], status="RUNNING")
-        entry = self.status.setdefault(tid, {"run_id": self.runs[tid], "params": dict(trial.config),
-                                             "metrics": {}, "started": time.time()})
+        entry = self.status.setdefault(
+            tid, {"run_id": self.runs[tid], "params": dict(trial.config), "metrics": {}, "started": time.time()}
+        )
         entry.update(status="running", driver_pid=os.getpid())
         self._save()
 

@@ -3,6 +3,7 @@
 Plots are Optuna's matplotlib views (optimization history, parallel coordinates, parameter
 importances) of a study rebuilt from the trials, so grid and table sweeps get them too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,9 @@ TERMINAL = ("finished", "stopped", "failed")
 def load_status(sweep_dir: str) -> tuple[dict, dict]:
     """(meta, {trial_id: status entry}) of a sweep directory or URI."""
     status = storage.join(sweep_dir, STATUS)
-    return storage.read_json(storage.join(sweep_dir, META)), (storage.read_json(status) if storage.exists(status) else {})
+    return storage.read_json(storage.join(sweep_dir, META)), (
+        storage.read_json(status) if storage.exists(status) else {}
+    )
 
 
 def _alive(pid) -> bool:
@@ -104,8 +107,12 @@ def format_table(rows: list[dict], metrics: list[str]) -> str:
     """A fixed-width text table for the terminal."""
     if not rows:
         return "(no trials yet)"
-    keys = [k for k in rows[0] if k not in ("trial_id", "run_id", "error", "epochs", "wall_s", "overhead_s")
-            and not k.startswith(("test/", "val/"))]
+    keys = [
+        k
+        for k in rows[0]
+        if k not in ("trial_id", "run_id", "error", "epochs", "wall_s", "overhead_s")
+        and not k.startswith(("test/", "val/"))
+    ]
     keys += [m for m in metrics if any(m in r for r in rows)] + ["epochs", "wall_s"]
 
     def fmt(v):
@@ -129,10 +136,13 @@ def status_text(sweep_dir: str) -> str:
     rows = table_rows(meta, status)
     counts = {s: sum(r["status"] == s for r in rows) for s in (*TERMINAL, "running", "interrupted")}
     pending = max(0, meta["total"] - len(rows))
-    head = (f"sweep {meta['name']} of {meta['task']}: {meta['total']} trials: "
-            + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + (f", {pending} not started" if pending else "")
-            + f"\nMLflow parent run {meta['parent_id']}; objective "
-            + ", ".join(f"{m} ({o})" for m, o in zip(meta["settings"]["metric"], meta["settings"]["mode"])))
+    head = (
+        f"sweep {meta['name']} of {meta['task']}: {meta['total']} trials: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + (f", {pending} not started" if pending else "")
+        + f"\nMLflow parent run {meta['parent_id']}; objective "
+        + ", ".join(f"{m} ({o})" for m, o in zip(meta["settings"]["metric"], meta["settings"]["mode"]))
+    )
     return head + "\n" + format_table(rows, meta["settings"]["metric"])
 
 
@@ -187,9 +197,17 @@ def aggregate(rows: list[dict], meta: dict, key: str, metric: str) -> list[dict]
     out = []
     for combo, by in cells.items():
         v = [x for xs in by.values() for x in xs]
-        out.append({**dict(zip(keys, combo)), "metric": metric, "mean": round(statistics.mean(v), 4),
-                    "highest": round(max(v), 4), "lowest": round(min(v), 4),
-                    "std": round(statistics.stdev(v), 4) if len(v) > 1 else "", "repeats": len(v)})
+        out.append(
+            {
+                **dict(zip(keys, combo)),
+                "metric": metric,
+                "mean": round(statistics.mean(v), 4),
+                "highest": round(max(v), 4),
+                "lowest": round(min(v), 4),
+                "std": round(statistics.stdev(v), 4) if len(v) > 1 else "",
+                "repeats": len(v),
+            }
+        )
     return out
 
 
@@ -220,8 +238,11 @@ def plots(meta: dict, rows: list[dict], out: Path) -> list[Path]:
     if study is None:
         return []
     target = (lambda t: t.values[0]) if len(s["metric"]) > 1 else None
-    views = {"optimization_history": ovm.plot_optimization_history,
-             "parallel_coordinates": ovm.plot_parallel_coordinate, "param_importances": ovm.plot_param_importances}
+    views = {
+        "optimization_history": ovm.plot_optimization_history,
+        "parallel_coordinates": ovm.plot_parallel_coordinate,
+        "param_importances": ovm.plot_param_importances,
+    }
     paths = []
     for name, view in views.items():
         if name == "param_importances" and len(study.trials) < 3:
@@ -265,8 +286,11 @@ def _study(meta: dict, rows: list[dict]):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(directions=["maximize" if m == "max" else "minimize" for m in s["mode"]])
     for r in done:
-        study.add_trial(optuna.trial.create_trial(params={k: _scalar(r[k]) for k in keys}, distributions=dists,
-                                                  values=[r[m] for m in s["metric"]]))
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={k: _scalar(r[k]) for k in keys}, distributions=dists, values=[r[m] for m in s["metric"]]
+            )
+        )
     return study
 
 

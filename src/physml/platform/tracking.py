@@ -3,6 +3,7 @@
 With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with artefacts in
 ``<cwd>/mlruns`` (MLflow's default beside it); set the variable to use a tracking server instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,9 +11,9 @@ import os
 import platform as _stdlib_platform
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import mlflow
 
@@ -36,8 +37,9 @@ def experiment(name: str) -> str:
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -56,13 +58,19 @@ def flatten(d: dict, prefix: str = "") -> dict[str, str]:
 
 
 @contextmanager
-def run(task: str, run_name: str, params: dict, tags: dict | None = None,
-        run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
+def run(
+    task: str, run_name: str, params: dict, tags: dict | None = None, run_id: str | None = None
+) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run in experiment ``task`` (or the existing ``run_id``, resumed): FINISHED on success,
     FAILED on error, KILLED on Ctrl-C."""
     exp_id = experiment(task)
-    all_tags = {"physml.version": __version__, "physml.task": task, "git.commit": _git_commit(),
-                "host": _stdlib_platform.node(), **(tags or {})}
+    all_tags = {
+        "physml.version": __version__,
+        "physml.task": task,
+        "git.commit": _git_commit(),
+        "host": _stdlib_platform.node(),
+        **(tags or {}),
+    }
     kwargs = {"run_id": run_id} if run_id else {"experiment_id": exp_id, "run_name": run_name}
     with mlflow.start_run(**kwargs, tags=all_tags) as active:
         try:
@@ -87,11 +95,12 @@ def log_series(series: dict[str, list[float]]) -> None:
     from mlflow.entities import Metric
 
     now = int(time.time() * 1000)
-    metrics = [Metric(name, float(v), now, step) for name, values in series.items()
-               for step, v in enumerate(values) if v == v]
+    metrics = [
+        Metric(name, float(v), now, step) for name, values in series.items() for step, v in enumerate(values) if v == v
+    ]
     run_id = mlflow.active_run().info.run_id
     for i in range(0, len(metrics), 1000):
-        mlflow.MlflowClient().log_batch(run_id, metrics=metrics[i:i + 1000])
+        mlflow.MlflowClient().log_batch(run_id, metrics=metrics[i : i + 1000])
 
 
 def log_artifacts(paths: list[Path], subdir: str | None = None) -> None:

@@ -6,6 +6,7 @@ Ray Train, which persists it under the run's storage and restores it when the sa
 again (``--resume``). Rank 0 alone logs metrics to MLflow. A non-finite loss stops the run with
 :class:`NonFiniteLoss`; AMP (bf16/fp16 autocast + grad scaling) is used on CUDA only.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,10 @@ from ray.train import (
 from ray.train.torch import TorchTrainer
 
 from physml.config import from_dict, to_dict
+from physml.errors import NonFiniteLoss
 from physml.tasks import load
 
 STATE = "state.pt"
-
-
-class NonFiniteLoss(RuntimeError):
-    """The loss became NaN or infinite; the run is stopped rather than producing a bad model."""
 
 
 @dataclass
@@ -92,8 +90,11 @@ class _Logger:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        self.buffer += [Metric(k, float(v), now, step) for k, v in metrics.items()
-                        if isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))]
+        self.buffer += [
+            Metric(k, float(v), now, step)
+            for k, v in metrics.items()
+            if isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))
+        ]
         if len(self.buffer) >= self.FLUSH:
             self.flush()
 
@@ -126,8 +127,13 @@ class RayTrainSession:
         if shard is None:
             return iter(())
         buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
-        it = shard.iter_torch_batches(batch_size=batch_size, device=self.device, drop_last=False,
-                                      local_shuffle_buffer_size=buffer, local_shuffle_seed=shuffle_seed)
+        it = shard.iter_torch_batches(
+            batch_size=batch_size,
+            device=self.device,
+            drop_last=False,
+            local_shuffle_buffer_size=buffer,
+            local_shuffle_seed=shuffle_seed,
+        )
         return it if shuffle_seed is not None else self._keeping(key, it)
 
     def _keeping(self, key: tuple, it):
@@ -155,8 +161,12 @@ class RayTrainSession:
         if checkpoint is None:
             ray.train.report(metrics)
         else:
-            ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name,
-                             checkpoint_upload_mode=ray.train.CheckpointUploadMode.ASYNC)
+            ray.train.report(
+                metrics,
+                checkpoint=checkpoint,
+                checkpoint_dir_name=name,
+                checkpoint_upload_mode=ray.train.CheckpointUploadMode.ASYNC,
+            )
 
     def broadcast_stop(self, stop: bool) -> bool:
         """Rank 0's early-stopping decision, shared with every worker."""
@@ -188,8 +198,15 @@ def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: d
         session.report(metrics)
         return
     d = tempfile.mkdtemp(prefix="physml-ckpt-")  # the session deletes it once the checkpoint is stored
-    torch.save({"model": raw.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched else {}, **progress}, Path(d) / STATE)
+    torch.save(
+        {
+            "model": raw.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched else {},
+            **progress,
+        },
+        Path(d) / STATE,
+    )
     (Path(d) / "config.json").write_text(json.dumps(cfg_dict))
     session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
 
@@ -238,8 +255,10 @@ def run_loop(task, cfg, cfg_dict: dict, session, log, init_state: dict | None = 
             loss = out["loss"]
             if not torch.isfinite(loss):
                 log.flush()
-                raise NonFiniteLoss(f"loss = {loss.item()} at epoch {epoch}, step {progress['step']}; "
-                                    f"lower train.lr (now {t.lr}) or check the data")
+                raise NonFiniteLoss(
+                    f"loss = {loss.item()} at epoch {epoch}, step {progress['step']}; "
+                    f"lower train.lr (now {t.lr}) or check the data"
+                )
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
@@ -256,8 +275,9 @@ def run_loop(task, cfg, cfg_dict: dict, session, log, init_state: dict | None = 
         if session.rank == 0:
             model.eval()
             with torch.no_grad():
-                res = task.evaluate(model.module if hasattr(model, "module") else model,
-                                    session.batches("val", t.batch_size), cfg)
+                res = task.evaluate(
+                    model.module if hasattr(model, "module") else model, session.batches("val", t.batch_size), cfg
+                )
             metrics.update({f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))})
         metrics["epoch"] = epoch + 1
         progress["epoch"] = epoch + 1
@@ -275,8 +295,10 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
     if not t.early_stop_metric:
         return False
     if t.early_stop_metric not in metrics:
-        raise KeyError(f"train.early_stop_metric = {t.early_stop_metric!r} is not among the epoch metrics "
-                       f"({', '.join(sorted(metrics))})")
+        raise KeyError(
+            f"train.early_stop_metric = {t.early_stop_metric!r} is not among the epoch metrics "
+            f"({', '.join(sorted(metrics))})"
+        )
     value = metrics[t.early_stop_metric]
     if improved(value, progress["best"], t.early_stop_mode):
         progress["best"], progress["bad_epochs"] = value, 0
@@ -285,25 +307,49 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
     return progress["bad_epochs"] >= t.patience
 
 
-def fit(task_path: str, cfg, train_ds, val_ds, storage: str, name: str, tracking_uri: str,
-        run_id: str, callbacks: tuple = (), init_state: dict | None = None) -> FitResult:
+def fit(
+    task_path: str,
+    cfg,
+    train_ds,
+    val_ds,
+    storage: str,
+    name: str,
+    tracking_uri: str,
+    run_id: str,
+    callbacks: tuple = (),
+    init_state: dict | None = None,
+) -> FitResult:
     """Run the loop on a TorchTrainer; returns the checkpoint directory to use (the last epoch's, or
     with ``train.select = "best"`` the best by ``train.early_stop_metric``) and the last metrics.
     ``run_id = ""`` turns rank 0's MLflow logging off (a sweep logs from its driver)."""
     t = cfg.train
     best = t.select == "best"  # keep the best two epochs by the metric (Ray keeps the latest as well)
-    keep = CheckpointConfig(num_to_keep=2, checkpoint_score_attribute=t.early_stop_metric if best else None,
-                            checkpoint_score_order=t.early_stop_mode)
+    keep = CheckpointConfig(
+        num_to_keep=2,
+        checkpoint_score_attribute=t.early_stop_metric if best else None,
+        checkpoint_score_order=t.early_stop_mode,
+    )
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"task_path": task_path, "cfg": to_dict(cfg), "tracking_uri": tracking_uri,
-                           "run_id": run_id, "init_state": init_state},
-        scaling_config=ScalingConfig(num_workers=t.workers, use_gpu=t.gpu,
-                                     resources_per_worker={"CPU": t.cpus_per_worker}),
+        train_loop_config={
+            "task_path": task_path,
+            "cfg": to_dict(cfg),
+            "tracking_uri": tracking_uri,
+            "run_id": run_id,
+            "init_state": init_state,
+        },
+        scaling_config=ScalingConfig(
+            num_workers=t.workers, use_gpu=t.gpu, resources_per_worker={"CPU": t.cpus_per_worker}
+        ),
         datasets={"train": train_ds, "val": val_ds},
         dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
-        run_config=RunConfig(name=name, storage_path=storage, failure_config=FailureConfig(max_failures=t.max_failures),
-                             checkpoint_config=keep, callbacks=list(callbacks)),
+        run_config=RunConfig(
+            name=name,
+            storage_path=storage,
+            failure_config=FailureConfig(max_failures=t.max_failures),
+            checkpoint_config=keep,
+            callbacks=list(callbacks),
+        ),
     )
     result = trainer.fit()
     chosen = result.get_best_checkpoint(t.early_stop_metric, t.early_stop_mode) if best else result.checkpoint

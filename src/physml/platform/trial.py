@@ -11,6 +11,7 @@ Two runners share :func:`physml.platform.train.run_loop`:
 Either way the trial ends with the test evaluation, writes ``model/`` and ``plots/`` into its last
 checkpoint, and reports ``trial/done = 1``; the sweep driver logs everything to MLflow (one writer).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,14 +29,14 @@ from ray.tune import Checkpoint
 from physml.config import from_dict
 from physml.tasks import TASKS, load
 
-from .datasets import local_batches
+from .local_data import local_batches
 from .space import apply
 
-ROW = "__row__"          #: config key of the table-row index in a trial's Tune config
-FINAL = "final.json"       #: the final report's metrics, kept in the final checkpoint
-DONE = "trial/done"      #: reported (= 1) with the test metrics when a trial ran to its end
-NODE = "trial/node"      #: the Ray node id the trial ran on (its last attempt)
-_CACHE: dict = {}        #: split arrays kept by this actor between trials (Tune reuses actors)
+ROW = "__row__"  #: config key of the table-row index in a trial's Tune config
+FINAL = "final.json"  #: the final report's metrics, kept in the final checkpoint
+DONE = "trial/done"  #: reported (= 1) with the test metrics when a trial ran to its end
+NODE = "trial/node"  #: the Ray node id the trial ran on (its last attempt)
+_CACHE: dict = {}  #: split arrays kept by this actor between trials (Tune reuses actors)
 
 
 def trial_config(setup: dict, params: dict) -> dict:
@@ -62,8 +63,13 @@ class InlineSession:
 
     rank = 0
 
-    def __init__(self, splits: dict[str, dict[str, np.ndarray]], device: torch.device, report=tune.report,
-                 get_checkpoint=tune.get_checkpoint):
+    def __init__(
+        self,
+        splits: dict[str, dict[str, np.ndarray]],
+        device: torch.device,
+        report=tune.report,
+        get_checkpoint=tune.get_checkpoint,
+    ):
         self.splits, self.device = splits, device
         self._report, self._get_checkpoint = report, get_checkpoint
 
@@ -75,7 +81,7 @@ class InlineSession:
         n = len(next(iter(arrays.values()))) if arrays else 0
         order = np.random.default_rng(shuffle_seed).permutation(n) if shuffle_seed is not None else None
         for i in range(0, n, batch_size):
-            idx = order[i:i + batch_size] if order is not None else slice(i, i + batch_size)
+            idx = order[i : i + batch_size] if order is not None else slice(i, i + batch_size)
             yield {k: torch.as_tensor(v[idx]).to(self.device) for k, v in arrays.items()}
 
     def get_checkpoint(self):
@@ -107,8 +113,15 @@ def inline_splits(cfg_dict: dict, specs: dict) -> dict[str, dict[str, np.ndarray
     return {name: load_split(specs[name], f"{name}:{key}") for name in ("train", "val")}
 
 
-def train_inline(task, cfg, cfg_dict: dict, splits: dict, report=tune.report, get_checkpoint=tune.get_checkpoint,
-                 init_state: dict | None = None):
+def train_inline(
+    task,
+    cfg,
+    cfg_dict: dict,
+    splits: dict,
+    report=tune.report,
+    get_checkpoint=tune.get_checkpoint,
+    init_state: dict | None = None,
+):
     """Train in this process on in-memory splits (from ``init_state`` weights when given); returns
     (model, last epoch metrics)."""
     from .train import run_loop
@@ -126,9 +139,18 @@ def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: st
     from .run import training_failure
     from .train import fit, load_state
 
-    res = fit(TASKS[setup["task"]], cfg, ray_dataset(specs["train"], shuffle_seed=cfg.train.seed),
-              ray_dataset(specs["val"]), setup["storage"] + "/train", trial_id, "", "",
-              callbacks=(TuneReportCallback(),), init_state=setup.get("init_state"))
+    res = fit(
+        TASKS[setup["task"]],
+        cfg,
+        ray_dataset(specs["train"], shuffle_seed=cfg.train.seed),
+        ray_dataset(specs["val"]),
+        setup["storage"] + "/train",
+        trial_id,
+        "",
+        "",
+        callbacks=(TuneReportCallback(),),
+        init_state=setup.get("init_state"),
+    )
     if res.error is not None:
         raise training_failure(res.error)
     state = load_state(res.checkpoint)
@@ -161,8 +183,14 @@ def run_trial(params: dict, setup: dict) -> None:
         write_model(model, cfg, setup["task"], Path(d) / "model")
         task.report(results, Path(d) / "plots")
         final = {k: v for k, v in results.items() if isinstance(v, float)}
-        final.update({"time/train_s": trained - start, "time/work_s": time.perf_counter() - start, DONE: 1.0,
-                      NODE: ray.get_runtime_context().get_node_id()})
+        final.update(
+            {
+                "time/train_s": trained - start,
+                "time/work_s": time.perf_counter() - start,
+                DONE: 1.0,
+                NODE: ray.get_runtime_context().get_node_id(),
+            }
+        )
         (Path(d) / FINAL).write_text(json.dumps({**metrics, **final}))
         tune.report({**metrics, **final}, checkpoint=Checkpoint.from_directory(d))
 

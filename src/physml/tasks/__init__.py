@@ -1,9 +1,13 @@
-"""Experiments. Each is imported lazily by name; no task imports ray or mlflow.
+"""The registry of experiments and data sources: names to lazy import strings.
 
-``TASKS``: trainable experiments (the Task protocol of ``physml.tasks.base``), run by `physml run`.
-``SAMPLERS``: data generators run by `physml simulate NAME`: Markov chains (the platform's chain
-actors) or independent items such as MRI cases (one Ray task each).
+``TASKS``: trainable experiments (subclasses of :class:`physml.tasks.base.Task`), run by `physml run`.
+``SOURCES``: data sources (:mod:`physml.tasks.sources`) run by `physml simulate NAME` and
+`physml convert NAME`: Markov chains (the platform's chain actors) or independent items such as MRI
+cases (one Ray task each). A task's ``Simulation`` names a source by its key here or by its import
+path, so a new task needs one line in ``TASKS`` (and one in ``SOURCES`` only to expose its source
+on the command line). Nothing is imported until a name is used: no task imports ray or mlflow.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,7 +26,7 @@ TASKS: dict[str, str] = {
     "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
 }
 
-SAMPLERS: dict[str, str] = {
+SOURCES: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
     "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
     "prostate": "physml.tasks.prostate.source:ProstateSource",
@@ -37,6 +41,15 @@ def load(path: str):
     """Import ``"package.module:Name"`` and return the object."""
     mod, _, name = path.partition(":")
     return getattr(importlib.import_module(mod), name)
+
+
+def source_path(name: str) -> str:
+    """The import path of a data source: a key of ``SOURCES`` or itself when it is "pkg.module:Class"."""
+    if name in SOURCES:
+        return SOURCES[name]
+    if ":" in name:
+        return name
+    raise KeyError(f"unknown data source {name!r}; choose one of {', '.join(SOURCES)} or give 'pkg.module:Class'")
 
 
 def config_path(task_name: str, config: str) -> Path:

@@ -1,19 +1,24 @@
-"""The Task protocol: how to add an experiment to physml (design.md section 3).
+"""The Task contract: how to add an experiment to physml.
 
-A task is one class with a typed, frozen config. It says which data it needs, builds its model,
-computes its loss and its evaluation metrics, and draws its figures. The platform owns everything
-else: Ray, device placement, DDP, AMP, optimizers, schedulers, checkpoints, early stopping, MLflow.
-Tasks import neither ray nor mlflow, so one can be imported and trained for a step in a plain process.
+A task is one class, a subclass of :class:`Task`, with a typed, frozen config. It says which data it
+needs, builds its model, computes its loss and its evaluation metrics, and draws its figures. The
+platform owns everything else: Ray, device placement, DDP, AMP, optimizers, schedulers, checkpoints,
+early stopping, MLflow. Tasks import neither ray nor mlflow nor ``physml.platform``, so one can be
+imported and trained for a step in a plain process (the contract tests do exactly that).
 
-To add a task: write ``tasks/<name>/task.py`` with a class implementing the members below, ship
-``configs/smoke.toml`` (< 30 s on one core) and ``configs/default.toml`` (the published size), and
-register ``"<name>": "physml.tasks.<name>.task:<Class>"`` in ``physml.tasks.TASKS``.
+To add a task: write a package ``tasks/<name>/`` with a :class:`Task` subclass, ship
+``configs/<task name>/smoke.toml`` (< 30 s on one core) and ``configs/<task name>/default.toml`` (the
+published size), and add one line ``"<task name>": "physml.tasks.<name>.task:<Class>"`` to
+``physml.tasks.TASKS``. The docs' developer guide walks through ``physml.tasks.example``.
 """
+
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -22,29 +27,29 @@ import numpy as np
 class TrainConfig:
     """The [train] section every task has; read by the platform only."""
 
-    epochs: int = 10                 # passes over the training data
-    batch_size: int = 128            # per worker
-    lr: float = 1e-3                 # learning rate
-    optimizer: str = "adam"          # adam | adamw | sgd
+    epochs: int = 10  # passes over the training data
+    batch_size: int = 128  # per worker
+    lr: float = 1e-3  # learning rate
+    optimizer: str = "adam"  # adam | adamw | sgd
     weight_decay: float = 0.0
-    momentum: float = 0.9            # sgd only
-    scheduler: str = "none"          # none | cosine | step (x0.1 every third of the epochs)
-    workers: int = 1                 # Ray Train workers (DDP when > 1)
-    runner: str = "ray-train"        # ray-train | local (the loop in the driver process: 1 worker, splits
-                                     # in memory, no worker-group start-up; quick runs on a laptop)
-    gpu: bool = False                # one GPU per worker
-    cpus_per_worker: float = 1.0     # leave CPUs for Ray Data on small machines
-    amp: bool = True                 # mixed precision, applied on CUDA only
-    early_stop_metric: str = ""      # e.g. "val/loss"; "" disables early stopping
-    early_stop_mode: str = "min"     # min | max
-    patience: int = 5                # epochs without improvement before stopping
-    select: str = "last"             # model kept after training: last epoch | best (by early_stop_metric)
-    seed: int = 0                    # torch seed (worker rank is added)
-    max_failures: int = 0            # worker-group restarts from the last checkpoint (a node lost on a
-                                     # cluster); -1 = unlimited. A non-finite loss is retried too.
-    log_every: int = 10              # steps between train/loss metrics
-    init_from: str = ""              # start from these weights (fine-tuning, transfer): runs:/RUN_ID/model
-                                     # or a model directory of the same task and architecture
+    momentum: float = 0.9  # sgd only
+    scheduler: str = "none"  # none | cosine | step (x0.1 every third of the epochs)
+    workers: int = 1  # Ray Train workers (DDP when > 1)
+    runner: str = "ray-train"  # ray-train | local (the loop in the driver process: 1 worker, splits
+    # in memory, no worker-group start-up; quick runs on a laptop)
+    gpu: bool = False  # one GPU per worker
+    cpus_per_worker: float = 1.0  # leave CPUs for Ray Data on small machines
+    amp: bool = True  # mixed precision, applied on CUDA only
+    early_stop_metric: str = ""  # e.g. "val/loss"; "" disables early stopping
+    early_stop_mode: str = "min"  # min | max
+    patience: int = 5  # epochs without improvement before stopping
+    select: str = "last"  # model kept after training: last epoch | best (by early_stop_metric)
+    seed: int = 0  # torch seed (worker rank is added)
+    max_failures: int = 0  # worker-group restarts from the last checkpoint (a node lost on a
+    # cluster); -1 = unlimited. A non-finite loss is retried too.
+    log_every: int = 10  # steps between train/loss metrics
+    init_from: str = ""  # start from these weights (fine-tuning, transfer): runs:/RUN_ID/model
+    # or a model directory of the same task and architecture
 
     def __post_init__(self):
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
@@ -53,8 +58,10 @@ class TrainConfig:
         _choice("train.select", self.select, ("last", "best"))
         _choice("train.runner", self.runner, ("ray-train", "local"))
         if self.runner == "local" and self.workers != 1:
-            raise ValueError(f'train.runner = "local" trains in this process: set train.workers = 1 '
-                             f'(now {self.workers}) or use train.runner = "ray-train"')
+            raise ValueError(
+                f'train.runner = "local" trains in this process: set train.workers = 1 '
+                f'(now {self.workers}) or use train.runner = "ray-train"'
+            )
         if self.select == "best" and not self.early_stop_metric:
             raise ValueError('train.select = "best" needs train.early_stop_metric (e.g. "val/loss")')
         for name in ("epochs", "batch_size", "workers", "patience", "log_every"):
@@ -75,10 +82,11 @@ def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class Simulation:
-    """Data a task can make itself: a registered sampler and its parameters (cached by them)."""
+    """Data a task can make itself: a data source (``physml.tasks.sources``) and its parameters; the
+    platform caches the dataset by them."""
 
-    sampler: str                     # key of physml.tasks.SAMPLERS
-    params: dict                     # keyword arguments of the sampler's params class
+    sampler: str  # key of physml.tasks.SOURCES, or an import path "pkg.module:Class"
+    params: dict  # plain values for the source's ``from_dict``
 
 
 @dataclass
@@ -97,39 +105,70 @@ class DatasetSpec:
     where: dict = field(default_factory=dict)
 
 
-class Task(Protocol):
-    name: ClassVar[str]
-    Config: ClassVar[type]               # frozen dataclass; sections data, model, train
-    search_space: ClassVar[dict]         # default sweep space (physml.platform.space syntax)
-    sweep_metric: ClassVar[tuple[str, str]]  # default sweep objective, e.g. ("val/acc", "max")
+class Task(ABC):
+    """An experiment: data, model, loss, metrics and figures, for one typed config.
 
+    Class attributes: ``name`` (the registry name), ``Config`` (a frozen dataclass with sections
+    ``data``, ``model`` and ``train``; every field has a default), ``search_space`` (the default
+    sweep space, ``physml.platform.space`` syntax), ``sweep_metric`` (the default sweep objective,
+    e.g. ``("val/acc", "max")``) and ``summary`` (one line for `physml tasks`).
+
+    The abstract members must be implemented; the others have working defaults.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type]
+    search_space: ClassVar[dict] = {}
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
+    summary: ClassVar[str] = ""
+
+    @abstractmethod
     def data_kind(self, cfg) -> tuple[str, str]:
         """(manifest kind, params.model) of the data the task accepts, e.g. ("ising", "xy")."""
 
+    @abstractmethod
     def simulation(self, cfg) -> Simulation:
-        """The data to simulate when cfg.data.uri is empty."""
+        """The data to simulate when ``cfg.data.uri`` is empty."""
 
+    @abstractmethod
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
-        """"train", "val" and "test" splits of the dataset at ``uri``."""
+        """The "train", "val" and "test" splits of the dataset at ``uri`` (several test splits may be
+        named "test/<part>")."""
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
-        """Optional: the splits `physml evaluate` scores on a new dataset (default: ``datasets``)."""
+        """The splits `physml evaluate` scores on a new dataset (default: :meth:`datasets`)."""
+        return self.datasets(cfg, uri)
 
-    def ingest(self, cfg, directory: str) -> Simulation:
-        """Optional: the generator (``SAMPLERS`` key + params) that converts a directory of raw files
-        (e.g. PROMISE12 cases) into a dataset, so `physml evaluate --data DIR` takes the directory."""
+    def ingest(self, cfg, directory: str) -> Simulation | None:
+        """The source that converts a directory of raw files (e.g. PROMISE12 cases) into a dataset,
+        so that `physml evaluate --data DIR` takes the directory; None (default): no such source."""
+        return None
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        """Optional: the trained config adjusted to another dataset's parameters (for evaluate)."""
+        """The trained config adjusted to another dataset's manifest params (e.g. the lattice sizes it
+        holds), for `physml run` on a user's data and `physml evaluate`. Default: unchanged."""
+        return cfg_dict
 
+    @abstractmethod
     def model(self, cfg) -> Any:
-        """A fresh torch.nn.Module."""
+        """A fresh ``torch.nn.Module``."""
 
+    @abstractmethod
     def loss(self, model, batch: dict, cfg) -> dict:
-        """{"loss": scalar tensor, ...other scalar tensors to log as train/<name>}."""
+        """``{"loss": scalar tensor, ...}`` for one batch (a dict of tensors as the split's
+        ``preprocess`` made them); the other scalar tensors are logged as ``train/<name>``."""
 
+    @abstractmethod
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
-        """Metrics, namespaced ("val/acc"); float values are logged, arrays go to ``report``."""
+        """Metrics over ``batches`` (the model in eval mode, no gradients): float values are logged
+        (as ``val/<key>`` per epoch, ``test/<key>`` at the end), other values go to :meth:`report`."""
 
+    @abstractmethod
     def report(self, results: dict, out_dir: Path) -> list[Path]:
-        """Figures and tables (matplotlib Agg) from ``evaluate``'s results; returns their paths."""
+        """Figures and tables (matplotlib Agg) from :meth:`evaluate`'s results; returns their paths."""
+
+    def example(self) -> list[str]:
+        """``--set`` overrides (``["data.n=40"]``) of the smoke config that make the smallest
+        dataset the task's splits still work on: the contract tests simulate it in-process and run
+        one loss step and the evaluation on it. Default: none (the smoke config as it is)."""
+        return []

@@ -1,4 +1,5 @@
 """Shared figure helpers of the tasks (matplotlib, Agg backend: no display needed)."""
+
 from __future__ import annotations
 
 import csv

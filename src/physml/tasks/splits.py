@@ -1,4 +1,5 @@
 """Row-level train / validation / test splits shared by the image tasks."""
+
 from __future__ import annotations
 
 import zlib

@@ -1,28 +1,26 @@
 """Parameters of an Ising simulation, parsed and validated before anything starts."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from physml.errors import InputError
 from physml.kernels.ising import ALGORITHMS
-
-
-class InputError(ValueError):
-    """Bad user input; the message names the value and what is allowed."""
 
 
 @dataclass(frozen=True)
 class IsingParams:
-    L: tuple[int, ...] = (32,)              # linear sizes (several allowed)
-    temperatures: tuple[float, ...] = ()    # Boltzmann temperatures T (J/k_B)
-    replicas: int = 4                       # independent chains per (L, T)
-    sweeps: int = 20000                     # recorded sweeps after thermalization
-    thermalize: int = 2000                  # sweeps discarded first
-    every: int = 10                         # record every this many sweeps
-    algorithm: str = "wolff"                # one of kernels.ising.ALGORITHMS
-    field: float = 0.0                      # external field h (mu B)
-    seed: int = 0                           # root seed of every chain's RNG stream
+    L: tuple[int, ...] = (32,)  # linear sizes (several allowed)
+    temperatures: tuple[float, ...] = ()  # Boltzmann temperatures T (J/k_B)
+    replicas: int = 4  # independent chains per (L, T)
+    sweeps: int = 20000  # recorded sweeps after thermalization
+    thermalize: int = 2000  # sweeps discarded first
+    every: int = 10  # record every this many sweeps
+    algorithm: str = "wolff"  # one of kernels.ising.ALGORITHMS
+    field: float = 0.0  # external field h (mu B)
+    seed: int = 0  # root seed of every chain's RNG stream
     model: str = "ising"
 
     @property
@@ -43,7 +41,9 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
             a, b, n = text.split(":")
             n = int(n)
             if n < 1:
-                raise InputError(f"--temperatures {text!r}: empty range (count {n}); use start:stop:count with count >= 1")
+                raise InputError(
+                    f"--temperatures {text!r}: empty range (count {n}); use start:stop:count with count >= 1"
+                )
             temps = tuple(float(x) for x in np.linspace(float(a), float(b), n))
         else:
             temps = tuple(float(x) for x in text.split(",") if x.strip())
@@ -69,8 +69,10 @@ def validate(p: IsingParams) -> IsingParams:
         if even and L >= 2 and L % 2:
             raise InputError(f"--L {L}: --algorithm {p.algorithm} needs an even L (two-sublattice checkerboard)")
     if p.field != 0 and not field_ok:
-        raise InputError(f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, "
-                         "hopfield or checkerboard")
+        raise InputError(
+            f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, "
+            "hopfield or checkerboard"
+        )
     return _validate_common(p)
 
 

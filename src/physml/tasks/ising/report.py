@@ -1,4 +1,5 @@
 """Plots and tables of a simulation summary (matplotlib Agg; no display needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,14 +7,26 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from physml.tasks.figures import write_rows_csv  # noqa: E402
-from physml.physics import TC, kaufman_energy, kaufman_specific_heat, onsager_energy, yang_magnetization  # noqa: E402
+from physml.physics import (
+    TC,
+    kaufman_energy,
+    kaufman_specific_heat,
+    onsager_energy,
+    yang_magnetization,
+)
+from physml.tasks.figures import write_rows_csv
 
-PANELS = [("e", "energy per site $e$"), ("abs_m", r"$\langle|m|\rangle$"), ("C", "specific heat $C$"),
-          ("chi", r"susceptibility $\chi$"), ("U4", "Binder cumulant $U_4$"), ("tau_e", r"$\tau_{int}(e)$ [records]")]
+PANELS = [
+    ("e", "energy per site $e$"),
+    ("abs_m", r"$\langle|m|\rangle$"),
+    ("C", "specific heat $C$"),
+    ("chi", r"susceptibility $\chi$"),
+    ("U4", "Binder cumulant $U_4$"),
+    ("tau_e", r"$\tau_{int}(e)$ [records]"),
+]
 
 
 write_csv = write_rows_csv
@@ -32,8 +45,9 @@ def _exact(ax, key: str, sizes: list[int], t: np.ndarray, colours: dict) -> None
         ax.plot(fine, yang_magnetization(fine), "k:", lw=0.8, label="Yang, L=inf")
 
 
-def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool = True,
-                     crossings: list[dict] = ()) -> Path:
+def plot_observables(
+    rows: list[dict], path: Path, title: str = "", exact: bool = True, crossings: list[dict] = ()
+) -> Path:
     """Six panels vs T, one colour per L; lines = exact finite-L (Kaufman) and infinite-L curves."""
     sizes = sorted({r["L"] for r in rows})
     colours = {L: plt.cm.viridis(i / max(1, len(sizes) - 1) * 0.85) for i, L in enumerate(sizes)}
@@ -49,8 +63,13 @@ def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool 
         ax.axvline(TC, color="grey", lw=0.6, ls="--")
         if key == "U4":
             for c in crossings:
-                ax.axvspan(c["tc"] - c["tc_err"], c["tc"] + c["tc_err"], color="red", alpha=0.25,
-                           label=f"crossing {c['L1']}/{c['L2']}: {c['tc']:.4f}({1e4 * c['tc_err']:.0f})")
+                ax.axvspan(
+                    c["tc"] - c["tc_err"],
+                    c["tc"] + c["tc_err"],
+                    color="red",
+                    alpha=0.25,
+                    label=f"crossing {c['L1']}/{c['L2']}: {c['tc']:.4f}({1e4 * c['tc_err']:.0f})",
+                )
             if crossings:
                 ax.legend(fontsize=7)
         ax.set_xlabel("T [J/k$_B$]")
@@ -67,13 +86,17 @@ def plot_observables(rows: list[dict], path: Path, title: str = "", exact: bool 
 
 def format_table(rows: list[dict]) -> str:
     """Fixed-width per-temperature summary for the terminal."""
-    head = f"{'L':>5} {'T':>7} {'<e> +- err':>20} {'exact e':>9} {'dev/sig':>7} {'<|m|>':>7} " \
-           f"{'chi':>9} {'C':>7} {'C exact':>7} {'U4':>7} {'tau_e':>6}"
+    head = (
+        f"{'L':>5} {'T':>7} {'<e> +- err':>20} {'exact e':>9} {'dev/sig':>7} {'<|m|>':>7} "
+        f"{'chi':>9} {'C':>7} {'C exact':>7} {'U4':>7} {'tau_e':>6}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         ex = r.get("e_exact", float("nan"))
         dev = (r["e"] - ex) / r["e_err"] if r["e_err"] > 0 else float("nan")
-        lines.append(f"{r['L']:>5} {r['T']:>7.4f} {r['e']:>11.5f} +- {r['e_err']:.5f} {ex:>9.5f} {dev:>7.2f} "
-                     f"{r['abs_m']:>7.4f} {r['chi']:>9.3f} {r['C']:>7.3f} {r.get('C_exact', float('nan')):>7.3f} "
-                     f"{r['U4']:>7.4f} {r['tau_e']:>6.2f}")
+        lines.append(
+            f"{r['L']:>5} {r['T']:>7.4f} {r['e']:>11.5f} +- {r['e_err']:.5f} {ex:>9.5f} {dev:>7.2f} "
+            f"{r['abs_m']:>7.4f} {r['chi']:>9.3f} {r['C']:>7.3f} {r.get('C_exact', float('nan')):>7.3f} "
+            f"{r['U4']:>7.4f} {r['tau_e']:>6.2f}"
+        )
     return "\n".join(lines)

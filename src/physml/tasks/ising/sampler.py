@@ -1,10 +1,11 @@
-"""The Ising sampler: how chains are laid out, advanced and turned into rows (design.md section 4).
+"""The Ising (and XY) sampler: how chains are laid out, advanced and turned into rows.
 
-The platform's ensemble runs any sampler with this shape: ``units()`` (the deterministic groups of
-chains that are advanced together), ``init_state(unit)``, ``plan(unit)`` (the steps: burn-in sweeps
-and records per step) and ``step(unit, state, burn, nrec, first)`` -> (state, rows). A chain's rows
-depend on the seed and its own index only, never on how units are spread over actors.
+A :class:`physml.tasks.sources.ChainSampler`: ``units()`` (the deterministic groups of chains that
+are advanced together), ``init_state(unit)``, ``plan(unit)`` (the steps: burn-in sweeps and records
+per step) and ``step(unit, state, burn, nrec)`` -> (state, rows). A chain's rows depend on the seed
+and its own index only, never on how units are spread over actors. Rows follow :func:`schema`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from physml.kernels import xy as xy_kernels
 from physml.kernels.hopfield import noise_for
 from physml.kernels.lattice import random_spins
 from physml.kernels.rng import seed_states
+from physml.tasks.sources import ChainSampler
 
 from .params import IsingParams, validate
 
@@ -36,18 +38,27 @@ class Unit:
 def schema(L: int, model: str = "ising") -> pa.Schema:
     """Row schema of design.md section 4 for linear size ``L``."""
     spin_type = pa.int8() if model == "ising" else pa.float32()
-    return pa.schema([
-        ("model", pa.string()), ("L", pa.int32()), ("temperature", pa.float64()),
-        ("field", pa.float64()), ("algorithm", pa.string()), ("chain", pa.int32()),
-        ("sweep", pa.int64()), ("energy", pa.float64()), ("magnetization", pa.float64()),
-        ("spins", pa.list_(spin_type, L * L)),
-    ])
+    return pa.schema(
+        [
+            ("model", pa.string()),
+            ("L", pa.int32()),
+            ("temperature", pa.float64()),
+            ("field", pa.float64()),
+            ("algorithm", pa.string()),
+            ("chain", pa.int32()),
+            ("sweep", pa.int64()),
+            ("energy", pa.float64()),
+            ("magnetization", pa.float64()),
+            ("spins", pa.list_(spin_type, L * L)),
+        ]
+    )
 
 
-class IsingSampler:
+class IsingSampler(ChainSampler):
     """Markov chains of the 2D Ising model for every (L, T, replica) of ``params``."""
 
     kind = "ising"
+    work_unit = "flip"
     summary_columns = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]
 
     def __init__(self, params: IsingParams):
@@ -59,7 +70,7 @@ class IsingSampler:
         return self.p.model
 
     @classmethod
-    def from_dict(cls, d: dict) -> "IsingSampler":
+    def from_dict(cls, d: dict) -> IsingSampler:
         """From plain values as a task's Simulation gives them (temperatures as text or list)."""
         from .params import parse_temperatures
 
@@ -85,11 +96,14 @@ class IsingSampler:
         from .report import plot_observables, write_csv
 
         out = Path(out_dir)
-        title = f"{self.p.model} {self.p.algorithm}, h={self.p.field}, {self.p.sweeps} sweeps x {self.p.replicas} replicas"
+        title = (
+            f"{self.p.model} {self.p.algorithm}, h={self.p.field}, {self.p.sweeps} sweeps x {self.p.replicas} replicas"
+        )
         exact = self.p.field == 0 and self.p.model == "ising"
-        paths = [plot_observables(analysis["rows"], out / "plots" / "observables.png", title, exact,
-                                  analysis["crossings"]),
-                 write_csv(analysis["rows"], out / "tables" / "summary.csv")]
+        paths = [
+            plot_observables(analysis["rows"], out / "plots" / "observables.png", title, exact, analysis["crossings"]),
+            write_csv(analysis["rows"], out / "tables" / "summary.csv"),
+        ]
         if analysis["crossings"]:
             paths.append(write_csv(analysis["crossings"], out / "tables" / "binder.csv"))
         return paths
@@ -103,8 +117,16 @@ class IsingSampler:
             temps = [t for t in self.p.temperatures for _ in range(self.p.replicas)]
             chain += len(ids)
             for k in range(0, len(ids), per):
-                units.append(Unit(len(units), L, tuple(ids[k:k + per]), tuple(temps[k:k + per])))
+                units.append(Unit(len(units), L, tuple(ids[k : k + per]), tuple(temps[k : k + per])))
         return units
+
+    def work(self, unit: Unit, burn: int, nrec: int) -> float:
+        """Spin updates of one step: (burn + nrec x every) sweeps of L^2 spins per chain."""
+        return float((burn + nrec * self.p.every) * len(unit.chains) * unit.L**2)
+
+    def shard_group(self, unit: Unit) -> dict[str, int]:
+        """Shards are grouped (and selected by readers) by lattice size: ``L32/...``."""
+        return {"L": unit.L}
 
     def rows_per_step(self, unit: Unit) -> int:
         return int(np.clip(SHARD_BYTES // (unit.L**2 * len(unit.chains)), 1, self.p.records))
@@ -132,8 +154,9 @@ class IsingSampler:
         if self.p.model == "xy":
             e, m, conf = xy_kernels.run(new["spins"], temps, new["rng"], nrec, self.p.every, burn)
         else:
-            e, m, conf = kernels.run(self.p.algorithm, new["spins"], temps, self.p.field, new["rng"],
-                                     new["aux"], nrec, self.p.every, burn)
+            e, m, conf = kernels.run(
+                self.p.algorithm, new["spins"], temps, self.p.field, new["rng"], new["aux"], nrec, self.p.every, burn
+            )
         first = int(state["records"][0])
         new["records"] = np.array([first + nrec])
         return new, (self._table(unit, first, e, m, conf) if nrec else None)
@@ -141,13 +164,21 @@ class IsingSampler:
     def _table(self, unit: Unit, first: int, e, m, conf) -> pa.Table:
         n, nrec = e.shape
         L = unit.L
-        rep = lambda x: np.repeat(np.asarray(x), nrec)  # noqa: E731
+        rep = lambda x: np.repeat(np.asarray(x), nrec)
         sweeps = np.tile((first + 1 + np.arange(nrec)) * self.p.every, n)
         spins = pa.FixedSizeListArray.from_arrays(pa.array(conf.reshape(-1)), L * L)
-        cols = [pa.array([self.p.model] * (n * nrec)), pa.array(np.full(n * nrec, L, np.int32)),
-                pa.array(rep(unit.temperatures)), pa.array(np.full(n * nrec, self.p.field)),
-                pa.array([self.p.algorithm] * (n * nrec)), pa.array(rep(unit.chains).astype(np.int32)),
-                pa.array(sweeps.astype(np.int64)), pa.array(e.reshape(-1)), pa.array(m.reshape(-1)), spins]
+        cols = [
+            pa.array([self.p.model] * (n * nrec)),
+            pa.array(np.full(n * nrec, L, np.int32)),
+            pa.array(rep(unit.temperatures)),
+            pa.array(np.full(n * nrec, self.p.field)),
+            pa.array([self.p.algorithm] * (n * nrec)),
+            pa.array(rep(unit.chains).astype(np.int32)),
+            pa.array(sweeps.astype(np.int64)),
+            pa.array(e.reshape(-1)),
+            pa.array(m.reshape(-1)),
+            spins,
+        ]
         return pa.Table.from_arrays(cols, schema=schema(L, self.p.model))
 
 
@@ -171,6 +202,8 @@ def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
     text = [format_table(rows)]
     for c in crossings:
         dev = 100 * (c["tc"] / TC - 1)
-        text.append(f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
-                    f"(exact {TC:.6f}, {dev:+.2f}%)")
+        text.append(
+            f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
+            f"(exact {TC:.6f}, {dev:+.2f}%)"
+        )
     return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": "\n".join(text)}

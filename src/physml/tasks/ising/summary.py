@@ -5,6 +5,7 @@ Estimators per (L, T), pooling the replicas (N = L^2 sites, |m| per site, e per 
 C = N (<e^2> - <e>^2) / T^2; U4 = 1 - <m^4> / (3 <m^2>^2) (Binder, Z. Phys. B 43, 119 (1981)),
 with jackknife errors over blocks.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,10 @@ def _series(table: pa.Table) -> dict[tuple[int, float], dict[str, np.ndarray]]:
             sel = (cols["L"] == L) & (cols["temperature"] == T)
             chains = np.unique(cols["chain"][sel])
             n = sel.sum() // chains.size
-            out[(int(L), float(T))] = {k: cols[c][sel][: n * chains.size].reshape(chains.size, n)
-                                       for k, c in (("e", "energy"), ("m", "magnetization"))}
+            out[(int(L), float(T))] = {
+                k: cols[c][sel][: n * chains.size].reshape(chains.size, n)
+                for k, c in (("e", "energy"), ("m", "magnetization"))
+            }
     return out
 
 
@@ -45,12 +48,27 @@ def summarize(table: pa.Table, field: float = 0.0, exact: bool = True) -> list[d
         N = L * L
         e, e_err, tau_e = mean_error(s["e"])
         am, am_err, tau_m = mean_error(np.abs(s["m"]))
-        chi = jackknife(s, lambda d: N * (np.mean(d["m"] ** 2) - np.mean(np.abs(d["m"])) ** 2) / T)
-        cv = jackknife(s, lambda d: N * np.var(d["e"]) / T**2)
+        chi = jackknife(s, lambda d, N=N, T=T: N * (np.mean(d["m"] ** 2) - np.mean(np.abs(d["m"])) ** 2) / T)
+        cv = jackknife(s, lambda d, N=N, T=T: N * np.var(d["e"]) / T**2)
         u4 = jackknife(s, _binder)
-        row = dict(L=L, T=T, e=e, e_err=e_err, tau_e=tau_e, abs_m=am, abs_m_err=am_err, tau_m=tau_m,
-                   chi=chi[0], chi_err=chi[1], C=cv[0], C_err=cv[1], U4=u4[0], U4_err=u4[1],
-                   chains=s["e"].shape[0], records=s["e"].shape[1])
+        row = dict(
+            L=L,
+            T=T,
+            e=e,
+            e_err=e_err,
+            tau_e=tau_e,
+            abs_m=am,
+            abs_m_err=am_err,
+            tau_m=tau_m,
+            chi=chi[0],
+            chi_err=chi[1],
+            C=cv[0],
+            C_err=cv[1],
+            U4=u4[0],
+            U4_err=u4[1],
+            chains=s["e"].shape[0],
+            records=s["e"].shape[1],
+        )
         if field == 0 and exact:
             row["e_exact"] = float(kaufman_energy(L, T)[0])
             row["C_exact"] = float(kaufman_specific_heat(L, T)[0])
@@ -105,7 +123,14 @@ def binder_crossings(rows: list[dict], window: int = 7, boot: int = 400, seed: i
         sl = slice(lo, lo + window)
         deg = 3 if t[sl].size >= 6 else min(2, t[sl].size - 1)
         tc = _crossing(t[sl], ua[sl], ub[sl], deg)
-        draws = [_crossing(t[sl], ua[sl] + sa[sl] * rng.standard_normal(t[sl].size),
-                           ub[sl] + sb[sl] * rng.standard_normal(t[sl].size), deg) for _ in range(boot)]
+        draws = [
+            _crossing(
+                t[sl],
+                ua[sl] + sa[sl] * rng.standard_normal(t[sl].size),
+                ub[sl] + sb[sl] * rng.standard_normal(t[sl].size),
+                deg,
+            )
+            for _ in range(boot)
+        ]
         out.append(dict(L1=La, L2=Lb, tc=tc, tc_err=float(np.nanstd(draws))))
     return out

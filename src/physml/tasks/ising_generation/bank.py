@@ -1,6 +1,7 @@
 """A bank of recent real configurations per temperature, so that the actor's loss can compare real and
 generated sets in large groups of equal T (a shuffled batch of 128 over 21 temperatures holds ~6 of
 each: the per-group MMD is then noisy and its standardization scale set by a handful of samples)."""
+
 from __future__ import annotations
 
 import torch
@@ -15,7 +16,7 @@ class TemperatureBank:
             raise ValueError(f"bank size = {size}: need >= 2 configurations per temperature")
         self.temps = torch.tensor(sorted(temperatures), dtype=torch.float64)
         self.size, self.L = size, L
-        self.spins: torch.Tensor | None = None          # float[n_T, size, L, L], made at the first push
+        self.spins: torch.Tensor | None = None  # float[n_T, size, L, L], made at the first push
         self.count = torch.zeros(len(self.temps), dtype=torch.long)
 
     def index(self, t: torch.Tensor) -> torch.Tensor:
@@ -38,8 +39,9 @@ class TemperatureBank:
             self.spins[k, int(self.count[k]) % self.size] = row
             self.count[k] += 1
 
-    def draw(self, groups: int, per: int, generator: torch.Generator | None = None
-             ) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def draw(
+        self, groups: int, per: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``per`` distinct stored configurations at each of ``groups`` distinct temperatures drawn at
         random among those holding at least ``per``: (spins float[groups * per, L, L], T float[...],
         in group order), or None while fewer than ``groups`` temperatures are that full."""

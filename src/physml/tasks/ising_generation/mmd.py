@@ -7,6 +7,7 @@ samples (mode collapse); we use the unbiased estimator instead (Gretton et al., 
 with the linear kernel (eq. 3 exactly: means matched) or a sum of Gaussian kernels (whole feature
 distributions matched), computed within groups of equal temperature (the conditional distributions).
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,9 @@ def _kernel(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
     return sum(torch.exp(-d2 / (2 * s * s)) for s in BANDWIDTHS)
 
 
-def _standardize(real: torch.Tensor, fake: torch.Tensor, rr: torch.Tensor, ff: torch.Tensor,
-                 rf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _standardize(
+    real: torch.Tensor, fake: torch.Tensor, rr: torch.Tensor, ff: torch.Tensor, rf: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rows minus their group's mean, over their group's standard deviation (the real and the fake set
     weighted equally): every temperature weighs the same, however small its features' spread (high T:
     nearly random spins). ``rr``, ``ff``, ``rf``: 0/1 same-group matrices real-real, fake-fake, real-fake."""
@@ -41,8 +43,14 @@ def _standardize(real: torch.Tensor, fake: torch.Tensor, rr: torch.Tensor, ff: t
     return (real - mu_r) / sd_r, (fake - mu_f) / sd_f
 
 
-def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, kind: str = "mean",
-                 fake_groups: torch.Tensor | None = None, standardize: bool | None = None) -> torch.Tensor:
+def grouped_mmd2(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    groups: torch.Tensor,
+    kind: str = "mean",
+    fake_groups: torch.Tensor | None = None,
+    standardize: bool | None = None,
+) -> torch.Tensor:
     """Unbiased MMD^2 between real float[B, F] and fake float[B', F] rows, averaged over the groups
     (``groups`` float/int[B], e.g. temperatures; ``fake_groups`` [B'], default ``groups``) that hold at
     least two rows of each set. Zero in expectation when both sets come from the same distribution in
@@ -55,13 +63,15 @@ def grouped_mmd2(real: torch.Tensor, fake: torch.Tensor, groups: torch.Tensor, k
     rf = (groups[:, None] == fg[None, :]).float()
     if kind == "rbf" if standardize is None else standardize:  # each group's features in units of its
         real, fake = _standardize(real, fake, rr, ff, rf)  # spread over both sets (constants, no gradient)
-    n_r, n_rf = rr.sum(1, keepdim=True), rf.sum(1, keepdim=True)   # per real row: its group's real, fake rows
-    n_f, n_fr = ff.sum(1, keepdim=True), rf.sum(0)[:, None]        # per fake row: its group's fake, real rows
+    n_r, n_rf = rr.sum(1, keepdim=True), rf.sum(1, keepdim=True)  # per real row: its group's real, fake rows
+    n_f, n_fr = ff.sum(1, keepdim=True), rf.sum(0)[:, None]  # per fake row: its group's fake, real rows
     keep_r = ((n_r > 1) & (n_rf > 1)).float()
     keep_f = ((n_f > 1) & (n_fr > 1)).float()
     off = lambda m: m * (1 - torch.eye(len(m), device=m.device))
-    total = (off(rr) * keep_r / (n_r * (n_r - 1)).clamp(min=1) * _kernel(real, real, kind)).sum() \
-        + (off(ff) * keep_f / (n_f * (n_f - 1)).clamp(min=1) * _kernel(fake, fake, kind)).sum() \
+    total = (
+        (off(rr) * keep_r / (n_r * (n_r - 1)).clamp(min=1) * _kernel(real, real, kind)).sum()
+        + (off(ff) * keep_f / (n_f * (n_f - 1)).clamp(min=1) * _kernel(fake, fake, kind)).sum()
         - 2 * (rf * keep_r / (n_r * n_rf).clamp(min=1) * _kernel(real, fake, kind)).sum()
-    ngroups = (keep_r / n_r).sum().clamp(min=1)        # each kept group's real rows sum to one
+    )
+    ngroups = (keep_r / n_r).sum().clamp(min=1)  # each kept group's real rows sum to one
     return total / ngroups

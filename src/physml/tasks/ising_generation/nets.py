@@ -3,6 +3,7 @@
 Spins are float[B, L, L] with entries +-1. ``t`` is the temperature input, float[B] in J/k_B; a
 conditional net sees T - Tc, an unconditional one ignores it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,12 +17,12 @@ from physml.physics import TC
 
 from .bank import TemperatureBank
 
-
 ESTIMATORS = ("identity", "tanh")
 
 
-def scale(a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False,
-          estimator: str = "identity") -> torch.Tensor:
+def scale(
+    a: torch.Tensor, generator: torch.Generator | None = None, sample: bool = False, estimator: str = "identity"
+) -> torch.Tensor:
     """The seed's Scale(): the actor's output field a, float[B, L, L] -> spins +-1: the sign of a, or
     with ``sample`` a draw with P(s = +1) = (1 + tanh a) / 2. Gradients pass straight through (Bengio
     et al., arXiv:1308.3432): the critic judges genuine spin configurations. ``estimator`` "identity":
@@ -92,9 +93,20 @@ class Actor(nn.Module):
     the h = 0 Hamiltonian built in, so both magnetization sectors are equally likely by construction.
     """
 
-    def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, coarse: int = 4,
-                 conditional: bool = True, symmetric: bool = True, global_noise: bool = False,
-                 coarse_noise: bool = False, stages: int = 1, refine_layers: int = 3, estimator: str = "identity"):
+    def __init__(
+        self,
+        channels: int = 32,
+        layers: int = 5,
+        noise: int = 4,
+        coarse: int = 4,
+        conditional: bool = True,
+        symmetric: bool = True,
+        global_noise: bool = False,
+        coarse_noise: bool = False,
+        stages: int = 1,
+        refine_layers: int = 3,
+        estimator: str = "identity",
+    ):
         super().__init__()
         sublattices(4, stages)  # validates stages
         self.estimator = estimator
@@ -102,8 +114,9 @@ class Actor(nn.Module):
         self.global_noise, self.coarse_noise, self.stages = global_noise, coarse_noise, stages
         self.gain = GAIN
         self.net = nn.Sequential(*_stack(3 * noise + 1, channels, layers, 1))
-        self.refine = nn.ModuleList(nn.Sequential(*_stack(noise + 3, channels, refine_layers, 1))
-                                    for _ in range(stages - 1))
+        self.refine = nn.ModuleList(
+            nn.Sequential(*_stack(noise + 3, channels, refine_layers, 1)) for _ in range(stages - 1)
+        )
 
     def forward(self, t: torch.Tensor, L: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """The first stage's field a, float[B, L, L] (no global sign)."""
@@ -146,8 +159,12 @@ class Critic(nn.Module):
 
     def __init__(self, channels: int = 16, layers: int = 3, features: int = 16):
         super().__init__()
-        self.net = nn.Sequential(*_stack(1, channels, layers - 1, channels), nn.LeakyReLU(0.2),
-                                 nn.Conv2d(channels, features, 1), nn.LeakyReLU(0.2))
+        self.net = nn.Sequential(
+            *_stack(1, channels, layers - 1, channels),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, features, 1),
+            nn.LeakyReLU(0.2),
+        )
         self.head = nn.Sequential(nn.Linear(features, 32), nn.Tanh(), nn.Linear(32, 1))
 
     def features(self, s: torch.Tensor) -> torch.Tensor:
@@ -185,10 +202,11 @@ class ActorCritic(nn.Module):
     copy (requires_grad False: no optimizer or DDP sees it), updated from the live actor at each
     training forward and saved in the state dict.
 
-    ``forward(s, t, fakes)`` on a real batch returns the critic's features of the real spins ("real") and
-    of ``fakes`` times as many generated ones at the same temperatures ("fake", rows in ``t.repeat(fakes)`` order; critic
-    weights detached there, so the actor's loss never trains the critic), their temperatures ("t_real",
-    "t_fake"), and the critic's estimates of T - Tc for the real spins ("t_hat"; the critic's own loss).
+    ``forward(s, t, fakes)`` on a real batch returns the critic's features of the real spins ("real")
+    and of ``fakes`` times as many generated ones at the same temperatures ("fake", rows in
+    ``t.repeat(fakes)`` order; critic weights detached there, so the actor's loss never trains the
+    critic), their temperatures ("t_real", "t_fake"), and the critic's estimates of T - Tc for the
+    real spins ("t_hat"; the critic's own loss).
 
     With ``group`` > 0 (and ``temperatures``, the training set's), training batches go into a
     ``TemperatureBank`` of 2 ``group`` per T, and "real" / "fake" are instead ``group`` banked and
@@ -201,20 +219,43 @@ class ActorCritic(nn.Module):
     "moments_real" / "moments_fake" hold (e, m^2) of both sets (``moments``).
     Since p(s | T) ~ exp(-E(s)/T), matching e's distribution per T is necessary for any exact sampler."""
 
-    def __init__(self, channels: int = 32, layers: int = 5, noise: int = 4, critic_channels: int = 16,
-                 critic_layers: int = 3, features: int = 16, conditional: bool = True, symmetric: bool = True,
-                 global_noise: bool = False, ema_decay: float = 0.99, coarse_noise: bool = False,
-                 stages: int = 1, group: int = 0, temperatures: tuple[float, ...] = (), L: int = 0,
-                 estimator: str = "identity", physics: bool = False):
+    def __init__(
+        self,
+        channels: int = 32,
+        layers: int = 5,
+        noise: int = 4,
+        critic_channels: int = 16,
+        critic_layers: int = 3,
+        features: int = 16,
+        conditional: bool = True,
+        symmetric: bool = True,
+        global_noise: bool = False,
+        ema_decay: float = 0.99,
+        coarse_noise: bool = False,
+        stages: int = 1,
+        group: int = 0,
+        temperatures: tuple[float, ...] = (),
+        L: int = 0,
+        estimator: str = "identity",
+        physics: bool = False,
+    ):
         super().__init__()
         self.physics = physics
         if group and not (temperatures and L):
             raise ValueError("model.group > 0 needs the training temperatures and L")
         self.group = group
         self.bank = TemperatureBank(temperatures, 2 * group, L) if group else None
-        self.actor = Actor(channels, layers, noise, conditional=conditional, symmetric=symmetric,
-                           global_noise=global_noise, coarse_noise=coarse_noise, stages=stages,
-                           estimator=estimator)
+        self.actor = Actor(
+            channels,
+            layers,
+            noise,
+            conditional=conditional,
+            symmetric=symmetric,
+            global_noise=global_noise,
+            coarse_noise=coarse_noise,
+            stages=stages,
+            estimator=estimator,
+        )
         self.critic = Critic(critic_channels, critic_layers, features)
         self.ema = copy.deepcopy(self.actor).requires_grad_(False)
         self.ema_decay = ema_decay
@@ -233,8 +274,7 @@ class ActorCritic(nn.Module):
         if self.training:
             self._average()
         real = self.critic.features(s)
-        out = {"t_hat": self.critic.head(real).squeeze(-1), "real": self._with_physics(real.detach(), s),
-               "t_real": t}
+        out = {"t_hat": self.critic.head(real).squeeze(-1), "real": self._with_physics(real.detach(), s), "t_real": t}
         drawn = self._from_bank(s, t) if self.training and self.bank is not None else None
         if drawn is not None:
             with torch.no_grad():

@@ -3,6 +3,7 @@ between generated and Monte Carlo sets (energy per site e and magnetization per 
 
 C = N var(e) / T^2 and chi = N (<m^2> - <|m|>^2) / T, as in ``physml.tasks.ising.summary``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,9 +20,13 @@ def observables(spins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def moments(e: np.ndarray, m: np.ndarray, T: float, L: int) -> dict:
     """<e>, its standard error (independent samples), <|m|>, C and chi of one set at (L, T)."""
     N, am = L * L, np.abs(m)
-    return {"e": float(e.mean()), "e_se": float(e.std(ddof=1) / np.sqrt(e.size)) if e.size > 1 else float("nan"),
-            "abs_m": float(am.mean()), "C": float(N * e.var() / T**2),
-            "chi": float(N * (np.mean(m**2) - am.mean() ** 2) / T)}
+    return {
+        "e": float(e.mean()),
+        "e_se": float(e.std(ddof=1) / np.sqrt(e.size)) if e.size > 1 else float("nan"),
+        "abs_m": float(am.mean()),
+        "C": float(N * e.var() / T**2),
+        "chi": float(N * (np.mean(m**2) - am.mean() ** 2) / T),
+    }
 
 
 def sector_imbalance(m: np.ndarray) -> float:
@@ -50,13 +55,21 @@ def compare(mc: tuple[np.ndarray, np.ndarray], gen: tuple[np.ndarray, np.ndarray
     (e0, m0), (e1, m1) = mc, gen
     a, b = moments(e0, m0, T, L), moments(e1, m1, T, L)
     se = float(np.hypot(a["e_se"], b["e_se"]))
-    out = {"L": L, "T": T, "n_mc": int(e0.size), "n_gen": int(e1.size),
-           "w1_e": float(stats.wasserstein_distance(e0, e1)), "ks_e": float(stats.ks_2samp(e0, e1).statistic),
-           "w1_m": float(stats.wasserstein_distance(np.abs(m0), np.abs(m1))),
-           "ks_m": float(stats.ks_2samp(np.abs(m0), np.abs(m1)).statistic),
-           "e_rel_err": float((b["e"] - a["e"]) / abs(a["e"])), "e_dev_se": float((b["e"] - a["e"]) / se) if se > 0 else 0.0,
-           "spread_ratio": float(e1.std() / e0.std()) if e0.std() > 0 else float("nan"),
-           "imbalance_mc": sector_imbalance(m0), "imbalance_gen": sector_imbalance(m1)}
+    out = {
+        "L": L,
+        "T": T,
+        "n_mc": int(e0.size),
+        "n_gen": int(e1.size),
+        "w1_e": float(stats.wasserstein_distance(e0, e1)),
+        "ks_e": float(stats.ks_2samp(e0, e1).statistic),
+        "w1_m": float(stats.wasserstein_distance(np.abs(m0), np.abs(m1))),
+        "ks_m": float(stats.ks_2samp(np.abs(m0), np.abs(m1)).statistic),
+        "e_rel_err": float((b["e"] - a["e"]) / abs(a["e"])),
+        "e_dev_se": float((b["e"] - a["e"]) / se) if se > 0 else 0.0,
+        "spread_ratio": float(e1.std() / e0.std()) if e0.std() > 0 else float("nan"),
+        "imbalance_mc": sector_imbalance(m0),
+        "imbalance_gen": sector_imbalance(m1),
+    }
     out.update({f"{k}_mc": v for k, v in a.items()})
     out.update({f"{k}_gen": v for k, v in b.items()})
     return out

@@ -1,4 +1,5 @@
 """Figures of ising-generation (matplotlib Agg): observables vs T, errors vs T, histograms, samples."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,9 @@ def plot_observables(rows: list[dict], meta: dict, path: Path) -> Path:
         tag = "" if L == meta["train_L"] else " (scale-up)"
         for ax, key in zip(axes.flat, ("e", "abs_m", "C", "chi")):
             ax.plot(t, [r[f"{key}_mc"] for r in rs], "o-", color=col, ms=4, label=f"MC L={L}")
-            ax.plot(t, [r[f"{key}_gen"] for r in rs], "s--", color=col, mfc="none", ms=5,
-                    label=f"{meta['kind']} L={L}{tag}")
+            ax.plot(
+                t, [r[f"{key}_gen"] for r in rs], "s--", color=col, mfc="none", ms=5, label=f"{meta['kind']} L={L}{tag}"
+            )
     for ax, name in zip(axes.flat, ("<e> per site", "<|m|>", "C per site", "chi per site")):
         ax.axvline(TC, color="k", ls=":", lw=0.8)
         ax.set_xlabel("T [J/k$_B$]")
@@ -54,10 +56,17 @@ def plot_errors(rows: list[dict], meta: dict, path: Path) -> Path:
             axes[4].plot(t, [r["overlap_mc"] for r in rs], "x:", color=f"C{i}")
     axes[0].axhspan(-2, 2, color="g", alpha=0.15, label="+-2%")
     axes[2].axhline(1, color="g", lw=0.8)
-    labels = ("(<e> gen - MC) / |<e> MC| [%]", "W1(e)", "std(e) gen / MC", "sector imbalance |f+ - f-|",
-              "mean |overlap| (o gen, x MC)")
+    labels = (
+        "(<e> gen - MC) / |<e> MC| [%]",
+        "W1(e)",
+        "std(e) gen / MC",
+        "sector imbalance |f+ - f-|",
+        "mean |overlap| (o gen, x MC)",
+    )
     for k, (ax, name) in enumerate(zip(axes, labels)):
-        ax.axvspan(TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15, label="|T - Tc| <= far" if k == 0 else None)
+        ax.axvspan(
+            TC - meta["far"], TC + meta["far"], color="grey", alpha=0.15, label="|T - Tc| <= far" if k == 0 else None
+        )
         _hatch_unjudged(ax, rows, meta.get("judged", (0.0, float("inf"))), "trained, not judged" if k == 0 else None)
         ax.set_xlabel("T [J/k$_B$]")
         ax.set_ylabel(name)
@@ -82,7 +91,7 @@ def _pick(temps: list[float], k: int = 5) -> list[float]:
 
 def plot_histograms(hists: dict, L: int, meta: dict, path: Path) -> Path:
     """Energy and signed magnetization histograms, Monte Carlo vs generated, at a few temperatures."""
-    temps = _pick(sorted(T for (l, T) in hists if l == L))
+    temps = _pick(sorted(T for (size, T) in hists if size == L))
     fig, axes = plt.subplots(2, len(temps), figsize=(3 * len(temps), 5.2), squeeze=False)
     for j, T in enumerate(temps):
         e0, m0, e1, m1 = hists[(L, T)]
@@ -100,7 +109,7 @@ def plot_histograms(hists: dict, L: int, meta: dict, path: Path) -> Path:
 
 def plot_samples(samples: dict, L: int, meta: dict, path: Path) -> Path:
     """A grid of configurations: per temperature, 4 Monte Carlo then 4 generated."""
-    temps = _pick(sorted(T for (l, T) in samples if l == L))
+    temps = _pick(sorted(T for (size, T) in samples if size == L))
     fig, axes = plt.subplots(len(temps), 8, figsize=(12, 1.6 * len(temps)), squeeze=False)
     for i, T in enumerate(temps):
         mc, gen = samples[(L, T)]
@@ -125,9 +134,11 @@ def plot_generation(results: dict, out: Path) -> list[Path]:
     if not rows:
         return []
     meta = results["generation_meta"]
-    paths = [plot_observables(rows, meta, out / "generation_observables.png"),
-             plot_errors(rows, meta, out / "generation_errors.png"),
-             write_table(rows, out / "generation_table.csv")]
+    paths = [
+        plot_observables(rows, meta, out / "generation_observables.png"),
+        plot_errors(rows, meta, out / "generation_errors.png"),
+        write_table(rows, out / "generation_table.csv"),
+    ]
     for L in sorted({r["L"] for r in rows}):
         paths.append(plot_histograms(results["generation_hists"], L, meta, out / f"generation_hist_L{L}.png"))
         paths.append(plot_samples(results["generation_samples"], L, meta, out / f"generation_samples_L{L}.png"))

@@ -6,6 +6,7 @@ Generated and Monte Carlo configurations are compared per (L, T): distributions 
 |m| per site (first Wasserstein distance, KS statistic), <e>, <|m|>, C, chi, the energy spread and
 the magnetization sector balance (mode collapse). Sizes other than data.train_L are the scale-up test.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,9 +19,10 @@ import numpy as np
 import torch
 
 from physml.physics import TC
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import Task, TrainConfig
 from physml.tasks.ising.params import parse_temperatures
 from physml.tasks.phases import data as phases_data
+from physml.tasks.sources import Generator
 
 from .mmd import KERNELS, grouped_mmd2
 from .nets import ESTIMATORS, PHYSICS_COLUMNS, ActorCritic, ConditionalVAE
@@ -34,34 +36,34 @@ CHAINS = 4  #: generated rows per (L, T) are split into this many "chains" (jack
 class GeneratorConfig:
     """The [model] section: which generator, and its size."""
 
-    kind: str = "actor-critic"     # actor-critic | vae
-    conditional: bool = True       # T as an input (one model for all temperatures)
-    channels: int = 32             # actor: channels of its periodic 3x3 convolutions
-    layers: int = 5                # actor: convolutions (receptive field 2 layers + 1 sites)
-    noise: int = 4                 # actor: noise channels per scale (site, coarse grid, global)
-    symmetric: bool = True         # actor: random global sign (Z2 symmetry of h = 0 built in)
-    global_noise: bool = False     # actor: noise shared by all sites of a configuration
-    coarse_noise: bool = False     # actor: noise on a 4x coarser grid (longer-range correlations)
-    fakes: int = 1                 # actor: generated configurations per real one in the loss's T groups
-    group: int = 0                 # actor: real configurations per T group in the loss, from a bank of
+    kind: str = "actor-critic"  # actor-critic | vae
+    conditional: bool = True  # T as an input (one model for all temperatures)
+    channels: int = 32  # actor: channels of its periodic 3x3 convolutions
+    layers: int = 5  # actor: convolutions (receptive field 2 layers + 1 sites)
+    noise: int = 4  # actor: noise channels per scale (site, coarse grid, global)
+    symmetric: bool = True  # actor: random global sign (Z2 symmetry of h = 0 built in)
+    global_noise: bool = False  # actor: noise shared by all sites of a configuration
+    coarse_noise: bool = False  # actor: noise on a 4x coarser grid (longer-range correlations)
+    fakes: int = 1  # actor: generated configurations per real one in the loss's T groups
+    group: int = 0  # actor: real configurations per T group in the loss, from a bank of
     #                                recent batches (0 = the batch's own groups, ~batch / temperatures)
-    stages: int = 1                # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
-    ema_decay: float = 0.99        # actor: decay of the weight average that generates (0 = live weights)
-    estimator: str = "tanh"        # actor: straight-through gradient of Scale(): tanh (dE[s|a]/da) | identity
+    stages: int = 1  # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
+    ema_decay: float = 0.99  # actor: decay of the weight average that generates (0 = live weights)
+    estimator: str = "tanh"  # actor: straight-through gradient of Scale(): tanh (dE[s|a]/da) | identity
     critic_channels: int = 16
     critic_layers: int = 3
-    features: int = 16             # critic features the actor must match
-    kernel: str = "rbf"            # rbf (feature distributions) | mean (eq. 3: feature means)
-    critic_weight: float = 1.0     # weight of the critic's temperature regression in the loss
-    physics: bool = False          # actor: also match the distributions of e and |m| per site per T
-    physics_weight: float = 0.0    # actor: weight of a second MMD on (e, |m|) alone (needs physics): in
+    features: int = 16  # critic features the actor must match
+    kernel: str = "rbf"  # rbf (feature distributions) | mean (eq. 3: feature means)
+    critic_weight: float = 1.0  # weight of the critic's temperature regression in the loss
+    physics: bool = False  # actor: also match the distributions of e and |m| per site per T
+    physics_weight: float = 0.0  # actor: weight of a second MMD on (e, |m|) alone (needs physics): in
     #                                the joint one they are 2 of F + 2 dimensions, and a shift of <e> barely shows
-    physics_ramp: int = 0          # actor: training steps over which physics_weight rises linearly from 0
-    moment_weight: float = 0.0     # actor: weight of the squared differences of <e> and <m^2> per T (in units
+    physics_ramp: int = 0  # actor: training steps over which physics_weight rises linearly from 0
+    moment_weight: float = 0.0  # actor: weight of the squared differences of <e> and <m^2> per T (in units
     #                                of their spread; needs physics): the one term whose tanh gradients are exact
-    latent: int = 8                # vae: latent dimensions
-    hidden: int = 256              # vae: hidden units
-    beta: float = 1.0              # vae: weight of the KL term (eq. 2: 1)
+    latent: int = 8  # vae: latent dimensions
+    hidden: int = 256  # vae: hidden units
+    beta: float = 1.0  # vae: weight of the KL term (eq. 2: 1)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -75,16 +77,28 @@ class GeneratorConfig:
         if self.kernel not in KERNELS:
             raise ValueError(f"model.kernel = {self.kernel!r}: choose one of {', '.join(KERNELS)}")
         if self.physics_weight < 0 or (self.physics_weight and not self.physics):
-            raise ValueError(f"model.physics_weight = {self.physics_weight}: must be >= 0, and > 0 only with "
-                             "model.physics = true")
+            raise ValueError(
+                f"model.physics_weight = {self.physics_weight}: must be >= 0, and > 0 only with model.physics = true"
+            )
         if self.moment_weight < 0 or (self.moment_weight and not self.physics):
-            raise ValueError(f"model.moment_weight = {self.moment_weight}: must be >= 0, and > 0 only with "
-                             "model.physics = true")
+            raise ValueError(
+                f"model.moment_weight = {self.moment_weight}: must be >= 0, and > 0 only with model.physics = true"
+            )
         if self.physics_ramp < 0:
             raise ValueError(f"model.physics_ramp = {self.physics_ramp}: must be >= 0 training steps")
         if self.group == 1 or self.group < 0:
             raise ValueError(f"model.group = {self.group}: 0 (the batch's groups) or >= 2 configurations per T")
-        for name in ("fakes", "channels", "layers", "noise", "critic_channels", "critic_layers", "features", "latent", "hidden"):
+        for name in (
+            "fakes",
+            "channels",
+            "layers",
+            "noise",
+            "critic_channels",
+            "critic_layers",
+            "features",
+            "latent",
+            "hidden",
+        ):
             if getattr(self, name) < (3 if name.endswith("layers") else 1):
                 raise ValueError(f"model.{name} = {getattr(self, name)}: too small")
 
@@ -100,16 +114,17 @@ def ramp(m: GeneratorConfig, step: int) -> float:
 class EvalConfig:
     """The [eval] section: how generated sets are compared with Monte Carlo."""
 
-    samples: int = 400             # generated configurations per (L, T) (at most; MC count if fewer)
-    far: float = 0.3               # "away from Tc": |T - Tc| > far
-    t_min: float = 0.0             # the judged range: e_rel_err_far/near and the low/high-T summaries
-    t_max: float = math.inf        # take only t_min <= T <= t_max (a margin trained on but not judged)
-    seed: int = 1234               # noise of the evaluation samples
+    samples: int = 400  # generated configurations per (L, T) (at most; MC count if fewer)
+    far: float = 0.3  # "away from Tc": |T - Tc| > far
+    t_min: float = 0.0  # the judged range: e_rel_err_far/near and the low/high-T summaries
+    t_max: float = math.inf  # take only t_min <= T <= t_max (a margin trained on but not judged)
+    seed: int = 1234  # noise of the evaluation samples
 
     def __post_init__(self):
         if not 0 <= self.t_min < self.t_max:
-            raise ValueError(f"eval.t_min = {self.t_min}, eval.t_max = {self.t_max}: "
-                             "need 0 <= t_min < t_max (temperatures in J/k_B)")
+            raise ValueError(
+                f"eval.t_min = {self.t_min}, eval.t_max = {self.t_max}: need 0 <= t_min < t_max (temperatures in J/k_B)"
+            )
         if self.far < 0:
             raise ValueError(f"eval.far = {self.far}: must be >= 0 (a distance from Tc in J/k_B)")
 
@@ -130,12 +145,12 @@ class GenerationConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-class IsingGeneration:
+class IsingGeneration(Task, Generator):
     name: ClassVar[str] = "ising-generation"
     Config: ClassVar[type] = GenerationConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [2e-4, 3e-3]}, "model.channels": {"choice": [16, 32]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/w1_e", "min")
-    generates: ClassVar[str] = "ising"   # `physml generate ising` writes Ising shards
+    generates: ClassVar[str] = "ising"  # `physml generate ising` writes Ising shards
     generated_columns: ClassVar[list[str]] = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]
 
     def data_kind(self, cfg) -> tuple[str, str]:
@@ -163,9 +178,25 @@ class IsingGeneration:
         if m.kind == "vae":
             return ConditionalVAE(cfg.data.fit_L, m.latent, m.hidden, m.conditional)
         temps = parse_temperatures(cfg.data.temperatures) if m.group else ()
-        return ActorCritic(m.channels, m.layers, m.noise, m.critic_channels, m.critic_layers, m.features,
-                           m.conditional, m.symmetric, m.global_noise, m.ema_decay, m.coarse_noise, m.stages,
-                           m.group, temps, cfg.data.fit_L, m.estimator, m.physics)
+        return ActorCritic(
+            m.channels,
+            m.layers,
+            m.noise,
+            m.critic_channels,
+            m.critic_layers,
+            m.features,
+            m.conditional,
+            m.symmetric,
+            m.global_noise,
+            m.ema_decay,
+            m.coarse_noise,
+            m.stages,
+            m.group,
+            temps,
+            cfg.data.fit_L,
+            m.estimator,
+            m.physics,
+        )
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
@@ -180,20 +211,23 @@ class IsingGeneration:
             return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
         out = model(x, t, cfg.model.fakes)
         on = cfg.model.conditional
-        groups, fake_groups = (out["t_real"], out["t_fake"]) if on else (torch.zeros_like(out["t_real"]),
-                                                                          torch.zeros_like(out["t_fake"]))
+        groups, fake_groups = (
+            (out["t_real"], out["t_fake"]) if on else (torch.zeros_like(out["t_real"]), torch.zeros_like(out["t_fake"]))
+        )
         mmd2 = grouped_mmd2(out["real"], out["fake"], groups, cfg.model.kernel, fake_groups)
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         terms = {"mmd2": mmd2, "critic_mse": critic}
         loss = mmd2 + cfg.model.critic_weight * critic
         rise = ramp(cfg.model, int(getattr(model, "module", model).ema_steps))
         if cfg.model.physics_weight:
-            terms["mmd2_physics"] = grouped_mmd2(out["real"][:, PHYSICS_COLUMNS], out["fake"][:, PHYSICS_COLUMNS],
-                                                 groups, "rbf", fake_groups)
+            terms["mmd2_physics"] = grouped_mmd2(
+                out["real"][:, PHYSICS_COLUMNS], out["fake"][:, PHYSICS_COLUMNS], groups, "rbf", fake_groups
+            )
             loss = loss + rise * cfg.model.physics_weight * terms["mmd2_physics"]
         if cfg.model.moment_weight:
-            terms["moments2"] = grouped_mmd2(out["moments_real"], out["moments_fake"], groups, "mean",
-                                             fake_groups, standardize=True)
+            terms["moments2"] = grouped_mmd2(
+                out["moments_real"], out["moments_fake"], groups, "mean", fake_groups, standardize=True
+            )
             loss = loss + rise * cfg.model.moment_weight * terms["moments2"]
         return {"loss": loss, **terms}
 
@@ -203,8 +237,9 @@ class IsingGeneration:
         g = torch.Generator(device=device).manual_seed(int(seed))
         model.eval()
         with torch.no_grad():
-            out = [model.generate(torch.full((min(256, n - k),), float(T), device=device), L, g)
-                   for k in range(0, n, 256)]
+            out = [
+                model.generate(torch.full((min(256, n - k),), float(T), device=device), L, g) for k in range(0, n, 256)
+            ]
         s = torch.cat(out) if out else torch.zeros((0, L, L))
         return torch.where(s >= 0, 1, -1).to(torch.int8).cpu().numpy()
 
@@ -223,10 +258,19 @@ class IsingGeneration:
                 raise ValueError(f"--L {L}: model.kind = vae is dense and generates L = {cfg.data.fit_L} only")
             if cfg.model.kind == "actor-critic" and (L < 4 or L % 4):
                 raise ValueError(f"--L {L}: the actor generates sizes divisible by 4 (>= 4)")
-        params = {"model": "ising", "L": sizes, "temperatures": temps, "n": n, "replicas": CHAINS,
-                  "field": 0.0, "algorithm": f"generated:{cfg.model.kind}"}
-        parts = [{"path": f"L{L}/T{T:.5f}.parquet", "L": L, "temperature": T, "index": i, "n": n}
-                 for i, (L, T) in enumerate((L, T) for L in sizes for T in temps)]
+        params = {
+            "model": "ising",
+            "L": sizes,
+            "temperatures": temps,
+            "n": n,
+            "replicas": CHAINS,
+            "field": 0.0,
+            "algorithm": f"generated:{cfg.model.kind}",
+        }
+        parts = [
+            {"path": f"L{L}/T{T:.5f}.parquet", "L": L, "temperature": T, "index": i, "n": n}
+            for i, (L, T) in enumerate((L, T) for L in sizes for T in temps)
+        ]
         return params, parts
 
     def generate_shard(self, model, cfg, part: dict, seed: int):
@@ -241,10 +285,18 @@ class IsingGeneration:
         e, m = observables(s)
         rows = per * CHAINS
         chain = (i * CHAINS + np.arange(rows) // per).astype(np.int32)
-        cols = {"model": ["ising"] * rows, "L": np.full(rows, L, np.int32), "temperature": np.full(rows, T),
-                "field": np.zeros(rows), "algorithm": [f"generated:{cfg.model.kind}"] * rows, "chain": chain,
-                "sweep": (np.arange(rows) % per + 1).astype(np.int64), "energy": e, "magnetization": m,
-                "spins": pa.FixedSizeListArray.from_arrays(pa.array(s.reshape(-1)), L * L)}
+        cols = {
+            "model": ["ising"] * rows,
+            "L": np.full(rows, L, np.int32),
+            "temperature": np.full(rows, T),
+            "field": np.zeros(rows),
+            "algorithm": [f"generated:{cfg.model.kind}"] * rows,
+            "chain": chain,
+            "sweep": (np.arange(rows) % per + 1).astype(np.int64),
+            "energy": e,
+            "magnetization": m,
+            "spins": pa.FixedSizeListArray.from_arrays(pa.array(s.reshape(-1)), L * L),
+        }
         return pa.table(cols, schema=schema(L))
 
     def describe_generated(self, table) -> str:
@@ -265,14 +317,22 @@ class IsingGeneration:
             n = min(cfg.eval.samples, len(x))
             gen = self.generate(model, cfg, L, T, n, cfg.eval.seed + 7919 * k)
             mc_obs, gen_obs = observables(x), observables(gen)
-            rows.append({**compare(mc_obs, gen_obs, T, L), "overlap_mc": mean_overlap(x), "overlap_gen": mean_overlap(gen)})
+            rows.append(
+                {**compare(mc_obs, gen_obs, T, L), "overlap_mc": mean_overlap(x), "overlap_gen": mean_overlap(gen)}
+            )
             hists[(L, T)] = (*mc_obs, *gen_obs)
             samples[(L, T)] = (np.asarray(x[:4]), gen[:4])
         out = summarize_rows(rows, cfg.data.fit_L, cfg.eval.far, cfg.eval.judged)
         if rows:
             meta = {"kind": cfg.model.kind, "train_L": cfg.data.fit_L, "far": cfg.eval.far, "judged": cfg.eval.judged}
-            out.update({"generation_rows": rows, "generation_hists": hists, "generation_samples": samples,
-                        "generation_meta": meta})
+            out.update(
+                {
+                    "generation_rows": rows,
+                    "generation_hists": hists,
+                    "generation_samples": samples,
+                    "generation_meta": meta,
+                }
+            )
         return out
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
@@ -299,8 +359,7 @@ def _group(batches: Iterable[dict]) -> dict[tuple[int, float], np.ndarray]:
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def summarize_rows(rows: list[dict], train_L: int, far: float,
-                   judged: tuple[float, float] = (0.0, math.inf)) -> dict:
+def summarize_rows(rows: list[dict], train_L: int, far: float, judged: tuple[float, float] = (0.0, math.inf)) -> dict:
     """Float metrics of the comparison rows: for the training size unprefixed, for other sizes under
     ``scaleup_L<L>/``: mean W1 and KS of e and |m| over all T, and over the judged range
     judged[0] <= T <= judged[1] the largest |relative error of <e>| away from Tc (|T - Tc| > far) and
@@ -322,8 +381,9 @@ def summarize_rows(rows: list[dict], train_L: int, far: float,
             out[pre + "e_rel_err_near"] = float(max(abs(r["e_rel_err"]) for r in near_rows))
         high = [r for r in rs if r["T"] > TC + far]
         if high:  # where Monte Carlo samples are diverse, generated ones should be as diverse
-            out[pre + "overlap_ratio_high"] = float(np.mean([r["overlap_gen"] for r in high])
-                                                    / np.mean([r["overlap_mc"] for r in high]))
+            out[pre + "overlap_ratio_high"] = float(
+                np.mean([r["overlap_gen"] for r in high]) / np.mean([r["overlap_mc"] for r in high])
+            )
         if low:
             out[pre + "spread_ratio_low"] = float(np.mean([r["spread_ratio"] for r in low]))
             out[pre + "imbalance_low"] = float(np.mean([r["imbalance_gen"] for r in low]))

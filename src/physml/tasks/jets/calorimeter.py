@@ -3,6 +3,7 @@ grid; each tower's energy is smeared with the resolution sigma_E / E = a / sqrt(
 and constant terms added in quadrature, E in GeV) and kept above a threshold. Towers are massless
 4-vectors at the tower centre, as in ATLAS/CMS calorimeter jets (e.g. de Oliveira et al. 2016,
 "Jet-images - deep learning edition", arXiv 1511.05190: 0.1 x 0.1 towers)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Calorimeter:
-    cell: float = 0.04               # tower size in eta and (about) in phi, radians
-    eta_max: float = 2.5             # acceptance |eta| < eta_max
-    stochastic: float = 0.5          # a, GeV^1/2 (hadronic calorimeter: 0.5 - 1.0)
-    constant: float = 0.03           # b
-    threshold: float = 0.5           # GeV: towers below are dropped (noise suppression)
+    cell: float = 0.04  # tower size in eta and (about) in phi, radians
+    eta_max: float = 2.5  # acceptance |eta| < eta_max
+    stochastic: float = 0.5  # a, GeV^1/2 (hadronic calorimeter: 0.5 - 1.0)
+    constant: float = 0.03  # b
+    threshold: float = 0.5  # GeV: towers below are dropped (noise suppression)
 
     def __post_init__(self):
         if not 0 < self.cell <= 1:
@@ -24,8 +25,10 @@ class Calorimeter:
         if not self.eta_max > 0:
             raise ValueError(f"eta_max = {self.eta_max}: must be > 0")
         if self.stochastic < 0 or self.constant < 0 or self.threshold < 0:
-            raise ValueError(f"stochastic = {self.stochastic}, constant = {self.constant}, threshold = "
-                             f"{self.threshold}: must be >= 0")
+            raise ValueError(
+                f"stochastic = {self.stochastic}, constant = {self.constant}, threshold = "
+                f"{self.threshold}: must be >= 0"
+            )
 
     @property
     def n_eta(self) -> int:

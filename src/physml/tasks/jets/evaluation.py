@@ -3,20 +3,21 @@ background rejection 1/eps_B at a signal efficiency eps_S = 0.3 (Kasieczka et al
 machine learning landscape of top taggers", arXiv 1902.09914), the cut-based baseline (a top-mass
 window, then a cut on tau_32), and mass sculpting: the QCD mass distribution after the cut on the score
 that keeps half the tops against before, by the Jensen-Shannon divergence."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
 from scipy.spatial.distance import jensenshannon
 from sklearn.metrics import roc_auc_score, roc_curve
 
-EFFICIENCY = 0.3                       # signal efficiency of the quoted rejection
-SCULPT_EFFICIENCY = 0.5                # signal efficiency of the cut for the sculpting check (as 1/JSD at
-                                       # eps_S = 50% in the decorrelation literature, e.g. arXiv 2001.05310)
+EFFICIENCY = 0.3  # signal efficiency of the quoted rejection
+SCULPT_EFFICIENCY = 0.5  # signal efficiency of the cut for the sculpting check (as 1/JSD at
+# eps_S = 50% in the decorrelation literature, e.g. arXiv 2001.05310)
 MASS_BINS = np.linspace(0.0, 300.0, 31)  # GeV, for sculpting
-OUTSIDE = -1e9                         # the baseline's score of jets outside the mass window
+OUTSIDE = -1e9  # the baseline's score of jets outside the mass window
 
 
 def rejection(y: np.ndarray, score: np.ndarray, efficiency: float = EFFICIENCY) -> float:
@@ -51,18 +52,27 @@ def sculpting(y: np.ndarray, score: np.ndarray, mass: np.ndarray, efficiency: fl
     return {"before": before, "after": after, "jsd": jsd}
 
 
-def summarise(y: np.ndarray, score: np.ndarray, mass: np.ndarray, tau32: np.ndarray,
-              window: tuple[float, float]) -> dict:
+def summarise(
+    y: np.ndarray, score: np.ndarray, mass: np.ndarray, tau32: np.ndarray, window: tuple[float, float]
+) -> dict:
     """Metrics (floats) and curves (arrays, for the report) of a score and of the cut baseline."""
     base = cut_score(mass, tau32, window)
     fpr, tpr, _ = roc_curve(y, score)
     bfpr, btpr, _ = roc_curve(y, base)
     sc = sculpting(y, score, mass)
-    return {"auc": float(roc_auc_score(y, score)), "rejection30": rejection(y, score),
-            "baseline_auc": float(roc_auc_score(y, base)), "baseline_rejection30": rejection(y, base),
-            "mass_jsd": sc["jsd"], "baseline_mass_jsd": sculpting(y, base, mass)["jsd"],
-            "curves": {"model": (fpr, tpr), "baseline": (bfpr, btpr)}, "mass_hist": sc, "score": score, "y": y,
-            "mass": mass}
+    return {
+        "auc": float(roc_auc_score(y, score)),
+        "rejection30": rejection(y, score),
+        "baseline_auc": float(roc_auc_score(y, base)),
+        "baseline_rejection30": rejection(y, base),
+        "mass_jsd": sc["jsd"],
+        "baseline_mass_jsd": sculpting(y, base, mass)["jsd"],
+        "curves": {"model": (fpr, tpr), "baseline": (bfpr, btpr)},
+        "mass_hist": sc,
+        "score": score,
+        "y": y,
+        "mass": mass,
+    }
 
 
 def collect(model, batches: Iterable[dict], score_fn) -> dict | None:
@@ -83,7 +93,7 @@ def collect(model, batches: Iterable[dict], score_fn) -> dict | None:
         for c in (0, 1):
             need = 8 - len(examples[c])
             xc = x[torch.as_tensor(y == c, device=device)][:, 0].float().cpu().numpy()
-            examples[c] += list(xc[:max(need, 0)])
+            examples[c] += list(xc[: max(need, 0)])
             sums[c] = sums.get(c, 0) + xc.sum(0)
     if not parts["score"]:
         return None

@@ -3,6 +3,7 @@
 around the jets' (``pt_hat``), with multiparton interactions, showers and hadronisation. An event gives
 its visible final-state particles and, for tops, the partons of each hadronic top decay (for truth
 matching)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,9 +28,17 @@ def make_pythia(process: str, ecm: float, pt_hat: tuple[float, float], seed: int
     if process not in SETTINGS:
         raise ValueError(f"process = {process!r}: choose one of {', '.join(PROCESSES)}")
     py = pythia8mc.Pythia("", False)
-    for s in QUIET + SETTINGS[process] + [f"Beams:eCM = {ecm}", f"PhaseSpace:pTHatMin = {pt_hat[0]}",
-                                          f"PhaseSpace:pTHatMax = {pt_hat[1]}", "Random:setSeed = on",
-                                          f"Random:seed = {seed}"]:
+    for s in (
+        QUIET
+        + SETTINGS[process]
+        + [
+            f"Beams:eCM = {ecm}",
+            f"PhaseSpace:pTHatMin = {pt_hat[0]}",
+            f"PhaseSpace:pTHatMax = {pt_hat[1]}",
+            "Random:setSeed = on",
+            f"Random:seed = {seed}",
+        ]
+    ):
         if not py.readString(s):
             raise RuntimeError(f"Pythia rejected the setting {s!r}")
     if not py.init():

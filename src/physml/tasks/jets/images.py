@@ -3,6 +3,7 @@ Shih 2018, arXiv 1803.00107): constituents in (eta, phi) relative to the jet are
 pT-weighted centroid is at the centre, rotated so the principal axis of the pT-weighted second moments
 is vertical, flipped so the brighter half lies right and up, binned into pixels x pixels pixels of
 pT, and normalised to unit sum."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,9 @@ def pixelate(pt: np.ndarray, x: np.ndarray, y: np.ndarray, pixels: int, width: f
     return (img / total if total > 0 else img).astype(np.float32)
 
 
-def jet_image(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, jet_eta: float, jet_phi: float,
-              pixels: int, width: float) -> np.ndarray:
+def jet_image(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, jet_eta: float, jet_phi: float, pixels: int, width: float
+) -> np.ndarray:
     """The preprocessed image float32[pixels, pixels] of constituents (pT GeV, eta, phi) of a jet at
     (jet_eta, jet_phi); ``width`` in radians (2R: the jet's cone)."""
     x, y = standardise(pt, wrap(phi - jet_phi), eta - jet_eta)

@@ -2,6 +2,7 @@
 2017, arXiv 1701.08784: stacked 3x3 convolutions with max pooling, then dense layers) and a
 convolutional autoencoder for anomaly detection (Heimel et al. 2019, arXiv 1808.08979; Farina et
 al. 2020, arXiv 1808.08992)."""
+
 from __future__ import annotations
 
 import torch
@@ -13,13 +14,15 @@ def check_pixels(pixels: int, depth: int) -> None:
     step = 2**depth
     if pixels < step or pixels % step:
         ok = ", ".join(str(step * k) for k in range(1, 7))
-        raise ValueError(f"data.pixels = {pixels}: the networks take sides that are multiples of 2^model.depth = "
-                         f"{step} ({ok}, ...)")
+        raise ValueError(
+            f"data.pixels = {pixels}: the networks take sides that are multiples of 2^model.depth = {step} ({ok}, ...)"
+        )
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
-                         nn.MaxPool2d(2))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
+    )
 
 
 class JetCNN(nn.Module):
@@ -31,8 +34,14 @@ class JetCNN(nn.Module):
         widths = [1] + [channels * 2**i for i in range(depth)]
         self.features = nn.Sequential(*[_block(a, b) for a, b in zip(widths, widths[1:])])
         side = pixels // 2**depth
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(widths[-1] * side * side, dense), nn.ReLU(),
-                                  nn.Linear(dense, dense), nn.ReLU(), nn.Linear(dense, 1))
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(widths[-1] * side * side, dense),
+            nn.ReLU(),
+            nn.Linear(dense, dense),
+            nn.ReLU(),
+            nn.Linear(dense, 1),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))[:, 0]

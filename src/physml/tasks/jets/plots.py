@@ -1,6 +1,7 @@
 """Figures of the jets tasks: ROC curves as background rejection 1/eps_B against signal efficiency
 (the tagger and the mass + tau_32 baseline), score distributions per class, the QCD mass before and
 after the cut at eps_S = 0.5 (sculpting), and the mean jet image per class."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from .evaluation import EFFICIENCY, MASS_BINS, SCULPT_EFFICIENCY  # noqa: E402
+from .evaluation import EFFICIENCY, MASS_BINS, SCULPT_EFFICIENCY
 
 
 def _m(res: dict, key: str) -> float:
@@ -22,12 +23,19 @@ def _m(res: dict, key: str) -> float:
 def _roc(ax, res: dict) -> None:
     for name, (fpr, tpr) in res["curves"].items():
         ok = fpr > 0
-        label = {"model": f"{res.get('kind', 'model')} (AUC {_m(res, 'auc'):.3f})",
-                 "baseline": f"mass window + tau32 (AUC {_m(res, 'baseline_auc'):.3f})"}[name]
+        label = {
+            "model": f"{res.get('kind', 'model')} (AUC {_m(res, 'auc'):.3f})",
+            "baseline": f"mass window + tau32 (AUC {_m(res, 'baseline_auc'):.3f})",
+        }[name]
         ax.plot(tpr[ok], 1 / fpr[ok], label=label, ls="-" if name == "model" else "--")
     ax.axvline(EFFICIENCY, color="grey", lw=0.8)
-    ax.set(yscale="log", xlabel="signal efficiency eps_S (top)", ylabel="background rejection 1/eps_B (QCD)",
-           xlim=(0, 1), title=f"1/eps_B at eps_S = 0.3: {_m(res, 'rejection30'):.1f} (baseline {_m(res, 'baseline_rejection30'):.1f})")
+    ax.set(
+        yscale="log",
+        xlabel="signal efficiency eps_S (top)",
+        ylabel="background rejection 1/eps_B (QCD)",
+        xlim=(0, 1),
+        title=f"1/eps_B at eps_S = 0.3: {_m(res, 'rejection30'):.1f} (baseline {_m(res, 'baseline_rejection30'):.1f})",
+    )
     ax.legend(fontsize=8)
 
 
@@ -47,7 +55,10 @@ def _scores(ax, res: dict) -> None:
 def _sculpting(ax, res: dict) -> None:
     h = res["mass_hist"]
     centres = 0.5 * (MASS_BINS[1:] + MASS_BINS[:-1])
-    for counts, label in ((h["before"], "QCD, all"), (h["after"], f"QCD, after the cut at eps_S = {SCULPT_EFFICIENCY}")):
+    for counts, label in (
+        (h["before"], "QCD, all"),
+        (h["after"], f"QCD, after the cut at eps_S = {SCULPT_EFFICIENCY}"),
+    ):
         ax.step(centres, counts / max(counts.sum(), 1), where="mid", label=label)
     ax.set(xlabel="jet mass (GeV)", ylabel="fraction", title=f"mass sculpting: JSD = {_m(res, 'mass_jsd'):.3f}")
     ax.legend(fontsize=8)
@@ -76,6 +87,12 @@ def plot_jets(res: dict, out: Path) -> list[Path]:
     fig.savefig(paths[1], dpi=110)
     plt.close(fig)
     paths.append(out / "scores.csv")
-    np.savetxt(paths[-1], np.stack([res["y"], res["score"], res["mass"]], 1), delimiter=",",
-               header="label,score,mass_gev", comments="", fmt=["%d", "%.6g", "%.4g"])
+    np.savetxt(
+        paths[-1],
+        np.stack([res["y"], res["score"], res["mass"]], 1),
+        delimiter=",",
+        header="label,score,mass_gev",
+        comments="",
+        fmt=["%d", "%.6g", "%.4g"],
+    )
     return paths

@@ -6,6 +6,7 @@ quarks of a hadronic top (dR < R). Rows: ``id``, ``label`` (0 qcd, 1 top), ``pro
 ``pt`` GeV, ``eta``, ``phi``, ``mass`` GeV, ``tau1``..``tau3``, ``tau21``, ``tau32``,
 ``n_constituents``, ``image`` fixed_size_list<float32>[pixels^2] (unit sum) and the constituent
 towers ``c_pt``, ``c_eta``, ``c_phi``, ``c_e`` (list<float32>, hardest first)."""
+
 from __future__ import annotations
 
 import json
@@ -14,29 +15,31 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.sources import ItemSource
+
 from .calorimeter import Calorimeter, deposit, eta_phi
 from .events import PROCESSES, final_state, hadronic_tops, make_pythia, seed_of
 from .images import jet_image, wrap
 from .substructure import antikt_jets, mass, ratio, tau_n
 
-CHUNK = 500          # jets per shard
-MAX_EVENTS = 50      # events tried per jet wanted before a chunk gives up
+CHUNK = 500  # jets per shard
+MAX_EVENTS = 50  # events tried per jet wanted before a chunk gives up
 FLOATS = ["pt", "eta", "phi", "mass", "tau1", "tau2", "tau3", "tau21", "tau32"]
 CONSTITUENTS = ["c_pt", "c_eta", "c_phi", "c_e"]
 
 
 @dataclass(frozen=True)
 class JetParams:
-    n: int = 10000                   # jets per process
+    n: int = 10000  # jets per process
     seed: int = 0
     processes: tuple[str, ...] = PROCESSES
-    pt_min: float = 500.0            # jet pT window, GeV
+    pt_min: float = 500.0  # jet pT window, GeV
     pt_max: float = 600.0
-    eta_max: float = 2.0             # |eta| of the jet axis
-    radius: float = 0.8              # anti-kT R
-    ecm: float = 14000.0             # sqrt(s), GeV
-    pixels: int = 40                 # image pixels per side
-    width: float = 1.6               # image side in (eta, phi), radians (2R)
+    eta_max: float = 2.0  # |eta| of the jet axis
+    radius: float = 0.8  # anti-kT R
+    ecm: float = 14000.0  # sqrt(s), GeV
+    pixels: int = 40  # image pixels per side
+    width: float = 1.6  # image side in (eta, phi), radians (2R)
     calo: Calorimeter = field(default_factory=Calorimeter)
 
     def __post_init__(self):
@@ -52,8 +55,10 @@ class JetParams:
         if self.pixels < 1:
             raise ValueError(f"pixels = {self.pixels}: the image needs >= 1 pixel per side")
         if not 0 < self.radius <= 2 or not self.width > 0 or not 0 < self.eta_max <= self.calo.eta_max:
-            raise ValueError(f"radius = {self.radius}, width = {self.width}, eta_max = {self.eta_max}: need 0 < R "
-                             f"<= 2, width > 0, 0 < eta_max <= the calorimeter's {self.calo.eta_max}")
+            raise ValueError(
+                f"radius = {self.radius}, width = {self.width}, eta_max = {self.eta_max}: need 0 < R "
+                f"<= 2, width > 0, 0 < eta_max <= the calorimeter's {self.calo.eta_max}"
+            )
 
     @property
     def pt_hat(self) -> tuple[float, float]:
@@ -62,8 +67,13 @@ class JetParams:
 
 
 def schema(pixels: int) -> pa.Schema:
-    fields = [("id", pa.string()), ("label", pa.int8()), ("process", pa.string()), ("event", pa.int64()),
-              ("n_constituents", pa.int32())]
+    fields = [
+        ("id", pa.string()),
+        ("label", pa.int8()),
+        ("process", pa.string()),
+        ("event", pa.int64()),
+        ("n_constituents", pa.int32()),
+    ]
     fields += [(f, pa.float64()) for f in FLOATS] + [("image", pa.list_(pa.float32(), pixels * pixels))]
     fields += [(c, pa.list_(pa.float32())) for c in CONSTITUENTS]
     return pa.schema(fields, metadata={"image_shape": json.dumps([pixels, pixels])})
@@ -86,10 +96,23 @@ def jet_row(towers: np.ndarray, p: JetParams) -> dict:
     j = towers.sum(0)[None]
     jpt, jeta, jphi = (float(v[0]) for v in eta_phi(j))
     taus = [tau_n(towers, k, p.radius) for k in (1, 2, 3)]
-    return {"pt": jpt, "eta": jeta, "phi": jphi, "mass": mass(towers), "tau1": taus[0], "tau2": taus[1],
-            "tau3": taus[2], "tau21": ratio(taus[1], taus[0]), "tau32": ratio(taus[2], taus[1]),
-            "n_constituents": len(towers), "image": jet_image(pt, eta, phi, jeta, jphi, p.pixels, p.width).ravel(),
-            "c_pt": pt, "c_eta": eta, "c_phi": phi, "c_e": towers[:, 3]}
+    return {
+        "pt": jpt,
+        "eta": jeta,
+        "phi": jphi,
+        "mass": mass(towers),
+        "tau1": taus[0],
+        "tau2": taus[1],
+        "tau3": taus[2],
+        "tau21": ratio(taus[1], taus[0]),
+        "tau32": ratio(taus[2], taus[1]),
+        "n_constituents": len(towers),
+        "image": jet_image(pt, eta, phi, jeta, jphi, p.pixels, p.width).ravel(),
+        "c_pt": pt,
+        "c_eta": eta,
+        "c_phi": phi,
+        "c_e": towers[:, 3],
+    }
 
 
 def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list[dict]:
@@ -107,7 +130,7 @@ def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list
     return rows
 
 
-class JetsSource:
+class JetsSource(ItemSource):
     kind = "jets"
     task = "jets"
     summary_columns = ["process", "pt", "mass", "tau32", "n_constituents", "event"]
@@ -116,7 +139,7 @@ class JetsSource:
         self.p = params
 
     @classmethod
-    def from_dict(cls, d: dict) -> "JetsSource":
+    def from_dict(cls, d: dict) -> JetsSource:
         d = dict(d)
         calo = Calorimeter(**d.pop("calo", {}))
         return cls(JetParams(calo=calo, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
@@ -128,8 +151,16 @@ class JetsSource:
         out = []
         for proc in self.p.processes:
             label = PROCESSES.index(proc)
-            out += [{"path": f"{proc}/chunk-{k:05d}.parquet", "process": proc, "label": label, "chunk": k,
-                     "n": min(CHUNK, self.p.n - k * CHUNK)} for k in range(-(-self.p.n // CHUNK))]
+            out += [
+                {
+                    "path": f"{proc}/chunk-{k:05d}.parquet",
+                    "process": proc,
+                    "label": label,
+                    "chunk": k,
+                    "n": min(CHUNK, self.p.n - k * CHUNK),
+                }
+                for k in range(-(-self.p.n // CHUNK))
+            ]
         return out
 
     def make(self, item: dict) -> pa.Table:
@@ -141,24 +172,32 @@ class JetsSource:
         rows, events, limit = [], 0, MAX_EVENTS * item["n"]
         while len(rows) < item["n"]:
             if events >= limit:
-                raise RuntimeError(f"{item['process']}: {len(rows)} jets in pT {self.p.pt_min}-{self.p.pt_max} GeV "
-                                   f"after {events} events; widen the window or check the process")
+                raise RuntimeError(
+                    f"{item['process']}: {len(rows)} jets in pT {self.p.pt_min}-{self.p.pt_max} GeV "
+                    f"after {events} events; widen the window or check the process"
+                )
             events += 1
             if not py.next():
                 continue
-            for r in event_jets(py, self.p, item["process"], rng)[:item["n"] - len(rows)]:
+            for r in event_jets(py, self.p, item["process"], rng)[: item["n"] - len(rows)]:
                 rows.append({**r, "event": events - 1})
         return self._table(rows, item)
 
     def _table(self, rows: list[dict], item: dict) -> pa.Table:
         base = f"{item['process']}-{self.p.seed}-{item['chunk']:05d}"
-        cols = {"id": [f"{base}-{i:04d}" for i in range(len(rows))], "label": np.full(len(rows), item["label"], np.int8),
-                "process": [item["process"]] * len(rows), "event": np.array([r["event"] for r in rows], np.int64),
-                "n_constituents": np.array([r["n_constituents"] for r in rows], np.int32)}
+        cols = {
+            "id": [f"{base}-{i:04d}" for i in range(len(rows))],
+            "label": np.full(len(rows), item["label"], np.int8),
+            "process": [item["process"]] * len(rows),
+            "event": np.array([r["event"] for r in rows], np.int64),
+            "n_constituents": np.array([r["n_constituents"] for r in rows], np.int32),
+        }
         cols.update({f: np.array([r[f] for r in rows], np.float64) for f in FLOATS})
-        px = self.p.pixels ** 2
+        px = self.p.pixels**2
         cols["image"] = pa.FixedSizeListArray.from_arrays(pa.array(np.concatenate([r["image"] for r in rows])), px)
-        cols.update({c: pa.array([r[c].astype(np.float32) for r in rows], pa.list_(pa.float32())) for c in CONSTITUENTS})
+        cols.update(
+            {c: pa.array([r[c].astype(np.float32) for r in rows], pa.list_(pa.float32())) for c in CONSTITUENTS}
+        )
         return pa.Table.from_pydict(cols, schema=schema(self.p.pixels))
 
     def analyse(self, table: pa.Table) -> dict:
@@ -171,8 +210,10 @@ class JetsSource:
             if not sel.any():
                 continue
             pt = d["pt"][sel]
-            lines.append(f"{proc:<9}{int(sel.sum()):>8}{pt.min():>9.0f}-{pt.max():<6.0f}{np.median(d['mass'][sel]):>10.1f}"
-                         f"{np.median(d['tau32'][sel]):>8.2f}{np.median(d['n_constituents'][sel]):>8.0f}")
+            lines.append(
+                f"{proc:<9}{int(sel.sum()):>8}{pt.min():>9.0f}-{pt.max():<6.0f}{np.median(d['mass'][sel]):>10.1f}"
+                f"{np.median(d['tau32'][sel]):>8.2f}{np.median(d['n_constituents'][sel]):>8.0f}"
+            )
             metrics[f"sim/{proc}_jets"] = float(sel.sum())
             metrics[f"sim/{proc}_median_mass"] = float(np.median(d["mass"][sel]))
         return {"rows": [], "metrics": metrics, "series": {}, "text": "\n".join(lines)}

@@ -5,6 +5,7 @@ with exclusive-kT axes, beta = 1:
     tau_N = sum_k pT_k min(dR_1k, ..., dR_Nk) / sum_k pT_k R,
 
 tau_32 = tau_3 / tau_2 is small for three-prong (hadronic top) jets and near 1 for QCD jets."""
+
 from __future__ import annotations
 
 import os

@@ -7,18 +7,20 @@ Standard Model background; anomaly detection trained on background only; data la
 QCD jets only and scores by reconstruction error (arXiv 1808.08979, 1808.08992). Both report ROC-AUC,
 1/eps_B at eps_S = 0.3, the mass-window + tau_32 baseline and the QCD mass sculpting.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import rows_of, stack_images
 
 from .nets import JetAutoencoder, JetCNN, check_pixels
@@ -30,13 +32,13 @@ PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detect
 
 @dataclass(frozen=True)
 class JetsData:
-    uri: str = ""                    # dataset URI (physml simulate jets); "" = simulate
-    n: int = 10000                   # simulated jets per process (qcd, top)
+    uri: str = ""  # dataset URI (physml simulate jets); "" = simulate
+    n: int = 10000  # simulated jets per process (qcd, top)
     pt: tuple[float, float] = (500.0, 600.0)  # simulated jet pT window, GeV
-    pixels: int = 40                 # image pixels per side (simulated; read as stored)
+    pixels: int = 40  # image pixels per side (simulated; read as stored)
     seed: int = 0
-    max_rows: int = 0                # use only the first shards: about this many jets (0 = all)
-    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    max_rows: int = 0  # use only the first shards: about this many jets (0 = all)
+    holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
     mass_window: tuple[float, float] = (140.0, 200.0)  # baseline: top-mass window, GeV
 
     def __post_init__(self):
@@ -58,10 +60,10 @@ class JetsData:
 
 @dataclass(frozen=True)
 class JetsModel:
-    channels: int = 16               # first convolution width
-    depth: int = 2                   # CNN: conv blocks (2x2 pooling each); autoencoder: stride-2 levels
-    dense: int = 64                  # CNN: dense layer width
-    latent: int = 32                 # autoencoder: code size
+    channels: int = 16  # first convolution width
+    depth: int = 2  # CNN: conv blocks (2x2 pooling each); autoencoder: stride-2 levels
+    dense: int = 64  # CNN: dense layer width
+    latent: int = 32  # autoencoder: code size
 
     def __post_init__(self):
         for name in ("channels", "depth", "dense", "latent"):
@@ -86,11 +88,15 @@ def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     img = stack_images(batch["image"], keep)[:, None].copy()
     if len(img):
         img /= np.maximum(img.reshape(len(img), -1).max(1), 1e-12)[:, None, None, None]
-    return {"x": img, "y": np.asarray(batch["label"], np.float32)[keep],
-            "mass": np.asarray(batch["mass"], np.float32)[keep], "tau32": np.asarray(batch["tau32"], np.float32)[keep]}
+    return {
+        "x": img,
+        "y": np.asarray(batch["label"], np.float32)[keep],
+        "mass": np.asarray(batch["mass"], np.float32)[keep],
+        "tau32": np.asarray(batch["tau32"], np.float32)[keep],
+    }
 
 
-class _JetsTask:
+class _JetsTask(Task):
     """What both tasks share: data, splits, evaluation and figures; they differ in the model, the
     loss, the score and which jets train."""
 
@@ -109,16 +115,21 @@ class _JetsTask:
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d = cfg.data
         arrays = partial(to_arrays, holdout=d.holdout)
-        return {"train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where={**d.where(), **self.train_where}),
-                "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0), where=d.where()),
-                "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1), where=d.where())}
+        return {
+            "train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where={**d.where(), **self.train_where}),
+            "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0), where=d.where()),
+            "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1), where=d.where()),
+        }
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """A new dataset is scored on all its rows (up to ``data.max_rows``); the one the model was
         trained on (``data.uri``) on its test split only."""
         split = 1 if uri == cfg.data.uri else None
-        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=split, holdout=cfg.data.holdout),
-                                    where=cfg.data.where())}
+        return {
+            "test": DatasetSpec(
+                uri, COLUMNS, partial(to_arrays, split=split, holdout=cfg.data.holdout), where=cfg.data.where()
+            )
+        }
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         """Another dataset must have images of the model's size."""
@@ -163,8 +174,9 @@ class JetTagging(_JetsTask):
 
 class JetAnomaly(_JetsTask):
     name: ClassVar[str] = "jets-anomaly"
-    summary: ClassVar[str] = ("jets-anomaly: an autoencoder trained on QCD jets only finds top jets by their "
-                              "reconstruction error.")
+    summary: ClassVar[str] = (
+        "jets-anomaly: an autoencoder trained on QCD jets only finds top jets by their reconstruction error."
+    )
     train_where: ClassVar[dict] = {"process": "qcd"}
 
     def model(self, cfg) -> torch.nn.Module:

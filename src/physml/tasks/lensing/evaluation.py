@@ -4,9 +4,10 @@ the ResNet's class probabilities; ROC-AUC (scikit-learn) per substructure class 
 (any substructure vs none) and macro, each with its bootstrap standard error; the first Wasserstein
 distance between each reconstructed and true image's pixel distributions (scipy; the source's W1,
 averaged over images without substructure)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -18,16 +19,23 @@ from .lenses import CLASSES
 from .symmetry import square_symmetry
 
 EXAMPLES = 4  # example reconstructions kept per class
-TOP = 0.01    # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
+TOP = 0.01  # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
 SCORES = ("mse", "chi2", "local")
-BOOT = 200    # bootstrap resamples behind each AUC's standard error
+BOOT = 200  # bootstrap resamples behind each AUC's standard error
 
 
 def background_sigma(x: np.ndarray, frame: int = 4) -> np.ndarray:
     """float[n]: the sky noise of images float[n, R, R] from the MAD of their outer ``frame`` pixels."""
     n = len(x)
-    edge = np.concatenate([x[:, :frame].reshape(n, -1), x[:, -frame:].reshape(n, -1),
-                           x[:, frame:-frame, :frame].reshape(n, -1), x[:, frame:-frame, -frame:].reshape(n, -1)], 1)
+    edge = np.concatenate(
+        [
+            x[:, :frame].reshape(n, -1),
+            x[:, -frame:].reshape(n, -1),
+            x[:, frame:-frame, :frame].reshape(n, -1),
+            x[:, frame:-frame, -frame:].reshape(n, -1),
+        ],
+        1,
+    )
     return 1.4826 * np.median(np.abs(edge - np.median(edge, 1, keepdims=True)), 1) + 1e-6
 
 
@@ -58,8 +66,9 @@ def local_chi2(x: np.ndarray, recon: np.ndarray, exposure: float, sigma: float, 
     return np.partition(flat, -k, axis=1)[:, -k:].mean(1)
 
 
-def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, sigma: float = 1.0,
-            symmetries: int = 1) -> dict | None:
+def collect(
+    model, batches: Iterable[dict], kind: str, exposure: float = 25.0, sigma: float = 1.0, symmetries: int = 1
+) -> dict | None:
     """{"mse", "chi2", "local": float[n] (reconstruction errors; see :func:`chi2`, :func:`local_chi2`),
     "probs": float[n, 3] and "score" = P(substructure) (ResNet), "y": int[n], "w1": float[n] (NaN for
     the ResNet), "examples": {class: (x, recon) float[k, R, R]}}; None if empty. ``exposure``: counts
@@ -79,13 +88,14 @@ def collect(model, batches: Iterable[dict], kind: str, exposure: float = 25.0, s
             for label in np.unique(y):
                 have = examples.setdefault(int(label), [])
                 need = EXAMPLES - len(have)
-                have += [(xr[i], rr[i]) for i in np.flatnonzero(y == label)[:max(need, 0)]]
+                have += [(xr[i], rr[i]) for i in np.flatnonzero(y == label)[: max(need, 0)]]
         parts["y"].append(y)
     if not parts["y"] or not sum(len(v) for v in parts["y"]):
         return None
     got = {k: np.concatenate(v) for k, v in parts.items() if v}
-    got["examples"] = {CLASSES[k]: (np.stack([a for a, _ in v]), np.stack([r for _, r in v]))
-                       for k, v in examples.items() if v}
+    got["examples"] = {
+        CLASSES[k]: (np.stack([a for a, _ in v]), np.stack([r for _, r in v])) for k, v in examples.items() if v
+    }
     return got
 
 
@@ -97,9 +107,13 @@ def _measure(model, x: torch.Tensor, kind: str, exposure: float, sigma: float) -
         return {"probs": p, "score": 1.0 - p[:, 0], "w1": np.full(len(x), np.nan)}
     rec = model(x)["recon"].float()
     xr, rr = x[:, 0].cpu().numpy(), rec[:, 0].cpu().numpy()
-    return {"recon": rr, "mse": ((rr - xr) ** 2).reshape(len(xr), -1).mean(1), "chi2": chi2(xr, rr, exposure),
-            "local": local_chi2(xr, rr, exposure, sigma),
-            "w1": np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)])}
+    return {
+        "recon": rr,
+        "mse": ((rr - xr) ** 2).reshape(len(xr), -1).mean(1),
+        "chi2": chi2(xr, rr, exposure),
+        "local": local_chi2(xr, rr, exposure, sigma),
+        "w1": np.array([wasserstein_distance(a.ravel(), r.ravel()) for a, r in zip(xr, rr)]),
+    }
 
 
 def check_classes(y: np.ndarray) -> list[int]:
@@ -108,8 +122,10 @@ def check_classes(y: np.ndarray) -> list[int]:
     subs = [k for k in present if k > 0]
     if 0 not in present or not subs:
         found = ", ".join(CLASSES[k] for k in present) or "nothing"
-        raise ValueError(f"evaluation data holds {found}: the AUC needs images without substructure (none) and of at "
-                         f"least one substructure class ({', '.join(CLASSES[1:])})")
+        raise ValueError(
+            f"evaluation data holds {found}: the AUC needs images without substructure (none) and of at "
+            f"least one substructure class ({', '.join(CLASSES[1:])})"
+        )
     return subs
 
 

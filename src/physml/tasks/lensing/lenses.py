@@ -20,6 +20,7 @@ Model B: uniform 10-30), then Poisson noise of the source at ``exposure`` counts
 Gaussian background noise of sigma 1. Distances: flat LambdaCDM, H0 = 70, Omega_m = 0.3. Lengths in
 arcsec, masses in M_sun.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,29 +28,29 @@ from functools import lru_cache
 
 import numpy as np
 
-CLASSES = ("none", "vortex", "spherical")   # label 0, 1, 2
+CLASSES = ("none", "vortex", "spherical")  # label 0, 1, 2
 C_KMS = 299792.458
 
 
 @dataclass(frozen=True)
 class LensParams:
-    model: str = "A"                       # A: fixed redshifts, SNR 20 | B: redshifts and SNR vary
-    size: int = 150                        # pixels per side
-    fov: float = 4.5                       # field of view, arcsec (pixel scale fov / size: 0.03" at 150)
-    psf_fwhm: float = 0.08                 # Gaussian PSF, arcsec
-    sigma_v: float = 260.0                 # main lens velocity dispersion, km/s (mean) ...
-    sigma_v_sd: float = 15.0               # ... and spread
-    z_lens: float = 0.5                    # Model A's redshifts (Model B draws them from the ranges)
+    model: str = "A"  # A: fixed redshifts, SNR 20 | B: redshifts and SNR vary
+    size: int = 150  # pixels per side
+    fov: float = 4.5  # field of view, arcsec (pixel scale fov / size: 0.03" at 150)
+    psf_fwhm: float = 0.08  # Gaussian PSF, arcsec
+    sigma_v: float = 260.0  # main lens velocity dispersion, km/s (mean) ...
+    sigma_v_sd: float = 15.0  # ... and spread
+    z_lens: float = 0.5  # Model A's redshifts (Model B draws them from the ranges)
     z_source: float = 1.0
     z_lens_range: tuple[float, float] = (0.3, 0.7)
     z_source_range: tuple[float, float] = (1.0, 2.0)
-    snr_range: tuple[float, float] = (10.0, 30.0)   # Model B; Model A uses 20
-    exposure: float = 25.0                 # counts per unit flux (source Poisson noise)
-    n_sub: float = 25.0                    # mean number of CDM subhalos
+    snr_range: tuple[float, float] = (10.0, 30.0)  # Model B; Model A uses 20
+    exposure: float = 25.0  # counts per unit flux (source Poisson noise)
+    n_sub: float = 25.0  # mean number of CDM subhalos
     m_min: float = 1e8
     m_max: float = 1e10
-    slope: float = -1.9                    # dN/dm ~ m^slope
-    sub_radius: float = 1.5                # subhalos within this many Einstein radii
+    slope: float = -1.9  # dN/dm ~ m^slope
+    sub_radius: float = 1.5  # subhalos within this many Einstein radii
     vortex_fraction: tuple[float, float] = (0.01, 0.03)
     vortex_length: tuple[float, float] = (0.5, 2.0)
     vortex_points: int = 40
@@ -68,8 +69,9 @@ class LensParams:
         if not 0 < self.m_min < self.m_max:
             raise ValueError(f"subhalo_mass = {self.m_min:g} {self.m_max:g}: need 0 < low < high (Msun)")
         if not 0 <= self.vortex_fraction[0] <= self.vortex_fraction[1] < 1:
-            raise ValueError(f"vortex_fraction = {self.vortex_fraction[0]:g} {self.vortex_fraction[1]:g}: "
-                             "need 0 <= low <= high < 1")
+            raise ValueError(
+                f"vortex_fraction = {self.vortex_fraction[0]:g} {self.vortex_fraction[1]:g}: need 0 <= low <= high < 1"
+            )
         if self.z_source <= self.z_lens or self.z_source_range[0] <= self.z_lens_range[1]:
             raise ValueError("the source must lie behind the lens: z_source > z_lens for every draw")
 
@@ -124,16 +126,36 @@ def draw_system(rng: np.random.Generator, p: LensParams, kind: str) -> dict:
     """The physical parameters of one lens system of class ``kind`` (see the module docstring)."""
     if kind not in CLASSES:
         raise ValueError(f"substructure {kind!r}: choose one of {', '.join(CLASSES)}")
-    zl, zs = (p.z_lens, p.z_source) if p.model == "A" else (rng.uniform(*p.z_lens_range), rng.uniform(*p.z_source_range))
+    zl, zs = (
+        (p.z_lens, p.z_source) if p.model == "A" else (rng.uniform(*p.z_lens_range), rng.uniform(*p.z_source_range))
+    )
     sigma_v = max(150.0, rng.normal(p.sigma_v, p.sigma_v_sd))
     theta_e = sie_theta_e(sigma_v, zl, zs)
     q, phi = rng.uniform(0.7, 1.0), rng.uniform(0, np.pi)
     gamma, phi_g = rng.uniform(0.0, 0.05), rng.uniform(0, np.pi)
-    s = {"kind": kind, "z_lens": zl, "z_source": zs, "sigma_v": sigma_v, "theta_e": theta_e, "q": q, "phi": phi,
-         "gamma": gamma, "phi_gamma": phi_g, "snr": rng.uniform(*p.snr_bounds()),
-         "src_r": rng.uniform(0.1, 0.35), "src_n": rng.uniform(0.8, 2.5), "src_q": rng.uniform(0.6, 1.0),
-         "src_phi": rng.uniform(0, np.pi), "src_x": rng.normal(0, 0.1), "src_y": rng.normal(0, 0.1),
-         "sub_x": np.zeros(0), "sub_y": np.zeros(0), "sub_m": np.zeros(0), "vortex_mass": 0.0, "vortex_length": 0.0}
+    s = {
+        "kind": kind,
+        "z_lens": zl,
+        "z_source": zs,
+        "sigma_v": sigma_v,
+        "theta_e": theta_e,
+        "q": q,
+        "phi": phi,
+        "gamma": gamma,
+        "phi_gamma": phi_g,
+        "snr": rng.uniform(*p.snr_bounds()),
+        "src_r": rng.uniform(0.1, 0.35),
+        "src_n": rng.uniform(0.8, 2.5),
+        "src_q": rng.uniform(0.6, 1.0),
+        "src_phi": rng.uniform(0, np.pi),
+        "src_x": rng.normal(0, 0.1),
+        "src_y": rng.normal(0, 0.1),
+        "sub_x": np.zeros(0),
+        "sub_y": np.zeros(0),
+        "sub_m": np.zeros(0),
+        "vortex_mass": 0.0,
+        "vortex_length": 0.0,
+    }
     if kind == "spherical":
         n = rng.poisson(p.n_sub)
         r, a = p.sub_radius * theta_e * np.sqrt(rng.uniform(size=n)), rng.uniform(0, 2 * np.pi, n)
@@ -143,8 +165,13 @@ def draw_system(rng: np.random.Generator, p: LensParams, kind: str) -> dict:
         length, angle = rng.uniform(*p.vortex_length), rng.uniform(0, np.pi)
         r, a = theta_e * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
         t = np.linspace(-0.5, 0.5, p.vortex_points) * length
-        s.update(sub_x=r * np.cos(a) + t * np.cos(angle), sub_y=r * np.sin(a) + t * np.sin(angle),
-                 sub_m=np.full(p.vortex_points, mass / p.vortex_points), vortex_mass=mass, vortex_length=length)
+        s.update(
+            sub_x=r * np.cos(a) + t * np.cos(angle),
+            sub_y=r * np.sin(a) + t * np.sin(angle),
+            sub_m=np.full(p.vortex_points, mass / p.vortex_points),
+            vortex_mass=mass,
+            vortex_length=length,
+        )
     return s
 
 
@@ -155,17 +182,21 @@ def lens_kwargs(s: dict) -> tuple[list[str], list[dict]]:
 
     e1, e2 = phi_q2_ellipticity(s["phi"], s["q"])
     g1, g2 = shear_polar2cartesian(s["phi_gamma"], s["gamma"])
-    kwargs = [{"theta_E": s["theta_e"], "e1": e1, "e2": e2, "center_x": 0.0, "center_y": 0.0},
-              {"gamma1": g1, "gamma2": g2, "ra_0": 0.0, "dec_0": 0.0}]
+    kwargs = [
+        {"theta_E": s["theta_e"], "e1": e1, "e2": e2, "center_x": 0.0, "center_y": 0.0},
+        {"gamma1": g1, "gamma2": g2, "ra_0": 0.0, "dec_0": 0.0},
+    ]
     te = point_mass_theta_e(s["sub_m"], s["z_lens"], s["z_source"])
-    kwargs += [{"theta_E": float(t), "center_x": float(x), "center_y": float(y)}
-               for t, x, y in zip(te, s["sub_x"], s["sub_y"])]
+    kwargs += [
+        {"theta_E": float(t), "center_x": float(x), "center_y": float(y)} for t, x, y in zip(te, s["sub_x"], s["sub_y"])
+    ]
     return ["SIE", "SHEAR"] + ["POINT_MASS"] * len(te), kwargs
 
 
 def lens_model(s: dict):
     """(lenstronomy LensModel, its kwargs list) of system ``s`` (see :func:`lens_kwargs`)."""
     from lenstronomy.LensModel.lens_model import LensModel
+
     names, kwargs = lens_kwargs(s)
     return LensModel(names), kwargs
 
@@ -173,9 +204,19 @@ def lens_model(s: dict):
 def source_kwargs(s: dict) -> list[dict]:
     """lenstronomy kwargs of the SERSIC_ELLIPSE source of system ``s`` (unit amplitude)."""
     from lenstronomy.Util.param_util import phi_q2_ellipticity
+
     e1, e2 = phi_q2_ellipticity(s["src_phi"], s["src_q"])
-    return [{"amp": 1.0, "R_sersic": s["src_r"], "n_sersic": s["src_n"], "e1": e1, "e2": e2,
-             "center_x": s["src_x"], "center_y": s["src_y"]}]
+    return [
+        {
+            "amp": 1.0,
+            "R_sersic": s["src_r"],
+            "n_sersic": s["src_n"],
+            "e1": e1,
+            "e2": e2,
+            "center_x": s["src_x"],
+            "center_y": s["src_y"],
+        }
+    ]
 
 
 def image_model(p: LensParams, names: list[str]):
@@ -188,11 +229,20 @@ def image_model(p: LensParams, names: list[str]):
     from lenstronomy.LightModel.light_model import LightModel
 
     half = (p.size - 1) / 2 * p.pixel_scale
-    data = ImageData(image_data=np.zeros((p.size, p.size)), ra_at_xy_0=-half, dec_at_xy_0=-half,
-                     transform_pix2angle=np.eye(2) * p.pixel_scale)
+    data = ImageData(
+        image_data=np.zeros((p.size, p.size)),
+        ra_at_xy_0=-half,
+        dec_at_xy_0=-half,
+        transform_pix2angle=np.eye(2) * p.pixel_scale,
+    )
     psf = PSF(psf_type="GAUSSIAN", fwhm=p.psf_fwhm, pixel_size=p.pixel_scale, truncation=4)
-    return ImageModel(data, psf, lens_model_class=LensModel(names), source_model_class=LightModel(["SERSIC_ELLIPSE"]),
-                      kwargs_numerics={"supersampling_factor": 1})
+    return ImageModel(
+        data,
+        psf,
+        lens_model_class=LensModel(names),
+        source_model_class=LightModel(["SERSIC_ELLIPSE"]),
+        kwargs_numerics={"supersampling_factor": 1},
+    )
 
 
 def coordinates(p: LensParams) -> np.ndarray:

@@ -3,6 +3,7 @@ the image size): a deep convolutional autoencoder (DCAE), a convolutional VAE, a
 autoencoder (AAE: a discriminator on the latent code against an N(0, I) prior, Makhzani et al. 2015),
 a Gaussian-Bernoulli restricted Boltzmann machine (contrastive divergence, Hinton 2002), and a
 ResNet-18 classifier (He et al. 2016). Images are float[n, 1, S, S]."""
+
 from __future__ import annotations
 
 import torch
@@ -15,19 +16,32 @@ def check_size(size: int, depth: int) -> None:
     step = 2**depth
     if size < step or size % step:
         ok = ", ".join(str(step * k) for k in range(max(1, size // step - 1), size // step + 3) if k > 0)
-        raise ValueError(f"image size {size}: the encoder halves it {depth} times (model.depth), so it must be a "
-                         f"multiple of {step}, e.g. {ok}; set data.resize")
+        raise ValueError(
+            f"image size {size}: the encoder halves it {depth} times (model.depth), so it must be a "
+            f"multiple of {step}, e.g. {ok}; set data.resize"
+        )
 
 
 def _down(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2),
-                         nn.Conv2d(c_out, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 4, stride=2, padding=1),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c_out, c_out, 3, padding=1),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(0.2),
+    )
 
 
 def _up(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out),
-                         nn.LeakyReLU(0.2), nn.Conv2d(c_out, c_out, 3, padding=1), nn.BatchNorm2d(c_out),
-                         nn.LeakyReLU(0.2))
+    return nn.Sequential(
+        nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c_out, c_out, 3, padding=1),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(0.2),
+    )
 
 
 class Encoder(nn.Module):
@@ -93,8 +107,13 @@ class AAE(DCAE):
 
     def __init__(self, size: int, channels: int, depth: int, latent: int, hidden: int = 128):
         super().__init__(size, channels, depth, latent)
-        self.discriminator = nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
-                                           nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        self.discriminator = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 1),
+        )
 
     def forward(self, x) -> dict:
         out = super().forward(x)
@@ -109,8 +128,9 @@ class AAE(DCAE):
         other player (Makhzani et al. 2015; Goodfellow et al. 2014, sec. 3)."""
         d = self.discriminator
         real, fake = d(torch.randn_like(z)), d(z.detach())
-        d_loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-                  + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        d_loss = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+            fake, torch.zeros_like(fake)
+        )
         frozen = {k: v.detach() for k, v in d.named_parameters()}
         fooled = torch.func.functional_call(d, frozen, (z,))
         return d_loss, F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
@@ -169,8 +189,11 @@ class BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(c_out)
-        self.skip = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-                     if stride != 1 or c_in != c_out else nn.Identity())
+        self.skip = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+            if stride != 1 or c_in != c_out
+            else nn.Identity()
+        )
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
@@ -185,8 +208,12 @@ class ResNet18(nn.Module):
 
     def __init__(self, classes: int = 3, width: int = 64, pool: bool = True):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-                                  nn.MaxPool2d(3, 2, 1) if pool else nn.Identity())
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, width, 7, 2, 3, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1) if pool else nn.Identity(),
+        )
         blocks, c = [], width
         for i, w in enumerate([width, 2 * width, 4 * width, 8 * width]):
             blocks += [BasicBlock(c, w, 1 if i == 0 else 2), BasicBlock(w, w, 1)]

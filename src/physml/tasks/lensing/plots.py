@@ -1,5 +1,6 @@
 """Figures of the lensing task: ROC curves per substructure class (the source's ROC figure), the anomaly
 score's histograms per class, and example reconstructions; the per-image scores as a CSV."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ per chunk, so a task reading only ``none`` images selects shards, not rows). Row
 ``sigma_v`` km/s, ``theta_e`` arcsec, ``q``, ``gamma``, ``n_sub``, ``m_sub`` total and ``m_sub_max``
 M_sun, ``vortex_mass`` M_sun, ``vortex_length`` arcsec, ``snr``) and ``image``
 fixed_size_list<float32>[size*size] in background sigmas."""
+
 from __future__ import annotations
 
 import json
@@ -13,17 +14,30 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.sources import ItemSource
+
 from .lenses import CLASSES, LensParams, draw_image
 
 CHUNK = 250  # images per shard
-FLOATS = ["z_lens", "z_source", "sigma_v", "theta_e", "q", "gamma", "m_sub", "m_sub_max", "vortex_mass",
-          "vortex_length", "snr"]
+FLOATS = [
+    "z_lens",
+    "z_source",
+    "sigma_v",
+    "theta_e",
+    "q",
+    "gamma",
+    "m_sub",
+    "m_sub_max",
+    "vortex_mass",
+    "vortex_length",
+    "snr",
+]
 
 
 @dataclass(frozen=True)
 class LensingParams:
-    n: int = 2500                    # images per substructure class ...
-    n_none: int = 0                  # ... and of class none (0 = n); the source: 25,000 + 2,500
+    n: int = 2500  # images per substructure class ...
+    n_none: int = 0  # ... and of class none (0 = n); the source: 25,000 + 2,500
     seed: int = 0
     lens: LensParams = field(default_factory=LensParams)
 
@@ -43,7 +57,7 @@ def schema(size: int) -> pa.Schema:
     return pa.schema(fields, metadata={"image_shape": json.dumps([size, size])})
 
 
-class LensingSource:
+class LensingSource(ItemSource):
     kind = "lensing"
     task = "lensing"
     summary_columns = ["substructure", "theta_e", "n_sub", "m_sub", "snr", "z_lens", "z_source"]
@@ -52,7 +66,7 @@ class LensingSource:
         self.p = params
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LensingSource":
+    def from_dict(cls, d: dict) -> LensingSource:
         d = dict(d)
         lens = {k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("lens", {}).items()}
         return cls(LensingParams(lens=LensParams(**lens), **d))
@@ -64,8 +78,16 @@ class LensingSource:
         out = []
         for label, kind in enumerate(CLASSES):
             n = self.p.count(kind)
-            out += [{"path": f"{kind}/chunk-{k:05d}.parquet", "substructure": kind, "label": label, "chunk": k,
-                     "n": min(CHUNK, n - k * CHUNK)} for k in range(-(-n // CHUNK))]
+            out += [
+                {
+                    "path": f"{kind}/chunk-{k:05d}.parquet",
+                    "substructure": kind,
+                    "label": label,
+                    "chunk": k,
+                    "n": min(CHUNK, n - k * CHUNK),
+                }
+                for k in range(-(-n // CHUNK))
+            ]
         return out
 
     def draws(self, item: dict) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
@@ -81,19 +103,37 @@ class LensingSource:
         rows, images = [], []
         for row_id, s, _, noisy in self.draws(item):
             m = s["sub_m"]
-            rows.append([row_id, item["label"],
-                         item["substructure"], int(len(m) if item["substructure"] == "spherical" else 0),
-                         s["z_lens"], s["z_source"], s["sigma_v"], s["theta_e"], s["q"], s["gamma"],
-                         float(m.sum()), float(m.max()) if len(m) else 0.0, s["vortex_mass"], s["vortex_length"],
-                         s["snr"]])
+            rows.append(
+                [
+                    row_id,
+                    item["label"],
+                    item["substructure"],
+                    int(len(m) if item["substructure"] == "spherical" else 0),
+                    s["z_lens"],
+                    s["z_source"],
+                    s["sigma_v"],
+                    s["theta_e"],
+                    s["q"],
+                    s["gamma"],
+                    float(m.sum()),
+                    float(m.max()) if len(m) else 0.0,
+                    s["vortex_mass"],
+                    s["vortex_length"],
+                    s["snr"],
+                ]
+            )
             images.append(noisy.reshape(-1))
         return self._table(rows, np.stack(images), self.p.lens.size)
 
     @staticmethod
     def _table(rows: list[list], images: np.ndarray, size: int) -> pa.Table:
         cols = list(zip(*rows))
-        arrays = [pa.array(cols[0]), pa.array(np.array(cols[1], np.int8)), pa.array(cols[2]),
-                  pa.array(np.array(cols[3], np.int32))]
+        arrays = [
+            pa.array(cols[0]),
+            pa.array(np.array(cols[1], np.int8)),
+            pa.array(cols[2]),
+            pa.array(np.array(cols[3], np.int32)),
+        ]
         arrays += [pa.array(np.array(c, np.float64)) for c in cols[4:]]
         arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(images.astype(np.float32).reshape(-1)), size * size))
         return pa.Table.from_arrays(arrays, schema=schema(size))
@@ -108,8 +148,10 @@ class LensingSource:
             if not sel.any():
                 continue
             te, snr = d["theta_e"][sel], d["snr"][sel]
-            lines.append(f"{kind:<11}{int(sel.sum()):>8}{te.min():>7.2f}-{te.max():.2f}\"{snr.min():>6.1f}-{snr.max():<5.1f}"
-                         f"{d['n_sub'][sel].mean():>10.1f}{np.median(d['m_sub'][sel]):>10.2g}")
+            lines.append(
+                f'{kind:<11}{int(sel.sum()):>8}{te.min():>7.2f}-{te.max():.2f}"{snr.min():>6.1f}-{snr.max():<5.1f}'
+                f"{d['n_sub'][sel].mean():>10.1f}{np.median(d['m_sub'][sel]):>10.2g}"
+            )
             metrics[f"sim/{kind}"] = float(sel.sum())
         return {"rows": [], "metrics": metrics, "series": {}, "text": "\n".join(lines)}
 

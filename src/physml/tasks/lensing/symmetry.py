@@ -1,5 +1,6 @@
 """The 8 symmetries of the square (the dihedral group D4) acting on images: training augmentation
 and test-time averaging. The simulated lens population is isotropic, so they keep an image's class."""
+
 from __future__ import annotations
 
 import torch

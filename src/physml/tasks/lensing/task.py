@@ -6,18 +6,20 @@ substructure only; the anomaly score is the reconstruction error, judged by ROC-
 class (vortex, spherical CDM subhalos) against none. A supervised ResNet-18 three-class classifier is
 the upper bound. Published (Model A): AUC AAE 0.932, VAE 0.899, DCAE 0.730, RBM 0.511, ResNet 0.996.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import split_of
 
 from .lenses import CLASSES, psf_sigma_pixels
@@ -31,19 +33,19 @@ COLUMNS = ["id", "label", "image"]
 
 @dataclass(frozen=True)
 class LensingData:
-    uri: str = ""                    # dataset URI (physml simulate lensing); "" = simulate
-    config: str = "A"                # simulated: the source's Model A or B
-    n: int = 2500                    # simulated images per substructure class
-    n_none: int = 0                  # simulated images without substructure (0 = n)
-    size: int = 150                  # simulated pixels per side
-    subhalo_mass: tuple[float, float] = (1e8, 1e10)      # simulated CDM subhalo masses, M_sun (dN/dm ~ m^-1.9)
+    uri: str = ""  # dataset URI (physml simulate lensing); "" = simulate
+    config: str = "A"  # simulated: the source's Model A or B
+    n: int = 2500  # simulated images per substructure class
+    n_none: int = 0  # simulated images without substructure (0 = n)
+    size: int = 150  # simulated pixels per side
+    subhalo_mass: tuple[float, float] = (1e8, 1e10)  # simulated CDM subhalo masses, M_sun (dN/dm ~ m^-1.9)
     vortex_fraction: tuple[float, float] = (0.01, 0.03)  # simulated vortex mass / lens mass inside theta_E
     seed: int = 0
-    crop: int = 0                    # centre crop (pixels) before resizing; 0 = the whole image
-    resize: int = 64                 # the models' input size (area-averaged); 0 = the (cropped) stored size
-    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
-    exposure: float = 25.0           # the images' counts per unit flux (the simulator's): chi^2 noise model
-    augment: bool = False            # training batches under random symmetries of the square (rotations, flips)
+    crop: int = 0  # centre crop (pixels) before resizing; 0 = the whole image
+    resize: int = 64  # the models' input size (area-averaged); 0 = the (cropped) stored size
+    holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    exposure: float = 25.0  # the images' counts per unit flux (the simulator's): chi^2 noise model
+    augment: bool = False  # training batches under random symmetries of the square (rotations, flips)
 
     def __post_init__(self):
         if self.config not in ("A", "B"):
@@ -63,19 +65,19 @@ class LensingData:
 
 @dataclass(frozen=True)
 class LensingModel:
-    kind: str = "aae"                # dcae | vae | aae | rbm | resnet (supervised, all three classes)
-    channels: int = 16               # first convolution width (encoders), ResNet base width (64 in the paper)
-    depth: int = 4                   # stride-2 levels of the encoders: sizes must be multiples of 2^depth
-    latent: int = 64                 # code size of DCAE / VAE / AAE
-    beta: float = 1.0                # VAE: weight of the KL term
-    adversarial: float = 1.0         # AAE: weight of the discriminator's and the encoder's adversarial losses
-    hidden: int = 512                # RBM hidden units; AAE discriminator width is 128
-    rbm_sigma: float = 0.1           # RBM visible-unit sigma (images have peak 1)
-    cd_steps: int = 1                # RBM: contrastive divergence CD-k
-    score: str = "mse"               # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
+    kind: str = "aae"  # dcae | vae | aae | rbm | resnet (supervised, all three classes)
+    channels: int = 16  # first convolution width (encoders), ResNet base width (64 in the paper)
+    depth: int = 4  # stride-2 levels of the encoders: sizes must be multiples of 2^depth
+    latent: int = 64  # code size of DCAE / VAE / AAE
+    beta: float = 1.0  # VAE: weight of the KL term
+    adversarial: float = 1.0  # AAE: weight of the discriminator's and the encoder's adversarial losses
+    hidden: int = 512  # RBM hidden units; AAE discriminator width is 128
+    rbm_sigma: float = 0.1  # RBM visible-unit sigma (images have peak 1)
+    cd_steps: int = 1  # RBM: contrastive divergence CD-k
+    score: str = "mse"  # anomaly score: mse (as the source) | chi2 (weighted by the noise model)
     #                                  | local (chi2 smoothed by the PSF, mean of its largest 1%)
-    stem_pool: bool = True           # ResNet: the stem's 3x3/2 max-pool (false: 4x the compute, finer stage 1)
-    tta: bool = False                # evaluation: average the class probabilities (ResNet) or the reconstruction
+    stem_pool: bool = True  # ResNet: the stem's 3x3/2 max-pool (false: 4x the compute, finer stage 1)
+    tta: bool = False  # evaluation: average the class probabilities (ResNet) or the reconstruction
     #                                  errors over the 8 symmetries of the square (test-time augmentation)
 
     def __post_init__(self):
@@ -107,7 +109,7 @@ def normalise(images: np.ndarray, resize: int, crop: int = 0) -> np.ndarray:
     [-0.25, 1] (Model B's SNR 10-30 made comparable)."""
     if crop and crop < images.shape[-1]:
         lo = (images.shape[-1] - crop) // 2
-        images = images[:, lo:lo + crop, lo:lo + crop]
+        images = images[:, lo : lo + crop, lo : lo + crop]
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
     if resize and resize != x.shape[-1]:
         x = F.adaptive_avg_pool2d(x, resize)
@@ -125,7 +127,7 @@ def to_arrays(batch: dict, split: int | None, holdout: int, resize: int, crop: i
     return {"x": normalise(img.reshape(n, side, side), resize, crop), "y": np.asarray(batch["label"], np.int64)[keep]}
 
 
-class Lensing:
+class Lensing(Task):
     name: ClassVar[str] = "lensing"
     Config: ClassVar[type] = LensingConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.latent": {"choice": [16, 64, 256]}}
@@ -136,8 +138,13 @@ class Lensing:
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        lens = {"model": d.config, "size": d.size, "m_min": d.subhalo_mass[0], "m_max": d.subhalo_mass[1],
-                "vortex_fraction": list(d.vortex_fraction)}
+        lens = {
+            "model": d.config,
+            "size": d.size,
+            "m_min": d.subhalo_mass[0],
+            "m_max": d.subhalo_mass[1],
+            "vortex_fraction": list(d.vortex_fraction),
+        }
         return Simulation("lensing", dict(n=d.n, n_none=d.n_none, seed=d.seed, lens=lens))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
@@ -146,14 +153,20 @@ class Lensing:
         d = cfg.data
         arrays = partial(to_arrays, holdout=d.holdout, resize=d.resize, crop=d.crop)
         only_none = {} if cfg.model.kind == "resnet" else {"substructure": "none"}
-        return {"train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where=only_none),
-                "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0)),
-                "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1))}
+        return {
+            "train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where=only_none),
+            "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0)),
+            "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1)),
+        }
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """A new dataset (e.g. Model B for a Model A model) is scored on all its rows."""
         d = cfg.data
-        return {"test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=None, holdout=d.holdout, resize=d.resize, crop=d.crop))}
+        return {
+            "test": DatasetSpec(
+                uri, COLUMNS, partial(to_arrays, split=None, holdout=d.holdout, resize=d.resize, crop=d.crop)
+            )
+        }
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         """Another dataset's image size: the model keeps its input (``data.resize``, else the central
@@ -161,8 +174,10 @@ class Lensing:
         d = cfg_dict["data"]
         size = data_params.get("lens", {}).get("size", d.get("size", 150))
         if not d.get("resize") and not d.get("crop") and size != d.get("size", 150):
-            raise ValueError(f"its images are {size} px; the model takes {d.get('size', 150)} px "
-                             "(train with data.crop or data.resize to take other sizes)")
+            raise ValueError(
+                f"its images are {size} px; the model takes {d.get('size', 150)} px "
+                "(train with data.crop or data.resize to take other sizes)"
+            )
         return {**cfg_dict, "data": {**d, "size": size}}
 
     def model(self, cfg) -> torch.nn.Module:
@@ -196,8 +211,12 @@ class Lensing:
             return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
         if m.kind == "aae":
             d_loss, e_loss = out["d_loss"], out["e_loss"]
-            return {"loss": recon + m.adversarial * (d_loss + e_loss), "recon": recon, "discriminator": d_loss,
-                    "encoder_adv": e_loss}
+            return {
+                "loss": recon + m.adversarial * (d_loss + e_loss),
+                "recon": recon,
+                "discriminator": d_loss,
+                "encoder_adv": e_loss,
+            }
         return {"loss": recon, "recon": recon}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
@@ -207,8 +226,14 @@ class Lensing:
 
         d = cfg.data
         area = (d.crop or d.size) / d.input_size  # area-averaging k^2 pixels scales the exposure by k
-        got = collect(model, batches, cfg.model.kind, d.exposure * area, psf_sigma_pixels(d.size) / area,
-                      symmetries=8 if cfg.model.tta else 1)
+        got = collect(
+            model,
+            batches,
+            cfg.model.kind,
+            d.exposure * area,
+            psf_sigma_pixels(d.size) / area,
+            symmetries=8 if cfg.model.tta else 1,
+        )
         return score(got, cfg.model.kind, cfg.model.score) if got is not None else {}
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:

@@ -7,18 +7,20 @@ peaks again where Tc' meets the true Tc: the accuracy-vs-Tc' curve is W-shaped a
 estimates Tc. The K classifiers are independent networks (separate parameters) trained side by side
 in one model, so one training loop serves the whole scan.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import Task, TrainConfig
 
 from . import data as phases_data
 from .nets import ConvClassifier
@@ -26,9 +28,9 @@ from .nets import ConvClassifier
 
 @dataclass(frozen=True)
 class ConfusionModel:
-    channels: int = 4          # per classifier
+    channels: int = 4  # per classifier
     hidden: int = 8
-    proposals: str = "1.0:3.5:26"   # proposed Tc' (start:stop:count or list); span the data's T range
+    proposals: str = "1.0:3.5:26"  # proposed Tc' (start:stop:count or list); span the data's T range
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Ensemble(nn.Module):
         return torch.stack([net(x) for net in self.nets], dim=-1)
 
 
-class ConfusionPhases:
+class ConfusionPhases(Task):
     name: ClassVar[str] = "phases-confusion"
     Config: ClassVar[type] = ConfusionConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}}
@@ -118,11 +120,11 @@ def middle_peak(tp: np.ndarray, acc: np.ndarray) -> tuple[float, float]:
     is the vertex of a parabola fitted to the points of the hump that lie in its upper half (between
     the dips on either side), falling back to the highest point when that fit is not concave.
     """
-    inner = [j for j in range(1, tp.size - 1) if acc[:j].min() < acc[j] and acc[j + 1:].min() < acc[j]]
+    inner = [j for j in range(1, tp.size - 1) if acc[:j].min() < acc[j] and acc[j + 1 :].min() < acc[j]]
     if not inner:
         return float("nan"), float("nan")
     i = max(inner, key=lambda j: acc[j])
-    lo, hi = int(np.argmin(acc[:i])), i + 1 + int(np.argmin(acc[i + 1:]))
+    lo, hi = int(np.argmin(acc[:i])), i + 1 + int(np.argmin(acc[i + 1 :]))
     level = acc[i] - 0.5 * (acc[i] - max(acc[lo], acc[hi]))
     top = [j for j in range(lo, hi + 1) if acc[j] >= level]
     step = float(tp[1] - tp[0])

@@ -1,4 +1,5 @@
 """Where an output curve crosses 1/2, and the 1/L extrapolation of crossings (finite-size scaling)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ def half_crossing(t: np.ndarray, p: np.ndarray, err: np.ndarray) -> tuple[float,
     t, p, err = (np.asarray(a, dtype=np.float64) for a in (t, p, err))
     i = int(np.argmin(np.abs(p - 0.5)))
     try:
-        popt, pcov = curve_fit(_logistic, t, p, p0=(t[i], 0.1), sigma=np.maximum(err, 1e-3),
-                               absolute_sigma=True, maxfev=10000)
+        popt, pcov = curve_fit(
+            _logistic, t, p, p0=(t[i], 0.1), sigma=np.maximum(err, 1e-3), absolute_sigma=True, maxfev=10000
+        )
     except (RuntimeError, ValueError):
         return float("nan"), float("nan")
     if not t.min() <= popt[0] <= t.max():  # the curve does not cross 1/2 on the sampled range

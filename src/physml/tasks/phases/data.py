@@ -1,4 +1,5 @@
 """Ising data for the phases tasks: what to simulate, how to split it, how to batch it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,19 +15,19 @@ from physml.tasks.base import DatasetSpec, Simulation
 class IsingData:
     """The [data] section: an existing dataset (uri) or the simulation to make (cached)."""
 
-    uri: str = ""                           # dataset URI; "" = simulate with the fields below
-    model: str = "ising"                    # ising | xy (unsupervised task only)
-    L: tuple[int, ...] = (16, 24, 32)       # sizes to simulate and evaluate on
-    train_L: int = 0                        # size to train on; 0 = the largest
-    temperatures: str = "1.0:3.5:26"        # start:stop:count or comma list
+    uri: str = ""  # dataset URI; "" = simulate with the fields below
+    model: str = "ising"  # ising | xy (unsupervised task only)
+    L: tuple[int, ...] = (16, 24, 32)  # sizes to simulate and evaluate on
+    train_L: int = 0  # size to train on; 0 = the largest
+    temperatures: str = "1.0:3.5:26"  # start:stop:count or comma list
     replicas: int = 4
     sweeps: int = 4000
     thermalize: int = 500
     every: int = 20
     algorithm: str = "wolff"
     seed: int = 0
-    exclude: float = 0.0                    # supervised: train on |T - Tc| > exclude only (0 = all T)
-    holdout: int = 4                        # chains with chain % holdout == 0 are val/test
+    exclude: float = 0.0  # supervised: train on |T - Tc| > exclude only (0 = all T)
+    holdout: int = 4  # chains with chain % holdout == 0 are val/test
 
     def __post_init__(self):
         if self.model not in ("ising", "xy"):
@@ -58,13 +59,23 @@ def adapt_keeping_train_size(cfg_dict: dict, data_params: dict) -> dict:
 
 def simulation(d: IsingData) -> Simulation:
     algorithm = d.algorithm if d.model == "ising" else "metropolis"
-    return Simulation(d.model, dict(L=list(d.L), temperatures=d.temperatures, replicas=d.replicas,
-                                    sweeps=d.sweeps, thermalize=d.thermalize, every=d.every,
-                                    algorithm=algorithm, seed=d.seed, model=d.model))
+    return Simulation(
+        d.model,
+        dict(
+            L=list(d.L),
+            temperatures=d.temperatures,
+            replicas=d.replicas,
+            sweeps=d.sweeps,
+            thermalize=d.thermalize,
+            every=d.every,
+            algorithm=algorithm,
+            seed=d.seed,
+            model=d.model,
+        ),
+    )
 
 
-def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True,
-              cut: int = 0) -> dict:
+def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, labels: bool = True, cut: int = 0) -> dict:
     """Parquet rows -> {"x": float32[n, L, L] spins, "T", "L", "m", "y" (1 = ordered, T < Tc)}.
 
     ``split``: "train" keeps chains with chain % holdout != 0 (and |T - Tc| > exclude), "val" the
@@ -80,13 +91,17 @@ def to_arrays(batch: dict, split: str, holdout: int, exclude: float = 0.0, label
     spins = np.stack(batch["spins"][keep]) if keep.any() else np.zeros((0, 1), np.int8)
     n = int(keep.sum())
     L = int(round(np.sqrt(spins.shape[1]))) if n else 1
-    if spins.dtype == np.int8:   # Ising: +-1 spins, float[n, L, L]
+    if spins.dtype == np.int8:  # Ising: +-1 spins, float[n, L, L]
         x = spins.reshape(n, L, L).astype(np.float32)
-    else:                        # XY: angles -> (cos, sin) channels, float[n, 2, L, L]
+    else:  # XY: angles -> (cos, sin) channels, float[n, 2, L, L]
         th = spins.reshape(n, L, L).astype(np.float32)
         x = np.stack([np.cos(th), np.sin(th)], axis=1)
-    out = {"x": x, "T": temp[keep],
-           "L": np.full(n, L, dtype=np.int64), "m": np.asarray(batch["magnetization"])[keep].astype(np.float32)}
+    out = {
+        "x": x,
+        "T": temp[keep],
+        "L": np.full(n, L, dtype=np.int64),
+        "m": np.asarray(batch["magnetization"])[keep].astype(np.float32),
+    }
     if labels:
         out["y"] = (temp[keep] < TC).astype(np.float32)
     return out
@@ -99,10 +114,14 @@ def splits(d: IsingData, uri: str, fn=to_arrays, cut: bool = False, **kw) -> dic
     """train/val on data.fit_L; one test split per L (e.g. "test/L16"). With ``cut``, the held-out
     chains of fit_L are cut in time at half their sweeps: val the first half, test/L{fit_L} the
     second (so a model selected on val is tested on other configurations; other sizes test on all)."""
-    half = d.sweeps // 2 if cut else 0   # the recorded sweeps run from every to data.sweeps, after burn-in
+    half = d.sweeps // 2 if cut else 0  # the recorded sweeps run from every to data.sweeps, after burn-in
     columns = COLUMNS + ["sweep"] if cut else COLUMNS
-    spec = lambda split, L: DatasetSpec(uri, columns, partial(fn, split=split, holdout=d.holdout, cut=half, **kw),  # noqa: E731
-                                        {"L": L})
+    spec = lambda split, L: DatasetSpec(
+        uri,
+        columns,
+        partial(fn, split=split, holdout=d.holdout, cut=half, **kw),
+        {"L": L},
+    )
     out = {"train": spec("train", d.fit_L), "val": spec("val", d.fit_L)}
     out.update({f"test/L{L}": spec("late" if cut and L == d.fit_L else "test", L) for L in d.L})
     return out

@@ -1,4 +1,5 @@
 """Small networks for L x L spin configurations (plain torch)."""
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,11 @@ class ConvClassifier(nn.Module):
     def __init__(self, channels: int = 16, hidden: int = 32):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1, padding_mode="circular", bias=False), nn.Tanh(),
-            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular", bias=False), nn.Tanh())
+            nn.Conv2d(1, channels, 3, padding=1, padding_mode="circular", bias=False),
+            nn.Tanh(),
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular", bias=False),
+            nn.Tanh(),
+        )
         self.head = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

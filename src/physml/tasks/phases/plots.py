@@ -1,4 +1,5 @@
 """Figures of the phases tasks (matplotlib Agg)."""
+
 from __future__ import annotations
 
 from pathlib import Path

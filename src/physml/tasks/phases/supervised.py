@@ -5,17 +5,19 @@ output P(ordered | T) on held-out chains crosses 1/2 at T*(L), and T*(L) = Tc + 
 Tc. Published: Tc = 2.266(2) (exact 2.269185). The network trained at one L is also applied to the
 other sizes it never saw.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import Task, TrainConfig
 
 from . import data as phases_data
 from .crossing import extrapolate_inverse_L, half_crossing
@@ -26,9 +28,9 @@ PUBLISHED_TC = 2.266
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: str = "cnn"       # cnn (any L, global pooling) | dense (the paper's net, train_L only)
-    channels: int = 16      # cnn: convolution channels
-    hidden: int = 32        # cnn: head width; dense: hidden sigmoid units (paper: 100)
+    kind: str = "cnn"  # cnn (any L, global pooling) | dense (the paper's net, train_L only)
+    channels: int = 16  # cnn: convolution channels
+    hidden: int = 32  # cnn: head width; dense: hidden sigmoid units (paper: 100)
 
     def __post_init__(self):
         if self.kind not in ("cnn", "dense"):
@@ -42,11 +44,10 @@ class SupervisedConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-class SupervisedPhases:
+class SupervisedPhases(Task):
     name: ClassVar[str] = "phases-supervised"
     Config: ClassVar[type] = SupervisedConfig
-    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]},
-                                    "model.channels": {"choice": [8, 16, 32]}}
+    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.channels": {"choice": [8, 16, 32]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:
@@ -99,8 +100,10 @@ class SupervisedPhases:
             return {}
         L, T, p, y = (np.concatenate(rows[k]) for k in ("L", "T", "p", "y"))
         eps = 1e-7
-        out = {"loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
-               "acc": float(np.mean((p > 0.5) == (y > 0.5)))}
+        out = {
+            "loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
+            "acc": float(np.mean((p > 0.5) == (y > 0.5))),
+        }
         near = np.abs(T - phases_data.TC) <= cfg.data.exclude
         if near.any() or cfg.data.exclude == 0:
             out.update(self._curves(L, T, p))

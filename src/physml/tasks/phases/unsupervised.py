@@ -7,15 +7,17 @@ reported), and the spread of the latent per temperature (Fig. 2d) changes where 
 its derivative d<|z|>/dT is steepest near Tc (Ising, 2.269) or T_BKT (XY, about 0.893), which gives
 the Tc estimate. For XY the input is (cos theta, sin theta) and |M| plays the role of |m|.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import Task, TrainConfig
 
 from . import data as phases_data
 from .vae import DenseVAE
@@ -23,9 +25,9 @@ from .vae import DenseVAE
 
 @dataclass(frozen=True)
 class VAEConfig:
-    latent: int = 1          # latent dimensions (Wetzel: 1 for Ising, 2 for XY)
-    hidden: int = 256        # hidden units of encoder and decoder
-    beta: float = 1.0        # weight of the KL term (eq. (2) of the seed: 1)
+    latent: int = 1  # latent dimensions (Wetzel: 1 for Ising, 2 for XY)
+    hidden: int = 256  # hidden units of encoder and decoder
+    beta: float = 1.0  # weight of the KL term (eq. (2) of the seed: 1)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class UnsupervisedConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-class UnsupervisedPhases:
+class UnsupervisedPhases(Task):
     name: ClassVar[str] = "phases-unsupervised"
     Config: ClassVar[type] = UnsupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [64, 256]}}
@@ -80,7 +82,10 @@ class UnsupervisedPhases:
             return {}
         z, X, m, T = np.concatenate(zs), np.concatenate(xs), np.concatenate(ms), np.concatenate(ts)
         pc = principal_components(X, 2)
-        zn, pn = np.linalg.norm(z, axis=1), np.abs(pc[:, 0]) if cfg.data.model == "ising" else np.linalg.norm(pc, axis=1)
+        zn, pn = (
+            np.linalg.norm(z, axis=1),
+            np.abs(pc[:, 0]) if cfg.data.model == "ising" else np.linalg.norm(pc, axis=1),
+        )
         out = {"r_latent_m": float(np.corrcoef(zn, m)[0, 1]), "r_pca_m": float(np.corrcoef(pn, m)[0, 1])}
         temps = np.unique(T)
         if temps.size >= 5:

@@ -4,6 +4,7 @@ as used by Wetzel, Phys. Rev. E 96, 022140 (2017) to discover the order paramete
 Input float[B, C, L, L] or float[B, L, L] (C = 2 for XY (cos, sin), 1 for Ising); the encoder gives
 mu, logvar float[B, latent]; the decoder maps z back to float[B, C*L*L] in [-1, 1] (tanh).
 """
+
 from __future__ import annotations
 
 import torch

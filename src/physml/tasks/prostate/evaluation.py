@@ -1,7 +1,8 @@
 """Slices -> cases: predictions gathered per case, 3D Dice and Hausdorff 95 per case, their summary."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -32,14 +33,26 @@ def as_slices(b: dict) -> dict:
     [n, 1, D, H, W]) as slice rows, dropping the padding slices past each case's last."""
     p = b["p"]
     if p.ndim == 3:
-        return {"p": p, "x": b["x"][:, 0], "y": b["y"][:, 0], "case": b["case"], "slice": b["slice"],
-                "spacing": b["spacing"]}
+        return {
+            "p": p,
+            "x": b["x"][:, 0],
+            "y": b["y"][:, 0],
+            "case": b["case"],
+            "slice": b["slice"],
+            "spacing": b["spacing"],
+        }
     n, d = p.shape[:2]
     z = (b["slice"][:, None] + np.arange(d)).ravel()
     keep = z < np.repeat(b["slices"], d)
-    flat = lambda a: a.reshape((n * d,) + a.shape[2:])[keep]  # noqa: E731
-    return {"p": flat(p), "x": flat(b["x"][:, 0]), "y": flat(b["y"][:, 0]), "case": np.repeat(b["case"], d)[keep],
-            "slice": z[keep], "spacing": np.repeat(b["spacing"], d, axis=0)[keep]}
+    flat = lambda a: a.reshape((n * d,) + a.shape[2:])[keep]
+    return {
+        "p": flat(p),
+        "x": flat(b["x"][:, 0]),
+        "y": flat(b["y"][:, 0]),
+        "case": np.repeat(b["case"], d)[keep],
+        "slice": z[keep],
+        "spacing": np.repeat(b["spacing"], d, axis=0)[keep],
+    }
 
 
 def per_case(got: dict, threshold: float, names: list[str], sites: dict[str, str]) -> dict:
@@ -53,9 +66,16 @@ def per_case(got: dict, threshold: float, names: list[str], sites: dict[str, str
         spacing = tuple(float(v) for v in got["spacing"][sel[0]])
         voxel = float(np.prod(spacing)) / 1000.0
         name = names[c] if c < len(names) else f"case{c}"
-        rows.append({"case": name, "site": sites.get(name, ""), "dsc": dice(pred, y),
-                     "hd95_mm": hausdorff95(pred, y, spacing), "true_cc": float(y.sum() * voxel),
-                     "pred_cc": float(pred.sum() * voxel)})
+        rows.append(
+            {
+                "case": name,
+                "site": sites.get(name, ""),
+                "dsc": dice(pred, y),
+                "hd95_mm": hausdorff95(pred, y, spacing),
+                "true_cc": float(y.sum() * voxel),
+                "pred_cc": float(pred.sum() * voxel),
+            }
+        )
         k = int(np.argmax(y.reshape(len(sel), -1).sum(axis=1)))
         overlays.append((name, rows[-1]["dsc"], got["x"][sel[k]], y[k], pred[k]))
     dsc = np.array([r["dsc"] for r in rows])
@@ -63,8 +83,18 @@ def per_case(got: dict, threshold: float, names: list[str], sites: dict[str, str
     soft = float(soft_dice(torch.as_tensor(got["p"]), torch.as_tensor(got["y"])))
     order = np.argsort(dsc)
     pick = order[np.linspace(0, len(order) - 1, min(OVERLAYS, len(order))).astype(int)]
-    by_site = {f"dsc_site_{s}": float(np.mean([r["dsc"] for r in rows if r["site"] == s]))
-               for s in sorted({r["site"] for r in rows if r["site"]})}
-    return {"loss": 1.0 - soft, "dsc": float(dsc.mean()), "dsc_sd": float(dsc.std()), "dsc_min": float(dsc.min()),
-            "hd95": float(np.nanmean(hd)) if np.isfinite(hd).any() else float("nan"), **by_site,
-            "cases": float(len(rows)), "case_rows": rows, "overlays": [overlays[i] for i in pick]}
+    by_site = {
+        f"dsc_site_{s}": float(np.mean([r["dsc"] for r in rows if r["site"] == s]))
+        for s in sorted({r["site"] for r in rows if r["site"]})
+    }
+    return {
+        "loss": 1.0 - soft,
+        "dsc": float(dsc.mean()),
+        "dsc_sd": float(dsc.std()),
+        "dsc_min": float(dsc.min()),
+        "hd95": float(np.nanmean(hd)) if np.isfinite(hd).any() else float("nan"),
+        **by_site,
+        "cases": float(len(rows)),
+        "case_rows": rows,
+        "overlays": [overlays[i] for i in pick],
+    }

@@ -1,4 +1,5 @@
 """Segmentation losses and metrics: the source's soft Dice, the hard Dice coefficient, Hausdorff 95."""
+
 from __future__ import annotations
 
 import numpy as np

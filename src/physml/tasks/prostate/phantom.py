@@ -10,6 +10,7 @@ thickness, intensity scale, contrast curve, Rician noise and, for endorectal-coi
 signal halo around the rectum, on top of a smooth multiplicative bias field. Site differences are
 the source's reason for a learned normalization (its Fig. 12).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,13 +24,13 @@ class Site:
     """One scanner/protocol; PROMISE12 mixes four sites with and without endorectal coils."""
 
     name: str
-    spacing: float       # in-plane pixel size, mm
-    thickness: float     # slice spacing, mm
-    matrix: int          # in-plane pixels
-    scale: float         # signal units of tissue intensity 1
-    gamma: float         # contrast curve: signal ~ tissue ** gamma
-    noise: float         # Rician noise sigma, in units of ``scale``
-    coil: float          # endorectal-coil gain at the rectal wall (0 = body coil)
+    spacing: float  # in-plane pixel size, mm
+    thickness: float  # slice spacing, mm
+    matrix: int  # in-plane pixels
+    scale: float  # signal units of tissue intensity 1
+    gamma: float  # contrast curve: signal ~ tissue ** gamma
+    noise: float  # Rician noise sigma, in units of ``scale``
+    coil: float  # endorectal-coil gain at the rectal wall (0 = body coil)
 
 
 SITES: dict[str, Site] = {
@@ -70,7 +71,7 @@ def gland(rng: np.random.Generator, z, y, x) -> tuple[np.ndarray, np.ndarray, np
     a, b, c = np.array([20.0, 15.0, 17.0]) * rng.uniform(0.85, 1.15, 3)
     cx, cy, cz = rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-8, 8)
     w = (z - cz) / c
-    taper = 1.0 + 0.2 * np.clip(w, -1, 1)            # base (superior) wider than apex
+    taper = 1.0 + 0.2 * np.clip(w, -1, 1)  # base (superior) wider than apex
     u, v = (x - cx) / (a * taper), (y - cy) / (b * taper)
     rho = np.sqrt(u * u + v * v + w * w)
     phi = np.arctan2(v, u)
@@ -90,7 +91,7 @@ def tissue(rng: np.random.Generator, site: Site) -> tuple[np.ndarray, np.ndarray
     body = (x / ax) ** 2 + (y / ay) ** 2 < 1.0
     fat = smooth_field(rng, shape, site, 6.0) > 0.9
     t = np.where(fat, 0.8, 0.36).astype(np.float32) * body
-    for side in (-1, 1):                                 # femoral heads: fatty marrow, dark cortex
+    for side in (-1, 1):  # femoral heads: fatty marrow, dark cortex
         d = np.sqrt((x - side * 50) ** 2 + (y - 5) ** 2 + (z + 10) ** 2 * 0.3)
         t = np.where(d < 21, 0.55, np.where(d < 24, 0.05, t))
     fill = rng.uniform(0.6, 1.2)
@@ -101,7 +102,7 @@ def tissue(rng: np.random.Generator, site: Site) -> tuple[np.ndarray, np.ndarray
     dr = np.sqrt((x - rx) ** 2 + (y - ry) ** 2) * np.ones_like(z)
     t = np.where(dr < 6, 0.1, np.where(dr < 10, 0.25, t))
     mask, r, post = gland(rng, z, y, x)
-    inner = np.where(post & (r > 0.55), 0.62, 0.44)      # peripheral zone brighter than central gland
+    inner = np.where(post & (r > 0.55), 0.62, 0.44)  # peripheral zone brighter than central gland
     t = np.where(mask, np.where(r > 0.92, 0.28, inner), t)
     t = t + 0.05 * smooth_field(rng, shape, site, 2.0) * body
     return np.clip(t, 0.0, 1.2), np.broadcast_to(mask, shape).copy(), np.maximum(dr - 10, 0)

@@ -1,4 +1,5 @@
 """Figures of the prostate task: prediction/truth overlays, DSC per case by site, the per-case table."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,5 +46,8 @@ def plot_prostate(results: dict, out: Path) -> list[Path]:
     rows = results.get("case_rows")
     if not rows:
         return []
-    return [plot_overlays(results["overlays"], out / "overlays.png"), plot_dsc(rows, out / "dsc_per_case.png"),
-            write_rows_csv(rows, out / "dsc_per_case.csv")]
+    return [
+        plot_overlays(results["overlays"], out / "overlays.png"),
+        plot_dsc(rows, out / "dsc_per_case.png"),
+        write_rows_csv(rows, out / "dsc_per_case.csv"),
+    ]

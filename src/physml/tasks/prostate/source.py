@@ -5,6 +5,7 @@ Both paths go through the same reader: a simulated case is written as ``CaseNN.m
 :func:`volumes.read_case` before it becomes rows. The platform runs ``make(item)`` for every item in
 parallel (``items()`` are independent: one case each) and writes one shard per case.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from physml.tasks.sources import ItemSource
 
 from .phantom import SITES, phantom
 from .slices import case_rows
@@ -23,14 +26,14 @@ from .volumes import CaseError, find_cases, read_case, write_mhd
 class ProstateParams:
     """What defines a prostate dataset (its manifest params)."""
 
-    cases: int = 50          # simulated cases (ignored with src)
-    sites: str = "ABCD"      # sites dealt to cases in turn (phantom.SITES)
-    size: int = 64           # pixels per side after resampling and centre crop
-    spacing: float = 2.0     # in-plane pixel size after resampling, mm
-    seed: int = 0            # root seed of the simulated cases
-    depth: int = 0           # 0 = one row per slice (2D); D >= 2 = one row per slab of D slices (3D)
-    src: str = ""            # a directory of real cases (PROMISE12 .mhd or NIfTI); "" = simulate
-    raw: str = ""            # keep the simulated PROMISE12 files in this local directory; "" = discard
+    cases: int = 50  # simulated cases (ignored with src)
+    sites: str = "ABCD"  # sites dealt to cases in turn (phantom.SITES)
+    size: int = 64  # pixels per side after resampling and centre crop
+    spacing: float = 2.0  # in-plane pixel size after resampling, mm
+    seed: int = 0  # root seed of the simulated cases
+    depth: int = 0  # 0 = one row per slice (2D); D >= 2 = one row per slab of D slices (3D)
+    src: str = ""  # a directory of real cases (PROMISE12 .mhd or NIfTI); "" = simulate
+    raw: str = ""  # keep the simulated PROMISE12 files in this local directory; "" = discard
 
     def __post_init__(self):
         if self.cases < 1:
@@ -48,24 +51,24 @@ class ProstateParams:
             raise ValueError(f"seed = {self.seed}: must be >= 0")
 
 
-class ProstateSource:
+class ProstateSource(ItemSource):
     """Items = cases; ``make`` turns one into the rows of :mod:`slices`."""
 
     kind = "prostate"
-    task = "prostate"                      # MLflow experiment of `physml simulate prostate`
+    task = "prostate"  # MLflow experiment of `physml simulate prostate`
     summary_columns = ["case", "site", "slice", "foreground", "spacing_x", "spacing_y", "spacing_z", "labelled"]
 
     def __init__(self, params: ProstateParams):
         self.p = params
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ProstateSource":
+    def from_dict(cls, d: dict) -> ProstateSource:
         return cls(ProstateParams(**d))
 
     def manifest_params(self) -> dict:
         d = asdict(self.p)
         d["model"] = "t2w"
-        d.pop("raw")                       # where copies went does not define the data
+        d.pop("raw")  # where copies went does not define the data
         if self.p.src:
             d["src"] = str(Path(self.p.src).resolve())
             d.pop("cases"), d.pop("seed"), d.pop("sites")
@@ -74,10 +77,25 @@ class ProstateSource:
     def items(self) -> list[dict]:
         """One per case: {"path": shard name, "case": id, ...}. Reading a directory checks its layout."""
         if self.p.src:
-            return [{"path": f"cases/{cid}.parquet", "case": cid, "image": str(img),
-                     "label": str(lab) if lab else "", "site": "real"} for cid, img, lab in find_cases(self.p.src)]
-        return [{"path": f"cases/Case{i:02d}.parquet", "case": f"Case{i:02d}", "index": i,
-                 "site": self.p.sites[i % len(self.p.sites)]} for i in range(self.p.cases)]
+            return [
+                {
+                    "path": f"cases/{cid}.parquet",
+                    "case": cid,
+                    "image": str(img),
+                    "label": str(lab) if lab else "",
+                    "site": "real",
+                }
+                for cid, img, lab in find_cases(self.p.src)
+            ]
+        return [
+            {
+                "path": f"cases/Case{i:02d}.parquet",
+                "case": f"Case{i:02d}",
+                "index": i,
+                "site": self.p.sites[i % len(self.p.sites)],
+            }
+            for i in range(self.p.cases)
+        ]
 
     def make(self, item: dict) -> pa.Table:
         """Rows of one case (simulated cases are written as PROMISE12 files and read back)."""
@@ -102,13 +120,24 @@ class ProstateSource:
             sel = d["site"] == site
             cases = sorted(set(d["case"][sel]))
             cc = np.array([(d["foreground"] * voxel)[sel & (d["case"] == c)].sum() for c in cases])
-            fg = np.mean(d["foreground"][sel] > 0)   # of rows (slices or slabs) holding gland
-            rows.append({"site": site, "cases": len(cases), "slices": int(sel.sum()), "gland_cc": float(cc.mean()),
-                         "gland_cc_sd": float(cc.std()), "gland_row_fraction": float(fg)})
+            fg = np.mean(d["foreground"][sel] > 0)  # of rows (slices or slabs) holding gland
+            rows.append(
+                {
+                    "site": site,
+                    "cases": len(cases),
+                    "slices": int(sel.sum()),
+                    "gland_cc": float(cc.mean()),
+                    "gland_cc_sd": float(cc.std()),
+                    "gland_row_fraction": float(fg),
+                }
+            )
             lines.append(f"{site:<6}{len(cases):>6}{int(sel.sum()):>8}{cc.mean():>7.1f} +-{cc.std():>4.1f}{fg:>14.2f}")
         n_cases = len(set(d["case"]))
-        metrics = {"sim/cases": float(n_cases), "sim/slices": float(len(d["case"])),
-                   "sim/labelled_cases": float(len(set(d["case"][d["labelled"]])))}
+        metrics = {
+            "sim/cases": float(n_cases),
+            "sim/slices": float(len(d["case"])),
+            "sim/labelled_cases": float(len(set(d["case"][d["labelled"]]))),
+        }
         return {"rows": rows, "metrics": metrics, "series": {}, "text": "\n".join(lines)}
 
     def report(self, analysis: dict, out_dir) -> list:

@@ -5,17 +5,19 @@ Dice coefficient D = 2 sum p g / (sum p^2 + sum g^2) as the loss, a U-Net with d
 connections (Fig. 13), Table 3: DSC 0.729-0.779 without BN, 0.790-0.846 with. Slices are 2D samples;
 splits, Dice and Hausdorff 95 are per case (3D), never per slice.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 
 from .metrics import soft_dice
 from .phantom import SITES
@@ -29,23 +31,24 @@ COLUMNS = ["case", "slice", "slices", "depth", "image", "label", "vmin", "vmax",
 class ProstateData:
     """The [data] section: a dataset (uri) or the simulated cases to make (cached by these values)."""
 
-    uri: str = ""            # dataset URI (physml simulate/convert prostate); "" = simulate below
-    cases: int = 50          # simulated cases (PROMISE12 has 50 labelled)
-    sites: str = "ABCD"      # simulated sites dealt to cases in turn (phantom.SITES)
-    size: int = 64           # pixels per side of a slice after resampling
-    spacing: float = 2.0     # in-plane pixel size after resampling, mm
-    seed: int = 0            # simulation seed
-    depth: int = 0           # 0 = 2D slices; D >= 2 = 3D slabs of D slices (with model.dims = 3)
-    val_cases: int = 7       # cases held out for validation (per-epoch metrics, early stopping)
-    test_cases: int = 8      # cases held out for the final test
-    split_seed: int = 0      # permutation of the cases into train/val/test
+    uri: str = ""  # dataset URI (physml simulate/convert prostate); "" = simulate below
+    cases: int = 50  # simulated cases (PROMISE12 has 50 labelled)
+    sites: str = "ABCD"  # simulated sites dealt to cases in turn (phantom.SITES)
+    size: int = 64  # pixels per side of a slice after resampling
+    spacing: float = 2.0  # in-plane pixel size after resampling, mm
+    seed: int = 0  # simulation seed
+    depth: int = 0  # 0 = 2D slices; D >= 2 = 3D slabs of D slices (with model.dims = 3)
+    val_cases: int = 7  # cases held out for validation (per-epoch metrics, early stopping)
+    test_cases: int = 8  # cases held out for the final test
+    split_seed: int = 0  # permutation of the cases into train/val/test
 
     def __post_init__(self):
         if self.val_cases < 1 or self.test_cases < 1:
             raise ValueError(f"data.val_cases = {self.val_cases}, data.test_cases = {self.test_cases}: each >= 1")
         if self.cases < self.val_cases + self.test_cases + 1:
-            raise ValueError(f"data.cases = {self.cases}: needs > val_cases + test_cases = "
-                             f"{self.val_cases + self.test_cases}")
+            raise ValueError(
+                f"data.cases = {self.cases}: needs > val_cases + test_cases = {self.val_cases + self.test_cases}"
+            )
         bad = [s for s in self.sites if s not in SITES]
         if bad or not self.sites:
             raise ValueError(f"data.sites = {self.sites!r}: use letters of {''.join(SITES)}")
@@ -55,15 +58,15 @@ class ProstateData:
 class ProstateModel:
     """The [model] section: the axes of the source's Table 3 plus the input normalization."""
 
-    layers: int = 4                              # encoder levels (Table 3: 4 or 5)
-    down: tuple[int, ...] = (20, 20, 20, 20)     # channels per encoder level
-    up: tuple[int, ...] = (20, 20, 10, 5, 1)     # decoder channels per up level, extra convs, output (1)
-    dilation: tuple[int, ...] = (2, 2, 1, 1)     # per encoder level; missing levels = 1
-    residual: str = "conv1-4"                    # residual encoder levels: "none" or "convA-B"
-    norm: str = "bn"                             # minmax (0-1 only) | bn (0-1, then a learned BN CNN)
-    dims: int = 2                                # 2 = slices, 3 = slabs (data.depth > 0)
-    threshold: float = 0.5                       # probability above which a pixel is gland
-    augment: bool = True                         # training: random left-right flips (pelvis symmetry)
+    layers: int = 4  # encoder levels (Table 3: 4 or 5)
+    down: tuple[int, ...] = (20, 20, 20, 20)  # channels per encoder level
+    up: tuple[int, ...] = (20, 20, 10, 5, 1)  # decoder channels per up level, extra convs, output (1)
+    dilation: tuple[int, ...] = (2, 2, 1, 1)  # per encoder level; missing levels = 1
+    residual: str = "conv1-4"  # residual encoder levels: "none" or "convA-B"
+    norm: str = "bn"  # minmax (0-1 only) | bn (0-1, then a learned BN CNN)
+    dims: int = 2  # 2 = slices, 3 = slabs (data.depth > 0)
+    threshold: float = 0.5  # probability above which a pixel is gland
+    augment: bool = True  # training: random left-right flips (pelvis symmetry)
 
     def __post_init__(self):
         check_arch(self.layers, self.down, self.up, self.dilation, self.residual, self.norm, self.dims)
@@ -80,8 +83,10 @@ class ProstateConfig:
     def __post_init__(self):
         check_size(self.data.size, self.model.layers)
         if (self.model.dims == 3) != (self.data.depth > 0):
-            raise ValueError(f"model.dims = {self.model.dims} with data.depth = {self.data.depth}: 2D nets read "
-                             "slices (depth 0), 3D nets slabs (depth >= 2)")
+            raise ValueError(
+                f"model.dims = {self.model.dims} with data.depth = {self.data.depth}: 2D nets read "
+                "slices (depth 0), 3D nets slabs (depth >= 2)"
+            )
         if self.data.depth:
             check_size(self.data.depth, self.model.layers, "data.depth")
 
@@ -99,9 +104,14 @@ def to_arrays(batch: dict, index: dict[str, int]) -> dict:
     y = np.stack(batch["label"]).astype(np.float32) if n else np.zeros_like(x)
     spacing = np.stack([np.asarray(batch[f"spacing_{a}"], np.float32) for a in "zyx"], axis=1)
     shape = (n, 1, side, side) if depth == 1 else (n, 1, depth, side, side)
-    return {"x": x.reshape(shape), "y": y.reshape(shape), "case": np.array([index[c] for c in batch["case"]], np.int32),
-            "slice": np.asarray(batch["slice"], np.int32), "slices": np.asarray(batch["slices"], np.int32),
-            "spacing": spacing}
+    return {
+        "x": x.reshape(shape),
+        "y": y.reshape(shape),
+        "case": np.array([index[c] for c in batch["case"]], np.int32),
+        "slice": np.asarray(batch["slice"], np.int32),
+        "slices": np.asarray(batch["slices"], np.int32),
+        "spacing": spacing,
+    }
 
 
 def case_split(cases: list[str], d: ProstateData) -> dict[str, list[str]]:
@@ -109,9 +119,10 @@ def case_split(cases: list[str], d: ProstateData) -> dict[str, list[str]]:
     order = [cases[i] for i in np.random.default_rng(d.split_seed).permutation(len(cases))]
     v, t = d.val_cases, d.test_cases
     if len(cases) < v + t + 1:
-        raise ValueError(f"the dataset has {len(cases)} cases; data.val_cases + data.test_cases = {v + t} "
-                         "leaves none for training")
-    return {"val": sorted(order[:v]), "test": sorted(order[v:v + t]), "train": sorted(order[v + t:])}
+        raise ValueError(
+            f"the dataset has {len(cases)} cases; data.val_cases + data.test_cases = {v + t} leaves none for training"
+        )
+    return {"val": sorted(order[:v]), "test": sorted(order[v : v + t]), "train": sorted(order[v + t :])}
 
 
 def dataset_cases(uri: str) -> dict[str, str]:
@@ -125,24 +136,27 @@ def dataset_cases(uri: str) -> dict[str, str]:
     return {s["case"]: s.get("site", "") for s in shards if "case" in s}
 
 
-class ProstateSegmentation:
+class ProstateSegmentation(Task):
     name: ClassVar[str] = "prostate"
     Config: ClassVar[type] = ProstateConfig
-    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [3e-4, 3e-3]},
-                                    "model.residual": {"choice": ["none", "conv1-2", "conv1-4"]}}
+    search_space: ClassVar[dict] = {
+        "train.lr": {"loguniform": [3e-4, 3e-3]},
+        "model.residual": {"choice": ["none", "conv1-2", "conv1-4"]},
+    }
     sweep_metric: ClassVar[tuple[str, str]] = ("val/dsc", "max")
 
     def __init__(self):
-        self.cases: list[str] = []          # all case ids of the dataset (tensor "case" indexes it)
-        self.sites: dict[str, str] = {}     # case id -> site
+        self.cases: list[str] = []  # all case ids of the dataset (tensor "case" indexes it)
+        self.sites: dict[str, str] = {}  # case id -> site
 
     def data_kind(self, cfg) -> tuple[str, str]:
         return ("prostate", "t2w")
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed,
-                                           depth=d.depth))
+        return Simulation(
+            "prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed, depth=d.depth)
+        )
 
     def ingest(self, cfg, directory: str) -> Simulation:
         """A directory of real cases (PROMISE12 .mhd / NIfTI) on the grid the model was trained on."""
@@ -170,12 +184,16 @@ class ProstateSegmentation:
         d = cfg_dict.setdefault("data", {})
         trained = float(d.get("spacing", ProstateData.spacing))
         if abs(float(data_params.get("spacing", trained)) - trained) > 1e-6:
-            raise ValueError(f"the model was trained on {trained} mm pixels, the data has "
-                             f"{data_params['spacing']} mm: convert it with --spacing {trained}")
+            raise ValueError(
+                f"the model was trained on {trained} mm pixels, the data has "
+                f"{data_params['spacing']} mm: convert it with --spacing {trained}"
+            )
         depth = int(data_params.get("depth", 0))
         if depth != int(d.get("depth", 0)):
-            raise ValueError(f"the model was trained on data.depth = {d.get('depth', 0)} rows, the data has depth "
-                             f"{depth}: convert it with --depth {d.get('depth', 0)}")
+            raise ValueError(
+                f"the model was trained on data.depth = {d.get('depth', 0)} rows, the data has depth "
+                f"{depth}: convert it with --depth {d.get('depth', 0)}"
+            )
         d["size"] = int(data_params.get("size", d.get("size", ProstateData.size)))
         return cfg_dict
 

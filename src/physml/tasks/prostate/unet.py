@@ -7,6 +7,7 @@ of the decoder, one per up level (``layers - 1`` of them), then extra full-resol
 the last entry being the output map (1 channel); ``dilation`` per encoder level (missing levels: 1);
 ``residual = "conv1-4"`` = encoder levels 1..4 are residual blocks.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ def residual_levels(spec: str) -> range:
         return range(0)
     m = re.fullmatch(r"conv(\d+)-(\d+)", spec)
     if not m or int(m.group(1)) < 1 or int(m.group(1)) > int(m.group(2)):
-        raise ValueError(f"model.residual = {spec!r}: use \"none\" or \"convA-B\" (levels A..B, e.g. conv1-4)")
+        raise ValueError(f'model.residual = {spec!r}: use "none" or "convA-B" (levels A..B, e.g. conv1-4)')
     return range(int(m.group(1)), int(m.group(2)) + 1)
 
 
@@ -36,8 +37,9 @@ class ConvBlock(nn.Module):
     def __init__(self, cin: int, cout: int, d: int = 1, residual: bool = False, dims: int = 2):
         super().__init__()
         conv = CONV[dims]
-        self.body = nn.Sequential(conv(cin, cout, 3, padding=d, dilation=d), nn.ReLU(inplace=True),
-                                  conv(cout, cout, 3, padding=d, dilation=d))
+        self.body = nn.Sequential(
+            conv(cin, cout, 3, padding=d, dilation=d), nn.ReLU(inplace=True), conv(cout, cout, 3, padding=d, dilation=d)
+        )
         self.skip = (nn.Identity() if cin == cout else conv(cin, cout, 1)) if residual else None
         self.act = nn.ReLU(inplace=True)
 
@@ -63,8 +65,13 @@ class BNNormalizer(nn.Module):
 
     def __init__(self, cin: int = 1, hidden: int = 8, dims: int = 2):
         super().__init__()
-        self.net = nn.Sequential(CONV[dims](cin, hidden, 3, padding=1), BN[dims](hidden), nn.ReLU(inplace=True),
-                                 CONV[dims](hidden, cin, 1), BN[dims](cin))
+        self.net = nn.Sequential(
+            CONV[dims](cin, hidden, 3, padding=1),
+            BN[dims](hidden),
+            nn.ReLU(inplace=True),
+            CONV[dims](hidden, cin, 1),
+            BN[dims](cin),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -76,8 +83,17 @@ class UNet(nn.Module):
     H, W (and D in 3D) must be multiples of 2 ** (layers - 1).
     """
 
-    def __init__(self, layers: int = 4, down=(20, 20, 20, 20), up=(20, 10, 5, 1), dilation=(2, 2, 1, 1),
-                 residual: str = "conv1-4", norm: str = "minmax", dims: int = 2, in_channels: int = 1):
+    def __init__(
+        self,
+        layers: int = 4,
+        down=(20, 20, 20, 20),
+        up=(20, 10, 5, 1),
+        dilation=(2, 2, 1, 1),
+        residual: str = "conv1-4",
+        norm: str = "minmax",
+        dims: int = 2,
+        in_channels: int = 1,
+    ):
         super().__init__()
         check_arch(layers, down, up, dilation, residual, norm, dims)
         dil = list(dilation) + [1] * (layers - len(dilation))
@@ -85,15 +101,16 @@ class UNet(nn.Module):
         self.layers, self.dims = layers, dims
         self.normalizer = BNNormalizer(in_channels, dims=dims) if norm == "bn" else nn.Identity()
         cins = [in_channels] + list(down[:-1])
-        self.down = nn.ModuleList(ConvBlock(ci, co, dil[i], i + 1 in res, dims)
-                                  for i, (ci, co) in enumerate(zip(cins, down)))
+        self.down = nn.ModuleList(
+            ConvBlock(ci, co, dil[i], i + 1 in res, dims) for i, (ci, co) in enumerate(zip(cins, down))
+        )
         self.pool = POOL[dims](2)
         self.up, c = nn.ModuleList(), down[-1]
         for k, level in enumerate(range(layers - 2, -1, -1)):
             self.up.append(Up(c, down[level], up[k], dims))
             c = up[k]
         extra = []
-        for co in up[layers - 1:-1]:
+        for co in up[layers - 1 : -1]:
             extra += [CONV[dims](c, co, 3, padding=1), nn.ReLU(inplace=True)]
             c = co
         self.extra = nn.Sequential(*extra)
@@ -117,8 +134,9 @@ def check_arch(layers: int, down, up, dilation, residual: str, norm: str, dims: 
     if len(down) != layers:
         raise ValueError(f"model.down = {list(down)}: needs one channel count per level ({layers})")
     if len(up) < layers:
-        raise ValueError(f"model.up = {list(up)}: needs >= {layers} entries ({layers - 1} up levels, then the "
-                         "output channels)")
+        raise ValueError(
+            f"model.up = {list(up)}: needs >= {layers} entries ({layers - 1} up levels, then the output channels)"
+        )
     if up[-1] != 1:
         raise ValueError(f"model.up = {list(up)}: the last entry is the output map and must be 1")
     if len(dilation) > layers or any(d < 1 for d in dilation):
@@ -138,5 +156,7 @@ def check_size(size: int, layers: int, what: str = "data.size") -> None:
     """The input must halve cleanly at every pooling level."""
     step = 2 ** (layers - 1)
     if size % step:
-        raise ValueError(f"{what} = {size}: a {layers}-level U-Net needs a multiple of {step} "
-                         f"(e.g. {max(step, size // step * step)} or {size // step * step + step})")
+        raise ValueError(
+            f"{what} = {size}: a {layers}-level U-Net needs a multiple of {step} "
+            f"(e.g. {max(step, size // step * step)} or {size // step * step + step})"
+        )

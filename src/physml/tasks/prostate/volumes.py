@@ -6,6 +6,7 @@ Every volume is returned as a numpy array indexed [z, y, x] in LPS orientation (
 patient's left, y posterior, z superior; ITK's physical frame), with spacing (x, y, z) in mm, so
 MetaImage and NIfTI files of the same scan give the same arrays.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from physml.errors import CaseError
+
 LABEL_SUFFIX = "_segmentation"
 EXTENSIONS = (".mhd", ".nii.gz", ".nii")
-
-
-class CaseError(ValueError):
-    """A case cannot be read as asked; the message names the file and the reason."""
 
 
 @dataclass
@@ -62,8 +61,18 @@ def find_cases(directory: str | Path, labels: bool = True) -> list[tuple[str, Pa
     return found
 
 
-MET_BYTES = {"MET_UCHAR": 1, "MET_CHAR": 1, "MET_USHORT": 2, "MET_SHORT": 2, "MET_UINT": 4, "MET_INT": 4,
-             "MET_FLOAT": 4, "MET_ULONG": 8, "MET_LONG": 8, "MET_DOUBLE": 8}
+MET_BYTES = {
+    "MET_UCHAR": 1,
+    "MET_CHAR": 1,
+    "MET_USHORT": 2,
+    "MET_SHORT": 2,
+    "MET_UINT": 4,
+    "MET_INT": 4,
+    "MET_FLOAT": 4,
+    "MET_ULONG": 8,
+    "MET_LONG": 8,
+    "MET_DOUBLE": 8,
+}
 
 
 def header_shape(path: Path) -> tuple[int, ...]:
@@ -74,7 +83,7 @@ def header_shape(path: Path) -> tuple[int, ...]:
 
         try:
             return tuple(int(n) for n in nib.load(str(path)).shape[:3])
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise CaseError(f"{path}: not a readable NIfTI header ({err})") from None
     head = {}
     for line in path.read_text(errors="replace").splitlines():
@@ -104,7 +113,7 @@ def read_volume(path: str | Path) -> tuple[np.ndarray, tuple[float, float, float
         return _read_nifti(path)
     except CaseError:
         raise
-    except Exception as err:  # noqa: BLE001 - SimpleITK/nibabel raise RuntimeError/EOFError/...
+    except Exception as err:
         first = str(err).strip().splitlines()
         raise CaseError(f"{path}: cannot read ({first[-1] if first else type(err).__name__})") from None
 
@@ -119,7 +128,7 @@ def _read_itk(path: Path):
 def _read_nifti(path: Path):
     import nibabel as nib
 
-    img = nib.as_closest_canonical(nib.load(str(path)))   # RAS+: flip x, y to LPS
+    img = nib.as_closest_canonical(nib.load(str(path)))  # RAS+: flip x, y to LPS
     data = np.asarray(img.dataobj)
     if data.ndim != 3:
         raise CaseError(f"{path}: expected a 3D volume, got shape {data.shape}")

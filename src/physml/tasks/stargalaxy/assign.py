@@ -1,6 +1,7 @@
 """From unsupervised features to star/galaxy scores, with every label-dependent choice made on set A
 only (the source's labelled set) and the scores judged on set B. Nothing here sees set B's labels.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,6 +9,7 @@ Magnitudes are uniform in [mag_min, mag_max]. Photometry: flux = 10^(-0.4 (m - z
 10^(-0.4 (sky_mag - zero_point)) ADU per arcsec^2, CCD noise (Poisson in electrons at ``gain``, plus
 read noise), the sky subtracted as SDSS's corrected frames are. All lengths in arcsec.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,17 +21,17 @@ PIXEL = 0.396  # SDSS pixel scale, arcsec
 
 @dataclass(frozen=True)
 class CutoutParams:
-    size: int = 32                 # pixels per side
-    seeing: float = 1.4            # median PSF FWHM, arcsec
-    seeing_sd: float = 0.2         # its spread (normal, clipped to >= 0.7")
+    size: int = 32  # pixels per side
+    seeing: float = 1.4  # median PSF FWHM, arcsec
+    seeing_sd: float = 0.2  # its spread (normal, clipped to >= 0.7")
     mag_min: float = 14.0
     mag_max: float = 22.0
-    r50_18: float = 2.0            # median galaxy half-light radius at r = 18, arcsec
-    r50_dex: float = 0.2           # log-normal scatter of the half-light radius, dex
-    zero_point: float = 28.0       # magnitude of 1 ADU
-    sky_mag: float = 20.9          # r-band sky brightness, mag / arcsec^2
-    gain: float = 4.7              # electrons per ADU
-    read_noise: float = 5.0        # electrons
+    r50_18: float = 2.0  # median galaxy half-light radius at r = 18, arcsec
+    r50_dex: float = 0.2  # log-normal scatter of the half-light radius, dex
+    zero_point: float = 28.0  # magnitude of 1 ADU
+    sky_mag: float = 20.9  # r-band sky brightness, mag / arcsec^2
+    gain: float = 4.7  # electrons per ADU
+    read_noise: float = 5.0  # electrons
 
     def __post_init__(self):
         if self.size < 8:
@@ -52,13 +53,21 @@ class CutoutParams:
 
 def draw_truth(rng: np.random.Generator, p: CutoutParams, galaxy: bool) -> dict:
     """The physical parameters of one object: magnitude, seeing, and for galaxies r50, |g|, angle, B/T."""
-    t = {"galaxy": galaxy, "magnitude": rng.uniform(p.mag_min, p.mag_max),
-         "seeing": max(0.7, rng.normal(p.seeing, p.seeing_sd)), "dx": rng.uniform(-0.5, 0.5),
-         "dy": rng.uniform(-0.5, 0.5)}
+    t = {
+        "galaxy": galaxy,
+        "magnitude": rng.uniform(p.mag_min, p.mag_max),
+        "seeing": max(0.7, rng.normal(p.seeing, p.seeing_sd)),
+        "dx": rng.uniform(-0.5, 0.5),
+        "dy": rng.uniform(-0.5, 0.5),
+    }
     if galaxy:
         median = p.r50_18 * 10 ** (-0.1 * (t["magnitude"] - 18.0))
-        t.update(r50=median * 10 ** (p.r50_dex * rng.standard_normal()), g=min(0.8, rng.rayleigh(0.2)),
-                 angle=rng.uniform(0, np.pi), bulge=rng.uniform(0, 1))
+        t.update(
+            r50=median * 10 ** (p.r50_dex * rng.standard_normal()),
+            g=min(0.8, rng.rayleigh(0.2)),
+            angle=rng.uniform(0, np.pi),
+            bulge=rng.uniform(0, 1),
+        )
     return t
 
 
@@ -70,8 +79,10 @@ def profile(t: dict, p: CutoutParams):
     psf = galsim.Moffat(beta=3.5, fwhm=t["seeing"])
     if not t["galaxy"]:
         return psf.withFlux(flux)
-    gal = galsim.Add(galsim.DeVaucouleurs(half_light_radius=t["r50"], flux=t["bulge"]),
-                     galsim.Exponential(half_light_radius=t["r50"], flux=1 - t["bulge"]))
+    gal = galsim.Add(
+        galsim.DeVaucouleurs(half_light_radius=t["r50"], flux=t["bulge"]),
+        galsim.Exponential(half_light_radius=t["r50"], flux=1 - t["bulge"]),
+    )
     gal = gal.shear(g=t["g"], beta=t["angle"] * galsim.radians).withFlux(flux)
     return galsim.Convolve(gal, psf)
 

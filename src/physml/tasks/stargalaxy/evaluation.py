@@ -1,7 +1,8 @@
 """The features a stargalaxy model gives every cutout of a split (latent means, or the CNN's logit)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch

@@ -1,6 +1,7 @@
 """The stargalaxy-fields dataset generator: chunks of multi-object fields (one Ray task and one
 shard each). Rows: ``id``, ``n_objects``, ``n_stars``, ``foreground`` (the mask's fraction), ``image``
 fixed_size_list<float32>[S*S] (ADU, sky subtracted) and ``mask`` fixed_size_list<uint8>[S*S]."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pyarrow as pa
+
+from physml.tasks.sources import ItemSource
 
 from .cutouts import CutoutParams
 from .fields import FieldParams, draw_field
@@ -17,7 +20,7 @@ CHUNK = 250  # fields per shard
 
 @dataclass(frozen=True)
 class FieldsParams:
-    n: int = 2000                    # fields
+    n: int = 2000  # fields
     seed: int = 0
     field: FieldParams = field(default_factory=FieldParams)
 
@@ -26,7 +29,7 @@ class FieldsParams:
             raise ValueError(f"n = {self.n}: must be >= 1")
 
 
-class FieldSource:
+class FieldSource(ItemSource):
     kind = "stargalaxy-fields"
     task = "stargalaxy-segmentation"
     summary_columns = ["n_objects", "n_stars", "foreground"]
@@ -35,7 +38,7 @@ class FieldSource:
         self.p = params
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FieldSource":
+    def from_dict(cls, d: dict) -> FieldSource:
         d = dict(d)
         f = dict(d.pop("field", {}))
         cutout = CutoutParams(**f.pop("cutout")) if "cutout" in f else FieldParams().cutout
@@ -45,8 +48,10 @@ class FieldSource:
         return {**asdict(self.p), "model": "sdss-r-fields"}
 
     def items(self) -> list[dict]:
-        return [{"path": f"fields/chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
-                for k in range(-(-self.p.n // CHUNK))]
+        return [
+            {"path": f"fields/chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
+            for k in range(-(-self.p.n // CHUNK))
+        ]
 
     def make(self, item: dict) -> pa.Table:
         rng = np.random.default_rng(np.random.SeedSequence([self.p.seed, item["chunk"]]))
@@ -55,23 +60,41 @@ class FieldSource:
         ids = [f"field-{self.p.seed}-{item['chunk'] * CHUNK + i:06d}" for i in range(len(rows))]
         image = np.concatenate([r["image"].ravel() for r in rows])
         mask = np.concatenate([r["mask"].ravel() for r in rows])
-        return pa.Table.from_pydict({
-            "id": ids, "n_objects": np.array([r["n_objects"] for r in rows], np.int32),
-            "n_stars": np.array([r["n_stars"] for r in rows], np.int32),
-            "foreground": np.array([r["mask"].mean() for r in rows], np.float64),
-            "image": pa.FixedSizeListArray.from_arrays(pa.array(image), s * s),
-            "mask": pa.FixedSizeListArray.from_arrays(pa.array(mask), s * s)},
-            schema=pa.schema([("id", pa.string()), ("n_objects", pa.int32()), ("n_stars", pa.int32()),
-                              ("foreground", pa.float64()), ("image", pa.list_(pa.float32(), s * s)),
-                              ("mask", pa.list_(pa.uint8(), s * s))], metadata={"image_shape": json.dumps([s, s])}))
+        return pa.Table.from_pydict(
+            {
+                "id": ids,
+                "n_objects": np.array([r["n_objects"] for r in rows], np.int32),
+                "n_stars": np.array([r["n_stars"] for r in rows], np.int32),
+                "foreground": np.array([r["mask"].mean() for r in rows], np.float64),
+                "image": pa.FixedSizeListArray.from_arrays(pa.array(image), s * s),
+                "mask": pa.FixedSizeListArray.from_arrays(pa.array(mask), s * s),
+            },
+            schema=pa.schema(
+                [
+                    ("id", pa.string()),
+                    ("n_objects", pa.int32()),
+                    ("n_stars", pa.int32()),
+                    ("foreground", pa.float64()),
+                    ("image", pa.list_(pa.float32(), s * s)),
+                    ("mask", pa.list_(pa.uint8(), s * s)),
+                ],
+                metadata={"image_shape": json.dumps([s, s])},
+            ),
+        )
 
     def analyse(self, table: pa.Table) -> dict:
         d = {c: table.column(c).to_numpy() for c in self.summary_columns}
-        text = (f"{len(d['n_objects'])} fields, {d['n_objects'].mean():.2f} objects per field "
-                f"({d['n_stars'].sum() / max(d['n_objects'].sum(), 1):.0%} stars), foreground {d['foreground'].mean():.1%} "
-                "of the pixels")
-        return {"rows": [], "metrics": {"sim/fields": float(len(d["n_objects"])),
-                                        "sim/foreground": float(d["foreground"].mean())}, "series": {}, "text": text}
+        text = (
+            f"{len(d['n_objects'])} fields, {d['n_objects'].mean():.2f} objects per field "
+            f"({d['n_stars'].sum() / max(d['n_objects'].sum(), 1):.0%} stars), foreground {d['foreground'].mean():.1%} "
+            "of the pixels"
+        )
+        return {
+            "rows": [],
+            "metrics": {"sim/fields": float(len(d["n_objects"])), "sim/foreground": float(d["foreground"].mean())},
+            "series": {},
+            "text": text,
+        }
 
     def report(self, analysis: dict, out_dir) -> list:
         return []

@@ -5,6 +5,7 @@ galaxies (drawn as in :mod:`cutouts`: magnitudes, seeing, sizes, shapes) at unif
 rendered with GalSim into one image, with sky and CCD noise added once. The truth mask marks the
 pixels where the noiseless image exceeds ``mask_sigma`` times the sky noise: the foreground a
 perfect segmentation would find."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,10 +17,10 @@ from .cutouts import PIXEL, CutoutParams, draw_truth, profile
 
 @dataclass(frozen=True)
 class FieldParams:
-    size: int = 64                   # pixels per side
-    objects: float = 4.0             # mean objects per field (>= 1 each)
+    size: int = 64  # pixels per side
+    objects: float = 4.0  # mean objects per field (>= 1 each)
     star_fraction: float = 0.5
-    mask_sigma: float = 1.0          # truth mask: noiseless flux > mask_sigma x sky noise
+    mask_sigma: float = 1.0  # truth mask: noiseless flux > mask_sigma x sky noise
     cutout: CutoutParams = field(default_factory=lambda: CutoutParams(mag_min=16.0, mag_max=21.0))
 
     def __post_init__(self):
@@ -47,9 +48,17 @@ def draw_field(rng: np.random.Generator, p: FieldParams) -> dict:
         offset = rng.uniform(-half, half, 2)
         profile(t, p.cutout).drawImage(clean, offset=tuple(offset), add_to_image=True)
     noisy = clean.copy() + p.cutout.sky_per_pixel
-    noisy.addNoise(galsim.CCDNoise(galsim.BaseDeviate(int(rng.integers(1, 2**31))), gain=p.cutout.gain,
-                                   read_noise=p.cutout.read_noise))
+    noisy.addNoise(
+        galsim.CCDNoise(
+            galsim.BaseDeviate(int(rng.integers(1, 2**31))), gain=p.cutout.gain, read_noise=p.cutout.read_noise
+        )
+    )
     noisy -= p.cutout.sky_per_pixel
     mask = clean.array > p.mask_sigma * p.cutout.noise_sd()
-    return {"image": noisy.array.astype(np.float32), "clean": clean.array.astype(np.float32),
-            "mask": mask.astype(np.uint8), "n_objects": int(n), "n_stars": int(stars.sum())}
+    return {
+        "image": noisy.array.astype(np.float32),
+        "clean": clean.array.astype(np.float32),
+        "mask": mask.astype(np.uint8),
+        "n_objects": int(n),
+        "n_stars": int(stars.sum()),
+    }

@@ -1,6 +1,7 @@
 """Real cutouts: a directory of FITS files (one image each, e.g. SDSS r-band cutouts) and an optional
 CSV of labels (columns ``id``, ``label`` with 0 = star, 1 = galaxy; ``id`` = the file name without
 its extension). Read with astropy; every problem is a one-line :class:`CutoutError`."""
+
 from __future__ import annotations
 
 import csv
@@ -8,11 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from physml.errors import CutoutError
+
 SUFFIXES = (".fits", ".fit", ".fits.gz", ".fit.gz")
-
-
-class CutoutError(ValueError):
-    """A cutout or the labels file cannot be used; the message names the file and the reason."""
 
 
 def _stem(p: Path) -> str | None:
@@ -70,7 +69,9 @@ def read_directory(directory: str | Path, labels: str | Path | None = None):
     if len(shapes) > 1:
         first = images[0].shape
         odd = next(p for (_, p), im in zip(found, images) if im.shape != first)
-        raise CutoutError(f"{odd}: shape {read_cutout(odd).shape} differs from {found[0][1].name}'s {first}; "
-                          "cutouts must share one size")
+        raise CutoutError(
+            f"{odd}: shape {read_cutout(odd).shape} differs from {found[0][1].name}'s {first}; "
+            "cutouts must share one size"
+        )
     lab = read_labels(labels, ids) if labels else {}
     return ids, np.stack(images), np.array([lab.get(i, -1) for i in ids], dtype=np.int8)

@@ -4,6 +4,7 @@ feature vector is the activations of every encoder level at that pixel (coarser 
 bilinearly), and two clusters of those vectors (k-means) split foreground from background, the
 foreground being the cluster of brighter pixels. Optionally a residual connection adds the first
 level's activations to the decoder's last features (the source's variant with a skip)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,10 +21,13 @@ class HypercolumnAE(nn.Module):
         super().__init__()
         widths = [channels * 2**k for k in range(depth + 1)]
         self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1), nn.LeakyReLU(0.1))
-        self.down = nn.ModuleList(nn.Sequential(nn.Conv2d(a, b, 3, 2, 1), nn.LeakyReLU(0.1))
-                                  for a, b in zip(widths, widths[1:]))
-        self.up = nn.ModuleList(nn.Sequential(nn.ConvTranspose2d(b, a, 4, 2, 1), nn.LeakyReLU(0.1))
-                                for a, b in zip(widths[::-1][1:], widths[::-1]))
+        self.down = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(a, b, 3, 2, 1), nn.LeakyReLU(0.1)) for a, b in zip(widths, widths[1:])
+        )
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.ConvTranspose2d(b, a, 4, 2, 1), nn.LeakyReLU(0.1))
+            for a, b in zip(widths[::-1][1:], widths[::-1])
+        )
         self.out = nn.Conv2d(widths[0], 1, 3, padding=1)
         self.residual = residual
 

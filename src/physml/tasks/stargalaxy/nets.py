@@ -1,6 +1,7 @@
 """Networks of the stargalaxy task (plain torch): a convolutional VAE (Gaussian or bimodal prior), the
 source's hierarchical AE + VAE (its Fig. 7), and a supervised CNN. Cutouts are float[n, 1, S, S]
 with S a multiple of 8 (three stride-2 convolutions)."""
+
 from __future__ import annotations
 
 import math
@@ -12,9 +13,16 @@ from torch import nn
 def encoder(channels: int, size: int, out: int) -> nn.Sequential:
     """[n, 1, S, S] -> [n, out]: three stride-2 3x3 convolutions (c, 2c, 4c), then a linear map."""
     c = channels
-    return nn.Sequential(nn.Conv2d(1, c, 3, 2, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, 2 * c, 3, 2, 1), nn.LeakyReLU(0.1),
-                         nn.Conv2d(2 * c, 4 * c, 3, 2, 1), nn.LeakyReLU(0.1), nn.Flatten(),
-                         nn.Linear(4 * c * (size // 8) ** 2, out))
+    return nn.Sequential(
+        nn.Conv2d(1, c, 3, 2, 1),
+        nn.LeakyReLU(0.1),
+        nn.Conv2d(c, 2 * c, 3, 2, 1),
+        nn.LeakyReLU(0.1),
+        nn.Conv2d(2 * c, 4 * c, 3, 2, 1),
+        nn.LeakyReLU(0.1),
+        nn.Flatten(),
+        nn.Linear(4 * c * (size // 8) ** 2, out),
+    )
 
 
 class Decoder(nn.Module):
@@ -24,17 +32,23 @@ class Decoder(nn.Module):
         super().__init__()
         c, self.s, self.c = channels, size // 8, 4 * channels
         self.fc = nn.Linear(inp, self.c * self.s**2)
-        self.net = nn.Sequential(nn.LeakyReLU(0.1), nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.1),
-                                 nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.LeakyReLU(0.1),
-                                 nn.ConvTranspose2d(c, 1, 4, 2, 1))
+        self.net = nn.Sequential(
+            nn.LeakyReLU(0.1),
+            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1),
+            nn.LeakyReLU(0.1),
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+            nn.LeakyReLU(0.1),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.fc(z).view(-1, self.c, self.s, self.s))
 
 
 def mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inp, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, hidden), nn.LeakyReLU(0.1),
-                         nn.Linear(hidden, out))
+    return nn.Sequential(
+        nn.Linear(inp, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, out)
+    )
 
 
 class ConvVAE(nn.Module):
@@ -58,8 +72,9 @@ class HierarchicalAEVAE(nn.Module):
     cond [n, conditions] (standardized by a non-affine batch norm), which z then need not encode.
     (x, cond) -> (image reconstruction, code, code reconstruction, mu, logvar)."""
 
-    def __init__(self, size: int = 32, channels: int = 16, code: int = 16, latent: int = 2, hidden: int = 64,
-                 conditions: int = 0):
+    def __init__(
+        self, size: int = 32, channels: int = 16, code: int = 16, latent: int = 2, hidden: int = 64, conditions: int = 0
+    ):
         super().__init__()
         self.enc = encoder(channels, size, code)
         self.dec = Decoder(channels, size, code)

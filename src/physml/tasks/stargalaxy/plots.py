@@ -1,5 +1,6 @@
 """Figures of the stargalaxy task: the latent space by true class (the source's Fig. 6) and accuracy
 per magnitude (its Fig. 8c)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,8 +59,12 @@ def plot_segmentation(results: dict, out: Path) -> list[Path]:
     ex = results.get("examples", [])
     if ex:
         fig, axes = plt.subplots(len(ex), 4, figsize=(10, 2.6 * len(ex)), squeeze=False)
-        titles = ["field (asinh)", "truth mask", f"hypercolumns: IoU {_m(results, 'iou'):.3f}",
-                  f"threshold: IoU {_m(results, 'iou_baseline'):.3f}"]
+        titles = [
+            "field (asinh)",
+            "truth mask",
+            f"hypercolumns: IoU {_m(results, 'iou'):.3f}",
+            f"threshold: IoU {_m(results, 'iou_baseline'):.3f}",
+        ]
         for row, (x, truth, pred, base) in zip(axes, ex):
             row[0].imshow(x, origin="lower", cmap="gray", vmin=-0.1, vmax=1)
             for ax, m in zip(row[1:], (truth, pred, base)):

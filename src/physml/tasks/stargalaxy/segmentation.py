@@ -4,20 +4,29 @@ Fig. 9 and 10). The autoencoder learns to reconstruct fields (no labels, no mask
 pixel's hypercolumn splits foreground from background; IoU against the simulator's truth masks,
 next to the classical threshold at k sigma. The model also segments a real image that
 scikit-image ships: the Hubble Deep Field."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import rows_of, stack_images
 
-from .hypercolumns import HypercolumnAE, fit_clusters, hypercolumns, iou, predict_masks, threshold_masks
+from .hypercolumns import (
+    HypercolumnAE,
+    fit_clusters,
+    hypercolumns,
+    iou,
+    predict_masks,
+    threshold_masks,
+)
 from .task import stretch
 
 COLUMNS = ["id", "image", "mask"]
@@ -26,13 +35,13 @@ CHUNK_FIELDS = 16  # fields per hypercolumn pass (memory: fields x channels x S^
 
 @dataclass(frozen=True)
 class SegmentationData:
-    uri: str = ""                    # dataset URI (physml simulate stargalaxy-fields); "" = simulate
-    n: int = 2000                    # simulated fields
-    size: int = 64                   # pixels per side (0.396"/px)
-    objects: float = 4.0             # mean objects per field
+    uri: str = ""  # dataset URI (physml simulate stargalaxy-fields); "" = simulate
+    n: int = 2000  # simulated fields
+    size: int = 64  # pixels per side (0.396"/px)
+    objects: float = 4.0  # mean objects per field
     star_fraction: float = 0.5
     seed: int = 0
-    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
     def __post_init__(self):
         if self.holdout < 3:
@@ -41,11 +50,11 @@ class SegmentationData:
 
 @dataclass(frozen=True)
 class SegmentationModel:
-    channels: int = 8                # first level's width (doubling per level)
-    depth: int = 3                   # stride-2 levels below the first
-    residual: bool = False           # add the first level's activations to the decoder's output features
-    threshold: float = 1.5           # the baseline: pixels above threshold x noise sigma
-    hdf: bool = True                 # also segment scikit-image's Hubble Deep Field (logged as an overlay)
+    channels: int = 8  # first level's width (doubling per level)
+    depth: int = 3  # stride-2 levels below the first
+    residual: bool = False  # add the first level's activations to the decoder's output features
+    threshold: float = 1.5  # the baseline: pixels above threshold x noise sigma
+    hdf: bool = True  # also segment scikit-image's Hubble Deep Field (logged as an overlay)
 
     def __post_init__(self):
         if self.channels < 1 or self.depth < 1:
@@ -97,10 +106,13 @@ def hubble_deep_field() -> np.ndarray:
     return np.clip(out, -0.5, 1.0)[None, None].astype(np.float32)
 
 
-class StarGalaxySegmentation:
+class StarGalaxySegmentation(Task):
     name: ClassVar[str] = "stargalaxy-segmentation"
     Config: ClassVar[type] = SegmentationConfig
-    search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.residual": {"choice": [False, True]}}
+    search_space: ClassVar[dict] = {
+        "train.lr": {"loguniform": [1e-4, 3e-3]},
+        "model.residual": {"choice": [False, True]},
+    }
     sweep_metric: ClassVar[tuple[str, str]] = ("val/iou", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:
@@ -108,13 +120,17 @@ class StarGalaxySegmentation:
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("stargalaxy-fields", dict(n=d.n, seed=d.seed, field={
-            "size": d.size, "objects": d.objects, "star_fraction": d.star_fraction}))
+        return Simulation(
+            "stargalaxy-fields",
+            dict(n=d.n, seed=d.seed, field={"size": d.size, "objects": d.objects, "star_fraction": d.star_fraction}),
+        )
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         arrays = partial(to_arrays, holdout=cfg.data.holdout)
-        return {name: DatasetSpec(uri, COLUMNS, partial(arrays, split=k))
-                for name, k in (("train", 2), ("val", 0), ("test", 1))}
+        return {
+            name: DatasetSpec(uri, COLUMNS, partial(arrays, split=k))
+            for name, k in (("train", 2), ("val", 0), ("test", 1))
+        }
 
     def model(self, cfg) -> torch.nn.Module:
         m = cfg.model
@@ -133,7 +149,7 @@ class StarGalaxySegmentation:
         for b in batches:
             xs, ms = b["x"].to(device), np.asarray(b["mask"].cpu() if torch.is_tensor(b["mask"]) else b["mask"]) > 0
             for i in range(0, len(xs), CHUNK_FIELDS):
-                x, m = xs[i:i + CHUNK_FIELDS], ms[i:i + CHUNK_FIELDS]
+                x, m = xs[i : i + CHUNK_FIELDS], ms[i : i + CHUNK_FIELDS]
                 out = model(x)
                 xi, f = x[:, 0].float().cpu().numpy(), hypercolumns(out["levels"]).float().cpu().numpy()
                 if km is None:

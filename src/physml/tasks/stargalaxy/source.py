@@ -3,6 +3,7 @@ each), or a directory of real FITS cutouts. Rows (design.md section 4, image tas
 ("A" labelled, "B" unlabelled, as the source's two sets), ``label`` (0 star, 1 galaxy; -1 unknown;
 kept for set B only to score it), ``magnitude``, ``r50`` (arcsec, NaN for stars), ``g``, ``seeing``
 (arcsec), ``snr`` and ``image`` fixed_size_list<float32>[size*size] (ADU, sky subtracted)."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.sources import ItemSource
+
 from .cutouts import CutoutParams, draw, draw_truth
 
 CHUNK = 2000  # cutouts per shard
@@ -19,13 +22,13 @@ CHUNK = 2000  # cutouts per shard
 
 @dataclass(frozen=True)
 class StarGalaxyParams:
-    n: int = 20000                   # cutouts
+    n: int = 20000  # cutouts
     star_fraction: float = 0.5
-    labelled_fraction: float = 0.2   # set A; the rest is set B
+    labelled_fraction: float = 0.2  # set A; the rest is set B
     seed: int = 0
     cutout: CutoutParams = field(default_factory=CutoutParams)
-    src: str = ""                    # a directory of FITS cutouts; "" = simulate
-    labels: str = ""                 # optional CSV (id, label) for src
+    src: str = ""  # a directory of FITS cutouts; "" = simulate
+    labels: str = ""  # optional CSV (id, label) for src
 
     def __post_init__(self):
         if self.n < 1:
@@ -38,9 +41,17 @@ class StarGalaxyParams:
 
 
 def schema(size: int) -> pa.Schema:
-    fields = [("id", pa.string()), ("set", pa.string()), ("label", pa.int8()), ("magnitude", pa.float64()),
-              ("r50", pa.float64()), ("g", pa.float64()), ("seeing", pa.float64()), ("snr", pa.float64()),
-              ("image", pa.list_(pa.float32(), size * size))]
+    fields = [
+        ("id", pa.string()),
+        ("set", pa.string()),
+        ("label", pa.int8()),
+        ("magnitude", pa.float64()),
+        ("r50", pa.float64()),
+        ("g", pa.float64()),
+        ("seeing", pa.float64()),
+        ("snr", pa.float64()),
+        ("image", pa.list_(pa.float32(), size * size)),
+    ]
     return pa.schema(fields, metadata={"image_shape": json.dumps([size, size])})
 
 
@@ -49,7 +60,7 @@ def optimal_snr(image: np.ndarray, noise_sd: float) -> float:
     return float(np.sqrt((image.astype(np.float64) ** 2).sum()) / noise_sd)
 
 
-class StarGalaxySource:
+class StarGalaxySource(ItemSource):
     kind = "stargalaxy"
     task = "stargalaxy"
     summary_columns = ["set", "label", "magnitude", "r50", "seeing", "snr"]
@@ -58,7 +69,7 @@ class StarGalaxySource:
         self.p = params
 
     @classmethod
-    def from_dict(cls, d: dict) -> "StarGalaxySource":
+    def from_dict(cls, d: dict) -> StarGalaxySource:
         d = dict(d)
         return cls(StarGalaxyParams(cutout=CutoutParams(**d.pop("cutout", {})), **d))
 
@@ -77,8 +88,10 @@ class StarGalaxySource:
             if self.p.labels:
                 read_labels(self.p.labels, ids)
             return [{"path": "cutouts/real.parquet"}]
-        return [{"path": f"cutouts/chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
-                for k in range(-(-self.p.n // CHUNK))]
+        return [
+            {"path": f"cutouts/chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
+            for k in range(-(-self.p.n // CHUNK))
+        ]
 
     def make(self, item: dict) -> pa.Table:
         if self.p.src:
@@ -90,9 +103,19 @@ class StarGalaxySource:
             labelled = rng.uniform() < self.p.labelled_fraction
             clean = draw(t, c, None)
             image = draw(t, c, int(rng.integers(1, 2**62)))
-            rows.append((f"s{self.p.seed}-{item['chunk'] * CHUNK + i:07d}", "A" if labelled else "B",
-                         int(t["galaxy"]), t["magnitude"], t.get("r50", np.nan), t.get("g", 0.0), t["seeing"],
-                         optimal_snr(clean, c.noise_sd()), image))
+            rows.append(
+                (
+                    f"s{self.p.seed}-{item['chunk'] * CHUNK + i:07d}",
+                    "A" if labelled else "B",
+                    int(t["galaxy"]),
+                    t["magnitude"],
+                    t.get("r50", np.nan),
+                    t.get("g", 0.0),
+                    t["seeing"],
+                    optimal_snr(clean, c.noise_sd()),
+                    image,
+                )
+            )
         return self._table(rows, c.size)
 
     def _real(self) -> pa.Table:
@@ -100,8 +123,10 @@ class StarGalaxySource:
 
         ids, images, labels = read_directory(self.p.src, self.p.labels or None)
         nan = float("nan")
-        rows = [(i, "A" if lab >= 0 else "B", int(lab), nan, nan, nan, nan, nan, im)
-                for i, im, lab in zip(ids, images, labels)]
+        rows = [
+            (i, "A" if lab >= 0 else "B", int(lab), nan, nan, nan, nan, nan, im)
+            for i, im, lab in zip(ids, images, labels)
+        ]
         return self._table(rows, images.shape[1])
 
     @staticmethod

@@ -6,18 +6,20 @@ VAE + manifold learning 0.76 (best 0.89, std 0.1, 10 repeats), AE + VAE 0.90 (st
 accuracy vs magnitude (Fig. 8c). A supervised CNN on set A is the upper bound. Label-dependent
 choices (orientation, cluster-to-class) use set A only; AUC and accuracy are measured on set B.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from physml.tasks.base import DatasetSpec, Simulation, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import split_of
 
 from .assign import cluster_scores, embed, judge, orientation
@@ -31,14 +33,14 @@ MAG_BINS = np.arange(14.0, 22.01, 1.0)
 
 @dataclass(frozen=True)
 class StarGalaxyData:
-    uri: str = ""                    # dataset URI (physml simulate/convert stargalaxy); "" = simulate
-    n: int = 20000                   # simulated cutouts
-    size: int = 32                   # pixels per side (multiple of 8)
+    uri: str = ""  # dataset URI (physml simulate/convert stargalaxy); "" = simulate
+    n: int = 20000  # simulated cutouts
+    size: int = 32  # pixels per side (multiple of 8)
     star_fraction: float = 0.5
-    labelled_fraction: float = 0.2   # set A
-    seeing: float = 1.4              # median PSF FWHM, arcsec
+    labelled_fraction: float = 0.2  # set A
+    seeing: float = 1.4  # median PSF FWHM, arcsec
     seed: int = 0
-    holdout: int = 10                # crc32(id) % holdout: 0 = validation, 1 = test, else training
+    holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
     def __post_init__(self):
         if self.size % 8:
@@ -49,17 +51,17 @@ class StarGalaxyData:
 
 @dataclass(frozen=True)
 class StarGalaxyModel:
-    kind: str = "hierarchical"       # vae (+ manifold learning) | bimodal-vae | hierarchical (AE + VAE) | cnn
-    channels: int = 16               # convolution channels of the first level (then 2x, 4x)
-    latent: int = 2                  # VAE latent dimensions (the bimodal prior acts on the first)
-    code: int = 16                   # hierarchical: the AE's code size
-    hidden: int = 64                 # hierarchical: the MLP VAE's width
-    beta: float = 1.0                # weight of the KL term
-    m: float = 2.0                   # bimodal prior: modes at -m, +m ...
-    s: float = 1.0                   # ... of width s (the source's eq. 4)
-    kl_samples: int = 8              # Monte Carlo draws of the bimodal KL's cross term
-    manifold: str = "isomap"         # vae: isomap | tsne | none, before the 2-component mixture
-    condition: str = "flux"          # hierarchical: flux (a VAE conditional on the instrumental magnitude) | none
+    kind: str = "hierarchical"  # vae (+ manifold learning) | bimodal-vae | hierarchical (AE + VAE) | cnn
+    channels: int = 16  # convolution channels of the first level (then 2x, 4x)
+    latent: int = 2  # VAE latent dimensions (the bimodal prior acts on the first)
+    code: int = 16  # hierarchical: the AE's code size
+    hidden: int = 64  # hierarchical: the MLP VAE's width
+    beta: float = 1.0  # weight of the KL term
+    m: float = 2.0  # bimodal prior: modes at -m, +m ...
+    s: float = 1.0  # ... of width s (the source's eq. 4)
+    kl_samples: int = 8  # Monte Carlo draws of the bimodal KL's cross term
+    manifold: str = "isomap"  # vae: isomap | tsne | none, before the 2-component mixture
+    condition: str = "flux"  # hierarchical: flux (a VAE conditional on the instrumental magnitude) | none
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -116,11 +118,16 @@ def to_arrays(batch: dict, split: int, holdout: int, only_a: bool = False) -> di
     img = np.stack(batch["image"][keep]).astype(np.float32) if n else np.zeros((0, 64), np.float32)
     side = int(round(np.sqrt(img.shape[1])))
     img = img.reshape(n, side, side)
-    return {"x": stretch(img)[:, None], "c": instrumental_magnitude(img), "y": np.asarray(batch["label"], np.float32)[keep],
-            "a": np.asarray(batch["set"])[keep] == "A", "mag": np.asarray(batch["magnitude"], np.float32)[keep]}
+    return {
+        "x": stretch(img)[:, None],
+        "c": instrumental_magnitude(img),
+        "y": np.asarray(batch["label"], np.float32)[keep],
+        "a": np.asarray(batch["set"])[keep] == "A",
+        "mag": np.asarray(batch["magnitude"], np.float32)[keep],
+    }
 
 
-class StarGalaxy:
+class StarGalaxy(Task):
     name: ClassVar[str] = "stargalaxy"
     Config: ClassVar[type] = StarGalaxyConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.beta": {"uniform": [0.1, 2.0]}}
@@ -131,14 +138,24 @@ class StarGalaxy:
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("stargalaxy", dict(n=d.n, star_fraction=d.star_fraction, labelled_fraction=d.labelled_fraction,
-                                             seed=d.seed, cutout={"size": d.size, "seeing": d.seeing}))
+        return Simulation(
+            "stargalaxy",
+            dict(
+                n=d.n,
+                star_fraction=d.star_fraction,
+                labelled_fraction=d.labelled_fraction,
+                seed=d.seed,
+                cutout={"size": d.size, "seeing": d.seeing},
+            ),
+        )
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         h, cnn = cfg.data.holdout, cfg.model.kind == "cnn"
-        return {"train": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=2, holdout=h, only_a=cnn)),
-                "val": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=0, holdout=h)),
-                "test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=1, holdout=h))}
+        return {
+            "train": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=2, holdout=h, only_a=cnn)),
+            "val": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=0, holdout=h)),
+            "test": DatasetSpec(uri, COLUMNS, partial(to_arrays, split=1, holdout=h)),
+        }
 
     def model(self, cfg) -> torch.nn.Module:
         m, s = cfg.model, cfg.data.size
@@ -203,8 +220,11 @@ class StarGalaxy:
             out.update(judge(s[b], y[b], thr))
             hit = (s[b] > thr) == (y[b] == 1)
             idx = np.digitize(got["mag"][b], MAG_BINS)
-            out["acc_by_mag"] = [(float(MAG_BINS[k - 1] + 0.5), float(hit[idx == k].mean()), int((idx == k).sum()))
-                                 for k in range(1, len(MAG_BINS)) if (idx == k).any()]
+            out["acc_by_mag"] = [
+                (float(MAG_BINS[k - 1] + 0.5), float(hit[idx == k].mean()), int((idx == k).sum()))
+                for k in range(1, len(MAG_BINS))
+                if (idx == k).any()
+            ]
         return out
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:

@@ -1,0 +1,145 @@
+"""Data-source contracts: what a generator of a dataset provides, and how the platform runs it.
+
+Every dataset physml writes is a directory of Parquet shards plus ``manifest.json`` (see the docs'
+"Datasets" page). It is written by a *data source*, one of two capabilities:
+
+* :class:`ChainSampler`: Markov chains. The platform's chain actors (``physml.platform.ensemble``)
+  advance deterministic *units* of chains step by step, and write each step's rows as one shard. A
+  unit's rows depend on the root seed and the unit only, never on how units are spread over actors,
+  so a killed run resumes from the saved chain states without losing or duplicating a row.
+* :class:`ItemSource`: independent items (an MRI case, a chunk of jets, a batch of lens images). The
+  platform makes each item in a Ray task (``physml.platform.cases``) and writes one shard per item.
+
+Both share :class:`DataSource`: a kind, the manifest parameters that define the data, a constructor
+from plain values, and the analysis and figures shown at the end of `physml simulate`.
+
+A task that can also write data with a trained model (e.g. a generative network writing Ising
+configurations in the simulator's schema) implements :class:`Generator` beside :class:`Task`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+
+class DataSource(ABC):
+    """A generator of one dataset ``kind``, defined by its parameters ``p`` (a frozen dataclass).
+
+    Subclasses set ``kind`` (the manifest's kind, e.g. "ising"), ``task`` (the MLflow experiment of
+    `physml simulate`) and ``summary_columns`` (the columns :meth:`analyse` reads back).
+    """
+
+    kind: ClassVar[str]
+    summary_columns: ClassVar[list[str]]
+    p: Any
+
+    @property
+    def task(self) -> str:
+        """The MLflow experiment of `physml simulate` (default: ``kind``)."""
+        return self.kind
+
+    @classmethod
+    @abstractmethod
+    def from_dict(cls, d: dict) -> DataSource:
+        """The source from plain values (a task's ``Simulation.params``, a TOML table)."""
+
+    @abstractmethod
+    def manifest_params(self) -> dict:
+        """JSON-able parameters that define the dataset: resuming a directory requires equality."""
+
+    @abstractmethod
+    def analyse(self, table: pa.Table) -> dict:
+        """Summary of the finished dataset (``summary_columns`` only): ``{"rows": list, "metrics":
+        {name: float}, "series": {name: list[float]}, "text": str}``; metrics are logged to MLflow
+        (namespaced ``sim/...``), the text printed."""
+
+    def report(self, analysis: dict, out_dir: str | Path) -> list[Path]:
+        """Figures and tables of :meth:`analyse`'s result under ``out_dir`` (default: none)."""
+        return []
+
+
+class Unit(Protocol):
+    """A group of chains advanced together; ``index`` is unique and deterministic."""
+
+    index: int
+
+
+class ChainSampler(DataSource):
+    """Markov chains in units, each unit advanced along a fixed plan of steps.
+
+    A step is ``(burn, nrec)``: ``burn`` sweeps discarded, then ``nrec`` records per chain (each
+    ``every`` sweeps apart, as the sampler defines). The chain state is a dict of numpy arrays that
+    holds everything the next step needs, the RNG state included, so a step re-run from a saved state
+    returns the same rows.
+    """
+
+    work_unit: ClassVar[str] = "update"  #: what :meth:`work` counts (progress bars: "flip" for spins)
+
+    @abstractmethod
+    def units(self) -> list[Unit]:
+        """All units of the dataset, in a deterministic order."""
+
+    @abstractmethod
+    def plan(self, unit: Unit) -> list[tuple[int, int]]:
+        """The unit's steps: ``[(burn sweeps, records per chain), ...]``; one shard per recording step."""
+
+    @abstractmethod
+    def init_state(self, unit: Unit) -> dict[str, np.ndarray]:
+        """The unit's starting state (configurations and RNG state), from the root seed alone."""
+
+    @abstractmethod
+    def step(self, unit: Unit, state: dict[str, np.ndarray], burn: int, nrec: int) -> tuple[dict, pa.Table | None]:
+        """Advance ``unit`` from ``state`` by ``burn`` sweeps, then record ``nrec`` rows per chain:
+        (new state, the rows or None when ``nrec`` is 0). ``state`` is not modified."""
+
+    @abstractmethod
+    def work(self, unit: Unit, burn: int, nrec: int) -> float:
+        """Elementary updates (``work_unit``) that one step of ``unit`` performs (progress, rates)."""
+
+    def shard_group(self, unit: Unit) -> dict[str, int | str]:
+        """Manifest fields of the unit's shards, also their directory (e.g. ``{"L": 32}`` -> ``L32/``);
+        readers select shards by them (``DatasetSpec.where``). Default: none."""
+        return {}
+
+
+class ItemSource(DataSource):
+    """Independent items, one shard each."""
+
+    @abstractmethod
+    def items(self) -> list[dict]:
+        """Every item: ``{"path": shard path, ...what make needs}``; scalar str/int/float fields are
+        copied into the manifest's shard entry (so readers can select by them). Checking a source's
+        input (e.g. a directory's layout) happens here, before Ray starts."""
+
+    @abstractmethod
+    def make(self, item: dict) -> pa.Table:
+        """The rows of one item (deterministic: from the root seed and the item alone)."""
+
+
+class Generator(ABC):
+    """A task whose trained model writes a dataset of kind ``generates`` (`physml generate KIND`),
+    in the schema of that kind's simulator so that the simulator's analysis reads it unchanged."""
+
+    generates: ClassVar[str]  #: the manifest kind it writes, e.g. "ising"
+    generated_columns: ClassVar[list[str]]  #: the columns :meth:`describe_generated` reads back
+
+    @abstractmethod
+    def generation_plan(self, cfg: Any, request: dict) -> tuple[dict, list[dict]]:
+        """(manifest params, shards) of a request (task-specific keys, e.g. L, temperatures, n); each
+        shard ``{"path": ..., ...}``. A ValueError names the bad request value."""
+
+    @abstractmethod
+    def generate_shard(self, model: Any, cfg: Any, part: dict, seed: int) -> pa.Table:
+        """The rows of one planned shard, reproducible from ``seed``."""
+
+    @abstractmethod
+    def describe_generated(self, table: pa.Table) -> str:
+        """A terminal summary of the generated dataset (its ``generated_columns``)."""
+
+
+__all__ = ["DataSource", "ChainSampler", "ItemSource", "Generator", "Unit"]
