@@ -165,7 +165,9 @@ class Task(ABC):
 
     @abstractmethod
     def report(self, results: dict, out_dir: Path) -> list[Path]:
-        """Figures and tables (matplotlib Agg) from :meth:`evaluate`'s results; returns their paths."""
+        """Figures and tables (matplotlib Agg) from :meth:`evaluate`'s results over the test splits, as
+        the platform hands them on: float values keyed ``test/<key>``, the others unchanged. Returns
+        the paths written under ``out_dir``."""
 
     def example(self) -> list[str]:
         """``--set`` overrides (``["data.n=40"]``) of the smoke config that make the smallest

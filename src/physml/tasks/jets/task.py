@@ -103,6 +103,10 @@ class _JetsTask(Task):
     Config: ClassVar[type] = JetsConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16, 32]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
+
+    def example(self) -> list[str]:
+        return ["data.n=50"]
+
     train_where: ClassVar[dict] = {}
 
     def data_kind(self, cfg) -> tuple[str, str]:

@@ -69,10 +69,14 @@ class UnsupervisedPhases(Task):
         return {"loss": rec + cfg.model.beta * kl, "reconstruction": rec, "kl": kl}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
-        """Pearson r of |z| and of |PC1| with |m|, Tc from the steepest descent of <|z|>(T)."""
+        """The loss (per sample, as in training), Pearson r of |z| and of |PC1| with |m|, Tc from the
+        steepest descent of <|z|>(T)."""
         device = next(model.parameters()).device
         zs, xs, ms, ts = [], [], [], []
+        total, count = 0.0, 0
         for b in batches:
+            total += float(self.loss(model, {"x": b["x"].to(device)}, cfg)["loss"]) * len(b["x"])
+            count += len(b["x"])
             mu, _ = model.encode(b["x"].to(device))
             zs.append(mu.detach().cpu().numpy())
             xs.append(b["x"].flatten(1).cpu().numpy())
@@ -86,7 +90,11 @@ class UnsupervisedPhases(Task):
             np.linalg.norm(z, axis=1),
             np.abs(pc[:, 0]) if cfg.data.model == "ising" else np.linalg.norm(pc, axis=1),
         )
-        out = {"r_latent_m": float(np.corrcoef(zn, m)[0, 1]), "r_pca_m": float(np.corrcoef(pn, m)[0, 1])}
+        out = {
+            "loss": total / count,
+            "r_latent_m": float(np.corrcoef(zn, m)[0, 1]),
+            "r_pca_m": float(np.corrcoef(pn, m)[0, 1]),
+        }
         temps = np.unique(T)
         if temps.size >= 5:
             out["tc_latent"] = steepest_descent(temps, np.array([zn[T == t].mean() for t in temps]))

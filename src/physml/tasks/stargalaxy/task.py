@@ -133,6 +133,9 @@ class StarGalaxy(Task):
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.beta": {"uniform": [0.1, 2.0]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
 
+    def example(self) -> list[str]:
+        return ["data.n=300"]
+
     def data_kind(self, cfg) -> tuple[str, str]:
         return ("stargalaxy", "sdss-r")
 
