@@ -26,9 +26,11 @@ def optuna_alone(n: int, uri: str) -> list[float]:
     import optuna
 
     from physml.config import from_dict, merge
-    from physml.platform.run import config_dict, evaluate_splits, write_model
+    from physml.platform.artifacts import write_model
+    from physml.platform.evaluation import evaluate_splits
+    from physml.platform.inline import inline_splits, train_inline
+    from physml.platform.plan import config_dict
     from physml.platform.space import apply
-    from physml.platform.trial import inline_splits, train_inline
     from physml.tasks.phases.supervised import SupervisedPhases
 
     task = SupervisedPhases()
@@ -64,7 +66,7 @@ def main() -> None:
     os.environ["PHYSML_HOME"] = str(tmp / "home")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
     from physml.platform import cluster
-    from physml.platform.run import data_uri, resolve
+    from physml.platform.plan import data_uri, resolve
     from physml.platform.sweep import prepare, run_sweep
     from physml.platform.sweep_report import load_status
 

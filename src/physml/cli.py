@@ -535,7 +535,8 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from physml.platform.run import resolve, run_task
+    from physml.platform.plan import resolve
+    from physml.platform.run import run_task
 
     task, cfg = resolve(a.task, a.config, a.sets, a.resume)
     res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)

@@ -197,7 +197,7 @@ GEN_CASES = [
 
 @pytest.mark.parametrize("extra,needle", GEN_CASES)
 def test_bad_generate_input_writes_nothing(extra, needle, tmp_path, monkeypatch, capsys):
-    from physml.platform.run import write_model
+    from physml.platform.artifacts import write_model
     from physml.tasks.ising_generation.task import GenerationConfig, IsingGeneration
 
     monkeypatch.chdir(tmp_path)
@@ -215,7 +215,7 @@ def test_bad_generate_input_writes_nothing(extra, needle, tmp_path, monkeypatch,
 
 
 def test_generate_refuses_a_model_that_does_not_generate(tmp_path, monkeypatch, capsys):
-    from physml.platform.run import write_model
+    from physml.platform.artifacts import write_model
     from physml.tasks.phases.supervised import SupervisedPhases
 
     monkeypatch.chdir(tmp_path)

@@ -4,7 +4,7 @@ import mlflow
 import pytest
 
 from physml.config import ConfigError, dump_toml, from_dict, to_dict
-from physml.platform.run import check_resumable
+from physml.platform.plan import check_resumable
 from physml.tasks.lensing.task import LensingConfig
 
 

@@ -333,7 +333,7 @@ def test_w1_is_zero_for_a_perfect_reconstruction_and_the_shift_otherwise():
 def test_init_state_starts_the_loop_from_given_weights():
     """train.init_from's state dict replaces the seeded initialisation (lr ~ 0: the weights stay)."""
     from physml.config import to_dict
-    from physml.platform.trial import train_inline
+    from physml.platform.inline import train_inline
 
     cfg = from_dict(
         LensingConfig,

@@ -19,6 +19,7 @@ from physml.tasks import TASKS, load
 from physml.tasks.sources import Generator
 
 from . import tracking
+from .artifacts import load_model
 from .data import DatasetWriter, read_table
 
 
@@ -33,8 +34,6 @@ class GenerateResult:
 
 def load_generator(model_uri: str, kind: str):
     """(task name, task, config, model in eval mode) of a saved model that generates ``kind`` data."""
-    from .run import load_model
-
     task_name, cfg_dict, state = load_model(model_uri)
     task = load(TASKS[task_name])()
     if not isinstance(task, Generator) or task.generates != kind:

@@ -15,8 +15,8 @@ import torch
 from ray.train import Checkpoint
 
 from . import storage
+from .inline import InlineSession, inline_splits
 from .train import STATE, FitResult, _Logger, improved, run_loop
-from .trial import InlineSession, inline_splits
 
 KEEP = 2  #: latest epoch checkpoints kept (with train.select = "best", the best one as well)
 METRICS = "metrics.json"  #: an epoch checkpoint's reported metrics, beside its state

@@ -27,7 +27,7 @@ from physml.tasks import TASKS, load
 from . import cluster, storage, tracking
 from .datasets import materialize_limit, split_memory
 from .local_data import check_kind
-from .run import check_resources, config_dict, data_uri, initial_state, shared
+from .plan import check_resources, config_dict, data_uri, initial_state, shared
 from .space import Space, SweepSettings, apply, parse_space, sample_values
 from .sweep_log import META, SweepLogger
 from .trial import ROW, run_trial, trial_config

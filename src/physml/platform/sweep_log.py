@@ -195,7 +195,7 @@ class SweepLogger(Callback):
 
 def _error_line(trial) -> str:
     """The cause of a trial's error in one line (e.g. "training stopped: non-finite loss (...)")."""
-    from .run import training_failure
+    from .train import training_failure
 
     path = getattr(trial, "error_file", None) or ""
     text = Path(path).read_text() if path and Path(path).exists() else ""

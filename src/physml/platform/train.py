@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from ray.train import (
 from ray.train.torch import TorchTrainer
 
 from physml.config import from_dict, to_dict
-from physml.errors import NonFiniteLoss
+from physml.errors import NonFiniteLoss, TrainingError
 from physml.tasks import load
 
 STATE = "state.pt"
@@ -360,3 +361,15 @@ def load_state(checkpoint: Checkpoint) -> dict:
     """The checkpoint's state dict (weights_only load), local or in remote storage."""
     with checkpoint.as_directory() as d:
         return torch.load(os.path.join(d, STATE), weights_only=True, map_location="cpu")
+
+
+def training_failure(err: BaseException) -> TrainingError:
+    """A one-line TrainingError naming the cause inside Ray's wrapped worker/trial traceback."""
+    if isinstance(err, NonFiniteLoss):  # raised in this process by the local runner
+        return TrainingError(f"training stopped: non-finite loss ({err})")
+    text = str(err)
+    m = re.search(r"NonFiniteLoss: ([^\n]+)", text)
+    if m:
+        return TrainingError(f"training stopped: non-finite loss ({m.group(1)})")
+    last = [ln for ln in text.splitlines() if re.match(r"^[\w.]+(Error|Exception)\b", ln.strip())]
+    return TrainingError(f"training failed: {last[-1].strip() if last else text.splitlines()[0]}")
