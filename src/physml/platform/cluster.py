@@ -1,4 +1,4 @@
-"""The one place that starts or joins Ray (design.md section 5).
+"""The one place that starts or joins Ray.
 
 Local default: a private Ray instance with this machine's CPUs, dashboard on 127.0.0.1, and an object
 store of ``PHYSML_OBJECT_STORE_MB`` MiB when set (Ray's default: 30% of RAM; beyond it Ray spills to

@@ -1,4 +1,4 @@
-"""Sharded Parquet datasets on any fsspec URI (design.md section 4).
+"""Sharded Parquet datasets on any fsspec URI (the docs' Concepts page, "Datasets").
 
 A dataset is a directory of Parquet shards plus ``manifest.json``. Shards and the manifest are
 written to a temporary name and renamed when complete; the manifest lists only complete shards with

@@ -1,4 +1,4 @@
-"""`physml sweep`: Ray Tune + OptunaSearch (TPE) + ASHA over a task's search space (design.md section 5).
+"""`physml sweep`: Ray Tune + OptunaSearch (TPE) + ASHA over a task's search space.
 
 A sweep file is a task config (or ``base = "smoke"`` plus overrides) with a ``[sweep]`` table:
 settings (samples, metric, mode, scheduler, max_concurrent, grace_period, reduction_factor), a

@@ -1,4 +1,4 @@
-"""MLflow conventions (design.md section 6): one experiment per task, local store by default.
+"""MLflow conventions (the docs' Concepts page): one experiment per task, local store by default.
 
 With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with artefacts in
 ``<cwd>/mlruns`` (MLflow's default beside it); set the variable to use a tracking server instead.

@@ -1,4 +1,4 @@
-"""One training loop for every task, on Ray Train (``TorchTrainer``), design.md section 5.
+"""One training loop for every task, on Ray Train (``TorchTrainer``).
 
 Workers get the "train" split sharded by Ray Data and the full "val" split; each epoch ends with a
 checkpoint (model, optimizer, scheduler, epoch, early-stopping state, resolved config) reported to

@@ -24,6 +24,7 @@ TASKS: dict[str, str] = {
     "lensing": "physml.tasks.lensing.task:Lensing",
     "jets": "physml.tasks.jets.task:JetTagging",
     "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
+    "example-oscillator": "physml.tasks.example.task:Oscillator",
 }
 
 SOURCES: dict[str, str] = {

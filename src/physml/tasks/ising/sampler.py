@@ -36,7 +36,7 @@ class Unit:
 
 
 def schema(L: int, model: str = "ising") -> pa.Schema:
-    """Row schema of design.md section 4 for linear size ``L``."""
+    """Row schema of Ising/XY datasets for linear size ``L``."""
     spin_type = pa.int8() if model == "ising" else pa.float32()
     return pa.schema(
         [

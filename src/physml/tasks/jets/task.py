@@ -1,12 +1,12 @@
 """jets and jets-anomaly: boosted hadronic top quarks against QCD jets from jet images.
 
-Source: ../shared/seeds/004 (calorimeter images as CNN input at the LHC; new physics against the
-Standard Model background; anomaly detection trained on background only; data larger than one node).
-``jets`` trains a CNN tagger on both classes (DeepTop, arXiv 1701.08784; image CNNs reach AUC about
-0.98 on Delphes top jets, arXiv 1902.09914); ``jets-anomaly`` trains a convolutional autoencoder on
-QCD jets only and scores by reconstruction error (arXiv 1808.08979, 1808.08992). Both report ROC-AUC,
-1/eps_B at eps_S = 0.3, the mass-window + tau_32 baseline and the QCD mass sculpting.
-"""
+Source: [004] (the docs' Design page lists the sources; calorimeter images as CNN input at the LHC;
+new physics against the Standard Model background; anomaly detection trained on background only;
+data larger than one node). ``jets`` trains a CNN tagger on both classes (DeepTop, arXiv 1701.08784;
+image CNNs reach AUC about 0.98 on Delphes top jets, arXiv 1902.09914); ``jets-anomaly`` trains a
+convolutional autoencoder on QCD jets only and scores by reconstruction error (arXiv 1808.08979,
+1808.08992). Both report ROC-AUC, 1/eps_B at eps_S = 0.3, the mass-window + tau_32 baseline and the
+QCD mass sculpting."""
 
 from __future__ import annotations
 

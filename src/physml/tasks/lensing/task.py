@@ -1,6 +1,6 @@
 """lensing: dark-matter substructure in strong-lensing images (DeepLense).
 
-Source: ../shared/seeds/002 (Alexander et al. 2020, "Decoding dark matter substructure without
+Source: [002] (Alexander et al. 2020, "Decoding dark matter substructure without
 supervision", arXiv 2008.12731). The unsupervised models (DCAE, VAE, AAE, RBM) train on images without
 substructure only; the anomaly score is the reconstruction error, judged by ROC-AUC of each substructure
 class (vortex, spherical CDM subhalos) against none. A supervised ResNet-18 three-class classifier is

@@ -1,7 +1,7 @@
 """Cases -> rows of a ``kind = "prostate"`` dataset: in-plane resampling, centre crop, one row per slice
 (2D) or per slab of ``depth`` consecutive slices (3D patches).
 
-Row schema (design.md section 4, image tasks): ``image`` fixed_size_list<float32>[D*H*W] and
+Row schema (image tasks, the docs' Concepts page): ``image`` fixed_size_list<float32>[D*H*W] and
 ``label`` fixed_size_list<uint8>[D*H*W] (row-major, shape [D, H, W] in the schema metadata; D = 1 for
 slices), plus per row the case id, site, first slice index, the case's slice count, D, spacing
 (x, y, z) after resampling in mm, the case's intensity range (min, max, 99.5th percentile, for

@@ -1,10 +1,10 @@
 """prostate: PROMISE12 prostate MRI segmentation with a dilated residual U-Net and a learned BN normalizer.
 
-Source: ../shared/seeds/000 part 3: 0-1 normalization vs a BatchNorm CNN as normalizer (Fig. 12), the
-Dice coefficient D = 2 sum p g / (sum p^2 + sum g^2) as the loss, a U-Net with dilation and residual
-connections (Fig. 13), Table 3: DSC 0.729-0.779 without BN, 0.790-0.846 with. Slices are 2D samples;
-splits, Dice and Hausdorff 95 are per case (3D), never per slice.
-"""
+Source: [000] part 3 (the docs' Design page lists the sources): 0-1 normalization vs a BatchNorm CNN
+as normalizer (Fig. 12), the Dice coefficient D = 2 sum p g / (sum p^2 + sum g^2) as the loss, a
+U-Net with dilation and residual connections (Fig. 13), Table 3: DSC 0.729-0.779 without BN,
+0.790-0.846 with. Slices are 2D samples; splits, Dice and Hausdorff 95 are per case (3D), never per
+slice."""
 
 from __future__ import annotations
 

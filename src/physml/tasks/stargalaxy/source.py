@@ -1,5 +1,5 @@
 """The stargalaxy dataset generator: simulated SDSS-like cutouts in chunks (one Ray task and one shard
-each), or a directory of real FITS cutouts. Rows (design.md section 4, image tasks): ``id``, ``set``
+each), or a directory of real FITS cutouts. Rows (image tasks, the docs' Concepts page): ``id``, ``set``
 ("A" labelled, "B" unlabelled, as the source's two sets), ``label`` (0 star, 1 galaxy; -1 unknown;
 kept for set B only to score it), ``magnitude``, ``r50`` (arcsec, NaN for stars), ``g``, ``seeing``
 (arcsec), ``snr`` and ``image`` fixed_size_list<float32>[size*size] (ADU, sky subtracted)."""

@@ -1,11 +1,11 @@
 """stargalaxy: unsupervised star/galaxy separation on SDSS-like cutouts (bimodal-prior VAE, AE + VAE).
 
-Source: ../shared/seeds/000 part 2: a VAE whose KL term uses the bimodal prior Q(V) = 1/2 N(-m, s^2) +
-1/2 N(m, s^2) (eq. 4, Fig. 6); the hierarchical AE + VAE with that revised KLD (Fig. 7); Table 2: AUC
-VAE + manifold learning 0.76 (best 0.89, std 0.1, 10 repeats), AE + VAE 0.90 (std 0.002, 100 repeats);
-accuracy vs magnitude (Fig. 8c). A supervised CNN on set A is the upper bound. Label-dependent
-choices (orientation, cluster-to-class) use set A only; AUC and accuracy are measured on set B.
-"""
+Source: [000] part 2 (the docs' Design page lists the sources): a VAE whose KL term uses the bimodal
+prior Q(V) = 1/2 N(-m, s^2) + 1/2 N(m, s^2) (eq. 4, Fig. 6); the hierarchical AE + VAE with that
+revised KLD (Fig. 7); Table 2: AUC VAE + manifold learning 0.76 (best 0.89, std 0.1, 10 repeats), AE
++ VAE 0.90 (std 0.002, 100 repeats); accuracy vs magnitude (Fig. 8c). A supervised CNN on set A is
+the upper bound. Label-dependent choices (orientation, cluster-to-class) use set A only; AUC and
+accuracy are measured on set B."""
 
 from __future__ import annotations
 
