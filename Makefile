@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed
 # instead of 3 s. (pip's own --compile would compile all of the venv's 20,000 files, most never used.)
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test bench screenshot venv clean postgres
+.PHONY: demo test lint docs bench screenshot venv clean postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,19 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m physml demo
 
-test: $(STAMP)
+# lint (ruff, import layers) and the docs build run first: they take seconds and fail fast
+test: lint $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(BIN)/python -m pytest -q --durations=15
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks deploy .ci docs
+	$(BIN)/ruff format --check src tests benchmarks deploy .ci docs
+	$(BIN)/lint-imports
+
+# the documentation on http://127.0.0.1:8000, rebuilt on every change
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ising_kernels
@@ -52,4 +63,4 @@ postgres: $(STAMP)
 	$(BIN)/python -m pip install --quiet "psycopg[binary]"
 
 clean:
-	rm -rf $(VENV) mlruns mlflow.db physml-data .pytest_cache
+	rm -rf $(VENV) mlruns mlflow.db physml-data .pytest_cache site

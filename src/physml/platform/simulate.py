@@ -4,13 +4,15 @@ MLflow. A generator is a Markov-chain sampler (``units``/``plan``/``step``: chai
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from physml import __version__
-from physml.tasks import load
+from physml.tasks import SOURCES, load, source_path
 from physml.tasks.sources import ItemSource
 
 from . import cluster, storage, tracking
@@ -75,19 +77,14 @@ def simulate(
 def ensure_dataset(
     sampler_name: str, params: dict, cache_root: str | Path, actors: int | None = None, progress: bool = True
 ) -> str:
-    """URI of the dataset a task asked to simulate: reused when complete, else made (resumably)."""
-    import hashlib
-    import json
-
-    from physml.tasks import source_path
-
-    key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
-    uri = storage.join(
-        str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve()),
-        f"{sampler_name}-{key}",
-    )
+    """URI of the dataset a task asked to simulate (``sampler_name``: a ``SOURCES`` key or an import
+    path), cached under ``cache_root`` by its parameters: reused when complete, else made (resumably)."""
     path = source_path(sampler_name)
     sampler = load(path).from_dict(params)
+    key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
+    prefix = sampler_name if sampler_name in SOURCES else sampler.kind
+    root = str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve())
+    uri = storage.join(root, f"{prefix}-{key}")
     mp = sampler.manifest_params()
     writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {params}")
     if not writer.manifest.get("complete"):
