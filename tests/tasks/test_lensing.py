@@ -6,6 +6,7 @@ bad inputs."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -217,7 +218,9 @@ def test_encoder_size_error_names_the_sizes_that_work():
 
 
 @pytest.mark.parametrize("kind", ["dcae", "vae", "aae", "rbm", "resnet"])
-def test_one_loss_for_all_kinds_trains_every_parameter(kind):
+def test_one_loop_step_for_all_kinds_trains_every_parameter(kind):
+    """Every group's training step (one for most kinds, the discriminator then the autoencoder for
+    the AAE) reaches every parameter of its group, and the groups cover the model."""
     cfg = from_dict(
         LensingConfig,
         {
@@ -227,24 +230,49 @@ def test_one_loss_for_all_kinds_trains_every_parameter(kind):
     )
     task = Lensing()
     model = task.model(cfg).train()
-    out = task.loss(model, {"x": torch.rand(6, 1, 32, 32), "y": torch.tensor([0, 1, 2, 0, 0, 1])}, cfg)
-    assert out["loss"].ndim == 0 and torch.isfinite(out["loss"])
-    out["loss"].backward()
-    assert all(p.grad is not None for p in model.parameters())
+    groups = task.param_groups(model, cfg)
+    assert sorted(id(p) for ps in groups.values() for p in ps) == sorted(id(p) for p in model.parameters())
+    batch = {"x": torch.rand(6, 1, 32, 32), "y": torch.tensor([0, 1, 2, 0, 0, 1])}
+    for group, params in groups.items():
+        model.zero_grad()
+        out = task.training_step(model, batch, cfg, group, 0)
+        assert out["loss"].ndim == 0 and torch.isfinite(out["loss"])
+        out["loss"].backward()
+        assert all(p.grad is not None for p in params), group
 
 
-def test_aae_losses_move_only_their_own_player():
-    """The discriminator's loss reaches only D's weights; the encoder's loss reaches only the encoder."""
+def test_aae_discriminator_step_moves_only_the_discriminator():
+    """The discriminator's loss reaches only D's weights (the codes carry no gradient); the
+    autoencoder's step reaches the encoder and the decoder."""
     torch.manual_seed(0)
-    aae = nets.AAE(16, 4, 2, 3)
+    aae = nets.AAE(16, 4, 2, 3).train()
     x = torch.rand(5, 1, 16, 16)
-    for which in (0, 1):
-        aae.zero_grad()
-        aae.adversarial(aae(x)["z"])[which].backward()
-        d_grad = [p.grad is not None and bool(p.grad.abs().sum() > 0) for p in aae.discriminator.parameters()]
-        e_grad = [p.grad is not None and bool(p.grad.abs().sum() > 0) for p in aae.encoder.parameters()]
-        assert all(d_grad) == (which == 0) and any(d_grad) == (which == 0)
-        assert any(e_grad) == (which == 1)
+    aae(x, player="discriminator")["d_loss"].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in aae.discriminator.parameters())
+    assert all(p.grad is None for p in [*aae.encoder.parameters(), *aae.decoder.parameters()])
+    aae.zero_grad()
+    out = aae(x)
+    ((out["recon"] - x) ** 2).sum().add(out["e_loss"]).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in aae.encoder.parameters())
+
+
+def test_aae_discriminator_learns_the_prior_apart_from_codes():
+    """Trained alone (the codes fixed far from the prior), the discriminator's loss falls well below
+    its chance value 2 ln 2."""
+    torch.manual_seed(0)
+    aae = nets.AAE(16, 4, 2, 3).train()
+    with torch.no_grad():
+        for p in aae.encoder.parameters():
+            p.zero_()
+        aae.encoder.fc.bias.fill_(3.0)
+    opt = torch.optim.Adam(aae.discriminator.parameters(), lr=1e-2)
+    x = torch.rand(64, 1, 16, 16)
+    for _ in range(200):
+        opt.zero_grad()
+        loss = aae(x, player="discriminator")["d_loss"]
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.2 * 2 * math.log(2)
 
 
 def test_rbm_free_energy_matches_enumeration_of_hidden_states():

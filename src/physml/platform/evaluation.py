@@ -17,6 +17,7 @@ from .local_data import local_batches
 def evaluate_splits(task, model, cfg, specs: dict) -> dict:
     """``task.evaluate`` over the test splits, read in this process; float results become ``test/<k>``."""
     model.eval()
+    task.before_evaluate(model, cfg)
     tests = [s for k, s in specs.items() if k.startswith("test")]
     with torch.no_grad():
         try:

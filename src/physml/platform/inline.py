@@ -45,7 +45,7 @@ class InlineSession:
         self.splits, self.device = splits, device
         self._report, self._get_checkpoint = report, get_checkpoint
 
-    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+    def prepare(self, model: torch.nn.Module, find_unused: bool = False) -> torch.nn.Module:
         return model.to(self.device)
 
     def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):

@@ -35,6 +35,8 @@ from physml.config import from_dict, to_dict
 from physml.errors import NonFiniteLoss, TrainingError
 from physml.tasks import load
 
+from .optimizers import Optimizers
+
 STATE = "state.pt"
 
 
@@ -43,23 +45,6 @@ class FitResult:
     checkpoint: Checkpoint | None
     metrics: dict
     error: BaseException | None
-
-
-def make_optimizer(model: torch.nn.Module, t) -> torch.optim.Optimizer:
-    """Optimizer from the [train] section (adam | adamw | sgd)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if t.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
-    cls = torch.optim.AdamW if t.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=t.lr, weight_decay=t.weight_decay)
-
-
-def make_scheduler(opt: torch.optim.Optimizer, t):
-    if t.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t.epochs)
-    if t.scheduler == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, t.epochs // 3), gamma=0.1)
-    return None
 
 
 def improved(value: float, best: float | None, mode: str) -> bool:
@@ -113,8 +98,11 @@ class RayTrainSession:
         self.device = ray.train.torch.get_device()
         self._kept: dict[tuple, list] = {}
 
-    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        return ray.train.torch.prepare_model(model)
+    def prepare(self, model: torch.nn.Module, find_unused: bool = False) -> torch.nn.Module:
+        """On this worker's device, wrapped in DDP with several workers (``find_unused``: some
+        parameters get no gradient in a backward pass, as with several parameter groups)."""
+        kwargs = {"find_unused_parameters": True} if find_unused else None
+        return ray.train.torch.prepare_model(model, parallel_strategy_kwargs=kwargs)
 
     def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):
         """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
@@ -178,23 +166,19 @@ class RayTrainSession:
         return bool(flag.item() > 0)
 
 
-def _restore(session, model, opt, sched) -> dict:
+def _restore(session, raw: torch.nn.Module, opts: Optimizers) -> dict:
     ckpt = session.get_checkpoint()
     if ckpt is None:
         return {"epoch": 0, "best": None, "bad_epochs": 0, "step": 0, "metrics": {}}
     with ckpt.as_directory() as d:
         state = torch.load(Path(d) / STATE, weights_only=True, map_location="cpu")
-    raw = model.module if hasattr(model, "module") else model
     raw.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    if sched is not None and state.get("scheduler"):
-        sched.load_state_dict(state["scheduler"])
+    opts.load(state)
     return {"metrics": state.get("metrics", {}), **{k: state[k] for k in ("epoch", "best", "bad_epochs", "step")}}
 
 
-def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: dict) -> None:
+def _save(session, raw: torch.nn.Module, opts: Optimizers, progress: dict, cfg_dict: dict, metrics: dict) -> None:
     """Report metrics with a checkpoint from rank 0 (others report metrics only: a barrier)."""
-    raw = model.module if hasattr(model, "module") else model
     if session.rank != 0:
         session.report(metrics)
         return
@@ -202,8 +186,7 @@ def _save(session, model, opt, sched, progress: dict, cfg_dict: dict, metrics: d
     torch.save(
         {
             "model": raw.state_dict(),
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict() if sched else {},
+            **opts.state(),
             **progress,
         },
         Path(d) / STATE,
@@ -229,67 +212,87 @@ def train_loop_per_worker(config: dict) -> None:
 
 def run_loop(task, cfg, cfg_dict: dict, session, log, init_state: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """The training loop, the same for every task and every runner (Ray Train worker or Tune trial):
-    epochs of ``task.loss`` steps, validation on rank 0, a checkpoint per epoch, early stopping.
-    ``init_state`` (a state dict, ``train.init_from``) starts a fresh run from other weights; a
-    checkpoint of this run, when there is one, wins. Returns the (unwrapped) model and the last
-    epoch's metrics."""
+    epochs of training steps (each group of ``task.param_groups`` stepped by its own optimizer),
+    validation on rank 0, a checkpoint per epoch, early stopping. ``init_state`` (a state dict,
+    ``train.init_from``) starts a fresh run from other weights; a checkpoint of this run, when there
+    is one, wins. Returns the (unwrapped) model and the last epoch's metrics."""
     t = cfg.train
     torch.manual_seed(t.seed + session.rank)
     device = session.device
     model = task.model(cfg)
     if init_state is not None:
         model.load_state_dict(init_state)
-    model = session.prepare(model)
-    opt = make_optimizer(model, t)
-    sched = make_scheduler(opt, t)
+    several = len(task.param_groups(model, cfg)) > 1
+    model = session.prepare(model, find_unused=several)  # a group's loss leaves the others' parameters unused
+    raw = model.module if hasattr(model, "module") else model
+    opts = Optimizers(task.param_groups(raw, cfg), t)
     amp = t.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    progress = _restore(session, model, opt, sched)
+    progress = _restore(session, raw, opts)
     metrics: dict = progress["metrics"]  # a run restored at its last epoch returns that epoch's metrics
     for epoch in range(progress["epoch"], t.epochs):
         model.train()
         sums, n = {}, 0
         seed = (t.seed + session.rank) * 100003 + epoch
         for batch in session.batches("train", t.batch_size, shuffle_seed=seed):
-            with torch.autocast(device.type, enabled=amp):
-                out = task.loss(model, batch, cfg)
-            loss = out["loss"]
-            if not torch.isfinite(loss):
-                log.flush()
-                raise NonFiniteLoss(
-                    f"loss = {loss.item()} at epoch {epoch}, step {progress['step']}; "
-                    f"lower train.lr (now {t.lr}) or check the data"
-                )
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+            out = _step(task, model, batch, cfg, opts, scaler, (epoch, progress["step"]), log)
+            task.on_step_end(raw, progress["step"], cfg)
             progress["step"] += 1
             n += 1
             for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
+                sums[k] = sums.get(k, 0.0) + v
             if progress["step"] % t.log_every == 0:
-                log.log({f"train/{k}": float(v.detach()) for k, v in out.items()}, progress["step"])
-        if sched is not None:
-            sched.step()
+                log.log({f"train/{k}": v for k, v in out.items()}, progress["step"])
+        opts.epoch_end()
         metrics = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
         if session.rank == 0:
-            model.eval()
-            with torch.no_grad():
-                res = task.evaluate(
-                    model.module if hasattr(model, "module") else model, session.batches("val", t.batch_size), cfg
-                )
-            metrics.update({f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))})
+            metrics.update(_validate(task, raw, session, cfg))
         metrics["epoch"] = epoch + 1
         progress["epoch"] = epoch + 1
         progress["metrics"] = metrics
         stop = _early_stop(metrics, progress, t) if session.rank == 0 else False
         log.log(metrics, epoch + 1)
         log.flush()
-        _save(session, model, opt, sched, progress, cfg_dict, {**metrics, "stop": float(stop)})
+        _save(session, raw, opts, progress, cfg_dict, {**metrics, "stop": float(stop)})
         if session.broadcast_stop(stop):
             break
-    return (model.module if hasattr(model, "module") else model), metrics
+    return raw, metrics
+
+
+def _step(task, model, batch: dict, cfg, opts: Optimizers, scaler, where: tuple[int, int], log) -> dict[str, float]:
+    """One training step: each group's loss (``task.training_step``), backward, its optimizer's
+    step, group after group. Returns the scalars to log (``<group>/<key>`` with several groups)."""
+    amp = scaler.is_enabled()
+    out: dict[str, float] = {}
+    for group, opt in opts.items():
+        with torch.autocast(model_device(model).type, enabled=amp):
+            terms = task.training_step(model, batch, cfg, group, where[1])
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            log.flush()
+            raise NonFiniteLoss(
+                f"loss{'' if opts.single else ' of ' + group} = {loss.item()} at epoch {where[0]}, step {where[1]}; "
+                f"lower train.lr (now {cfg.train.lr}) or check the data"
+            )
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        out.update({(k if opts.single else f"{group}/{k}"): float(v.detach()) for k, v in terms.items()})
+    scaler.update()
+    return out
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _validate(task, raw: torch.nn.Module, session, cfg) -> dict[str, float]:
+    """``val/<key>`` of ``task.evaluate`` on the validation split (rank 0)."""
+    raw.eval()
+    task.before_evaluate(raw, cfg)
+    with torch.no_grad():
+        res = task.evaluate(raw, session.batches("val", cfg.train.batch_size), cfg)
+    return {f"val/{k}": float(v) for k, v in res.items() if isinstance(v, (int, float))}
 
 
 def _early_stop(metrics: dict, progress: dict, t) -> bool:

@@ -156,7 +156,8 @@ class Task(ABC):
     @abstractmethod
     def loss(self, model, batch: dict, cfg) -> dict:
         """``{"loss": scalar tensor, ...}`` for one batch (a dict of tensors as the split's
-        ``preprocess`` made them); the other scalar tensors are logged as ``train/<name>``."""
+        ``preprocess`` made them); the other scalar tensors are logged as ``train/<name>``. With
+        several :meth:`param_groups`, :meth:`training_step` gives each group's loss instead."""
 
     @abstractmethod
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
@@ -168,6 +169,32 @@ class Task(ABC):
         """Figures and tables (matplotlib Agg) from :meth:`evaluate`'s results over the test splits, as
         the platform hands them on: float values keyed ``test/<key>``, the others unchanged. Returns
         the paths written under ``out_dir``."""
+
+    # -- hooks of the training loop: defaults give one optimizer over every trainable parameter --
+
+    def param_groups(self, model, cfg) -> dict[str, list]:
+        """Parameter groups, each trained by its own optimizer (the ``[train]`` optimizer, learning
+        rate and scheduler), stepped in this order at every training step: e.g. ``{"discriminator":
+        ..., "autoencoder": ...}`` for adversarial training. The groups must not share a parameter.
+        Default: one group "model" of every parameter that requires a gradient."""
+        return {"model": [p for p in model.parameters() if p.requires_grad]}
+
+    def training_step(self, model, batch: dict, cfg, group: str, step: int) -> dict:
+        """The loss of ``group`` for one batch at training step ``step`` (0-based, counted over the
+        whole run): ``{"loss": scalar tensor, ...}``. The loop back-propagates it and steps that
+        group's optimizer before asking for the next group's loss, so a later group sees the earlier
+        ones' update (alternating adversarial training). Default: :meth:`loss`."""
+        return self.loss(model, batch, cfg)
+
+    def on_step_end(self, model, step: int, cfg) -> None:
+        """Called after every group's optimizer stepped at training step ``step`` (``model``
+        unwrapped from DDP): e.g. a moving average of weights. Default: nothing."""
+        return None
+
+    def before_evaluate(self, model, cfg) -> None:
+        """Called before each validation pass and the final test evaluation (``model`` unwrapped, in
+        eval mode). Default: nothing."""
+        return None
 
     def example(self) -> list[str]:
         """``--set`` overrides (``["data.n=40"]``) of the smoke config that make the smallest

@@ -262,8 +262,9 @@ class ActorCritic(nn.Module):
         self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
-    def _average(self) -> None:
-        """ema <- d ema + (1 - d) actor, with d ramped up as min(decay, (1 + k) / (10 + k)) after k steps."""
+    def update_ema(self) -> None:
+        """ema <- d ema + (1 - d) actor, with d ramped up as min(decay, (1 + k) / (10 + k)) after k
+        updates; the task calls it after every optimizer step (``IsingGeneration.on_step_end``)."""
         k = int(self.ema_steps)
         d = min(self.ema_decay, (1 + k) / (10 + k))
         for a, b in zip(self.ema.parameters(), self.actor.parameters()):
@@ -271,8 +272,6 @@ class ActorCritic(nn.Module):
         self.ema_steps += 1
 
     def forward(self, s: torch.Tensor, t: torch.Tensor, fakes: int = 1) -> dict[str, torch.Tensor]:
-        if self.training:
-            self._average()
         real = self.critic.features(s)
         out = {"t_hat": self.critic.head(real).squeeze(-1), "real": self._with_physics(real.detach(), s), "t_real": t}
         drawn = self._from_bank(s, t) if self.training and self.bank is not None else None

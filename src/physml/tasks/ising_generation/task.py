@@ -198,11 +198,22 @@ class IsingGeneration(Task, Generator):
             m.physics,
         )
 
-    def loss(self, model, batch: dict, cfg) -> dict:
+    def training_step(self, model, batch: dict, cfg, group: str, step: int) -> dict:
+        """:meth:`loss` at training step ``step`` (the physics terms ramp up with it)."""
+        return self.loss(model, batch, cfg, step)
+
+    def on_step_end(self, model, step: int, cfg) -> None:
+        """The actor-critic's generating weight average follows the actor after every step."""
+        if cfg.model.kind == "actor-critic":
+            model.update_ema()
+
+    def loss(self, model, batch: dict, cfg, step: int = 0) -> dict:
         """VAE: eq. (2), ||x - x'||^2 + beta KL(q(z|x) || N(0, I)) per sample. Actor-critic: eq. (3) as an
         unbiased MMD^2 of critic features within equal-T groups, plus the critic's own loss (its
         temperature estimate of the real batch, squared error), plus ``physics_weight`` x the MMD^2 of
-        (e, |m|) alone, plus ``moment_weight`` x the squared standardized differences of <e> and <m^2>."""
+        (e, |m|) alone, plus ``moment_weight`` x the squared standardized differences of <e> and <m^2>;
+        those two physics terms rise linearly over ``model.physics_ramp`` steps from training step
+        ``step``."""
         x, t = batch["x"], batch["T"].float()
         if cfg.model.kind == "vae":
             out = model(x, t)
@@ -218,7 +229,7 @@ class IsingGeneration(Task, Generator):
         critic = ((out["t_hat"] - (t - TC)) ** 2).mean()
         terms = {"mmd2": mmd2, "critic_mse": critic}
         loss = mmd2 + cfg.model.critic_weight * critic
-        rise = ramp(cfg.model, int(getattr(model, "module", model).ema_steps))
+        rise = ramp(cfg.model, step + 1)
         if cfg.model.physics_weight:
             terms["mmd2_physics"] = grouped_mmd2(
                 out["real"][:, PHYSICS_COLUMNS], out["fake"][:, PHYSICS_COLUMNS], groups, "rbf", fake_groups

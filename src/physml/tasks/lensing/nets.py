@@ -101,9 +101,14 @@ class ConvVAE(nn.Module):
 
 
 class AAE(DCAE):
-    """DCAE plus a discriminator D: z -> logit(z drawn from the prior N(0, I)). In training mode the
-    forward pass also returns the adversarial losses ("d_loss", "e_loss"), so a DDP-wrapped model
-    computes everything in its forward."""
+    """DCAE plus a discriminator D: z -> logit(z drawn from the prior N(0, I)) (Makhzani et al. 2015).
+
+    Two players, trained in turn as two parameter groups (``Lensing.param_groups``), each through
+    ``forward`` so that a DDP-wrapped model sees both: ``forward(x, player="discriminator")`` returns
+    {"d_loss"}, BCE(D(z_prior), 1) + BCE(D(z), 0) with the codes computed without gradient;
+    ``forward(x)`` returns {"recon", "z"} and, in training mode, the encoder's non-saturating
+    adversarial loss "e_loss" = BCE(D(z), 1) (Goodfellow et al. 2014, sec. 3). The discriminator's
+    gradients from the encoder's loss are never applied: its optimizer clears them first."""
 
     def __init__(self, size: int, channels: int, depth: int, latent: int, hidden: int = 128):
         super().__init__(size, channels, depth, latent)
@@ -115,25 +120,23 @@ class AAE(DCAE):
             nn.Linear(hidden, 1),
         )
 
-    def forward(self, x) -> dict:
+    def forward(self, x, player: str = "autoencoder") -> dict:
+        if player == "discriminator":
+            with torch.no_grad():
+                z = self.encoder(x)
+            return {"d_loss": self.discriminator_loss(z)}
         out = super().forward(x)
         if self.training:
-            out["d_loss"], out["e_loss"] = self.adversarial(out["z"])
+            fooled = self.discriminator(out["z"])
+            out["e_loss"] = F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
         return out
 
-    def adversarial(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(discriminator loss, encoder loss) for one optimizer step over both players: D learns
-        BCE(D(z_prior), 1) + BCE(D(z), 0) with the codes detached; the encoder learns the
-        non-saturating BCE(D(z), 1) through a frozen copy of D's weights, so neither loss moves the
-        other player (Makhzani et al. 2015; Goodfellow et al. 2014, sec. 3)."""
-        d = self.discriminator
-        real, fake = d(torch.randn_like(z)), d(z.detach())
-        d_loss = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+    def discriminator_loss(self, z: torch.Tensor) -> torch.Tensor:
+        """BCE(D(z_prior), 1) + BCE(D(z), 0), z_prior ~ N(0, I); ``z`` detached."""
+        real, fake = self.discriminator(torch.randn_like(z)), self.discriminator(z.detach())
+        return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
             fake, torch.zeros_like(fake)
         )
-        frozen = {k: v.detach() for k, v in d.named_parameters()}
-        fooled = torch.func.functional_call(d, frozen, (z,))
-        return d_loss, F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
 
 
 class RBM(nn.Module):

@@ -190,10 +190,27 @@ class Lensing(Task):
             return AAE(s, m.channels, m.depth, m.latent)
         return (ConvVAE if m.kind == "vae" else DCAE)(s, m.channels, m.depth, m.latent)
 
+    def param_groups(self, model, cfg) -> dict[str, list]:
+        """The AAE's two players, trained in turn: the discriminator, then the autoencoder."""
+        if cfg.model.kind != "aae":
+            return super().param_groups(model, cfg)
+        d = list(model.discriminator.parameters())
+        ids = {id(p) for p in d}
+        return {"discriminator": d, "autoencoder": [p for p in model.parameters() if id(p) not in ids]}
+
+    def training_step(self, model, batch: dict, cfg, group: str, step: int) -> dict:
+        """The AAE's discriminator step: ``model.adversarial`` x its loss on prior draws against
+        the codes; every other step: :meth:`loss`."""
+        if group != "discriminator":
+            return self.loss(model, batch, cfg)
+        x = dihedral(batch["x"]) if cfg.data.augment else batch["x"]
+        d_loss = model(x, player="discriminator")["d_loss"]
+        return {"loss": cfg.model.adversarial * d_loss, "discriminator": d_loss}
+
     def loss(self, model, batch: dict, cfg) -> dict:
-        """DCAE: sum of squared errors per image; VAE: + beta KL(q(z|x) || N(0, I)); AAE: + the
-        discriminator's loss (codes detached) and the encoder's non-saturating loss against a frozen
-        copy of the discriminator; RBM: CD-k; ResNet: class-balanced cross-entropy."""
+        """DCAE: sum of squared errors per image; VAE: + beta KL(q(z|x) || N(0, I)); AAE (its
+        autoencoder's step): + the encoder's non-saturating adversarial loss; RBM: CD-k; ResNet:
+        class-balanced cross-entropy."""
         m, x = cfg.model, batch["x"]
         if cfg.data.augment and model.training:
             x = dihedral(x)
@@ -210,13 +227,7 @@ class Lensing(Task):
             kl = (-0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp())).sum(1).mean()
             return {"loss": recon + m.beta * kl, "recon": recon, "kl": kl}
         if m.kind == "aae":
-            d_loss, e_loss = out["d_loss"], out["e_loss"]
-            return {
-                "loss": recon + m.adversarial * (d_loss + e_loss),
-                "recon": recon,
-                "discriminator": d_loss,
-                "encoder_adv": e_loss,
-            }
+            return {"loss": recon + m.adversarial * out["e_loss"], "recon": recon, "encoder_adv": out["e_loss"]}
         return {"loss": recon, "recon": recon}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
