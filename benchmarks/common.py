@@ -22,7 +22,7 @@ def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
     """(samples per second, training samples) of a hand-written loop: ``epochs`` passes of the task's
     loss over its training split held in memory, Adam at ``cfg.train.lr``, the validation split
     evaluated after each pass; the reference for the platform's training throughput."""
-    from physml.platform.local_data import local_batches
+    from physml.platform.data.local import local_batches
 
     specs = task.datasets(cfg, uri)
     tr = list(local_batches(specs["train"], 100000))

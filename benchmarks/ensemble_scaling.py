@@ -11,8 +11,8 @@ import time
 import uuid
 
 from physml.platform import cluster
-from physml.platform.data import DatasetWriter
-from physml.platform.ensemble import run_ensemble
+from physml.platform.data.ensemble import run_ensemble
+from physml.platform.data.shards import DatasetWriter
 from physml.tasks import SOURCES
 from physml.tasks.ising.params import IsingParams
 from physml.tasks.ising.sampler import IsingSampler

@@ -74,7 +74,7 @@ def simulate(uri: str, jets: int, env: dict) -> float:
 def read_rates(uri: str) -> None:
     import ray
 
-    from physml.platform.datasets import ray_dataset, shard_paths
+    from physml.platform.data.streams import ray_dataset, shard_paths
 
     cfg = from_dict(JetTagging.Config, {"data": {"uri": uri}})
     spec = JetTagging().datasets(cfg, uri)["train"]

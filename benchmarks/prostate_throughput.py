@@ -23,7 +23,7 @@ import torch
 
 from benchmarks.common import plain_loop
 from physml.config import from_dict
-from physml.platform.datasets import ray_dataset
+from physml.platform.data.streams import ray_dataset
 from physml.tasks.prostate.task import ProstateSegmentation
 
 EPOCHS, CASES, BATCH = 4, 12, 16

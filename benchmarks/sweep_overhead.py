@@ -28,9 +28,9 @@ def optuna_alone(n: int, uri: str) -> list[float]:
     from physml.config import from_dict, merge
     from physml.platform.artifacts import write_model
     from physml.platform.evaluation import evaluate_splits
-    from physml.platform.inline import inline_splits, train_inline
     from physml.platform.plan import config_dict
-    from physml.platform.space import apply
+    from physml.platform.sweep.space import apply
+    from physml.platform.training.inline import inline_splits, train_inline
     from physml.tasks.phases.supervised import SupervisedPhases
 
     task = SupervisedPhases()
@@ -67,8 +67,8 @@ def main() -> None:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
     from physml.platform import cluster
     from physml.platform.plan import data_uri, resolve
-    from physml.platform.sweep import prepare, run_sweep
-    from physml.platform.sweep_report import load_status
+    from physml.platform.sweep.driver import prepare, run_sweep
+    from physml.platform.sweep.report import load_status
 
     cluster.connect()
     task, cfg = resolve("phases-supervised", "smoke", SETS)

@@ -23,7 +23,7 @@ def graph():
 def test_platform_imports_no_task_by_name(graph):
     named = {
         (m, imported)
-        for m in graph.find_children("physml.platform") | {"physml.platform"}
+        for m in graph.find_descendants("physml.platform") | {"physml.platform"}
         for imported in graph.find_modules_directly_imported_by(m)
         if imported.startswith("physml.tasks") and imported not in CONTRACTS
     }
@@ -31,7 +31,7 @@ def test_platform_imports_no_task_by_name(graph):
 
 
 def test_platform_import_graph_is_acyclic(graph):
-    platform = sorted(graph.find_children("physml.platform"))
+    platform = sorted(graph.find_descendants("physml.platform"))
     edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in platform} for m in platform}
     state: dict[str, int] = {}
 

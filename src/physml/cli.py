@@ -561,8 +561,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from physml.platform import sweep
-    from physml.platform.sweep_report import format_table, status_text
+    from physml.platform.sweep import driver as sweep
+    from physml.platform.sweep.report import format_table, status_text
 
     if a.status is not None:
         print(status_text(sweep.find_sweep(a.task, a.status)))
@@ -581,7 +581,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         }
         req = sweep.prepare(a.task, a.config, a.sets, cli)
         res = sweep.run_sweep(req, a.address, not a.no_progress, a.name)
-    from physml.platform.sweep_report import load_status
+    from physml.platform.sweep.report import load_status
 
     meta, _ = load_status(res.dir)
     print(format_table(res.rows, meta["settings"]["metric"]))

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from physml.config import from_dict, load_toml, merge
-from physml.platform.data import DatasetWriter, iter_tables, read_manifest, read_table
-from physml.platform.local_data import check_kind, local_batches, write_in_process
+from physml.platform.data.local import check_kind, local_batches, write_in_process
+from physml.platform.data.shards import DatasetWriter, iter_tables, read_manifest, read_table
 from physml.tasks import TASKS, config_path, load, shipped_configs, source_path
 from physml.tasks.base import DatasetSpec, Task
 from physml.tasks.sources import DataSource

@@ -26,7 +26,7 @@ from pathlib import Path
 import ray
 from ray.cluster_utils import Cluster
 
-from physml.platform.data import read_manifest
+from physml.platform.data.shards import read_manifest
 from physml.platform.simulate import simulate
 from physml.tasks import SOURCES
 from physml.tasks.ising.params import IsingParams
@@ -139,7 +139,7 @@ def sweep_mode(home: str) -> None:
     """`physml sweep` (4 trials, 2 at a time, 1 CPU each) on 3 one-CPU worker nodes; a trial's node killed."""
     cluster, _ = _start(head_cpus=0, workers=3)
     report = _kill_in_background(_kill_a_trial_node, cluster, home)
-    from physml.platform.sweep import prepare, run_sweep
+    from physml.platform.sweep.driver import prepare, run_sweep
 
     sets = ["train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=2"]
     req = prepare("phases-supervised", "smoke", sets, {"samples": 4, "max_concurrent": 2, "scheduler": "none"})

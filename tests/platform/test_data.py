@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from physml.platform.data import DatasetError, DatasetWriter, read_manifest, read_table
+from physml.platform.data.shards import DatasetError, DatasetWriter, read_manifest, read_table
 
 
 def _table(n, offset=0):

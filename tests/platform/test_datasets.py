@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from physml.config import from_dict
-from physml.platform import datasets
+from physml.platform.data import streams as datasets
 from physml.platform.simulate import ensure_dataset
 from physml.tasks.phases.supervised import SupervisedPhases
 
@@ -46,7 +46,7 @@ def test_split_size_is_its_size_in_memory_not_on_disk(tmp_path, monkeypatch):
     """Zeros compress to almost nothing: the limit must see the 12 MB they take in memory."""
     import pyarrow as pa
 
-    from physml.platform.data import DatasetWriter
+    from physml.platform.data.shards import DatasetWriter
     from physml.tasks.base import DatasetSpec
 
     uri = str(tmp_path / "zeros")

@@ -11,8 +11,8 @@ import mlflow
 import pytest
 
 from physml.cli import main
-from physml.platform.data import DatasetWriter, read_manifest, read_table
-from physml.platform.ensemble import run_ensemble
+from physml.platform.data.ensemble import run_ensemble
+from physml.platform.data.shards import DatasetWriter, read_manifest, read_table
 from physml.tasks import SOURCES
 from physml.tasks.ising.params import IsingParams
 from physml.tasks.ising.sampler import IsingSampler

@@ -16,8 +16,8 @@ import torch
 
 from physml.config import from_dict, to_dict
 from physml.errors import ConfigError, NonFiniteLoss
-from physml.platform.inline import InlineSession, NoLog
-from physml.platform.train import STATE, run_loop
+from physml.platform.training.inline import InlineSession, NoLog
+from physml.platform.training.loop import STATE, run_loop
 from physml.tasks.base import Task, TrainConfig
 
 

@@ -76,7 +76,7 @@ def test_shards_on_s3_survive_a_killed_writer_and_read_back(s3, tmp_path, ray_cl
     import fsspec
 
     from physml.cli import main
-    from physml.platform.data import read_manifest, read_table
+    from physml.platform.data.shards import read_manifest, read_table
 
     uri = f"s3://{BUCKET}/ising-killed"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
@@ -229,7 +229,7 @@ HOME_SCRIPT = """
 import sys
 import mlflow
 from physml.cli import main
-from physml.platform import storage
+from physml.platform.data import storage
 run = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]
 codes = [main(run + ["--set", "train.epochs=2"]),  # Ray Train, then the local runner from its checkpoints
          main(run + ["--set", "train.epochs=3", "--set", 'train.runner="local"', "--resume", "last"])]

@@ -3,10 +3,10 @@
 import pytest
 
 from physml.config import ConfigError, to_dict
-from physml.platform.space import Space, SweepSettings, apply, parse_space
-from physml.platform.sweep import plan, prepare
-from physml.platform.sweep_report import pareto
-from physml.platform.trial import ROW, trial_config
+from physml.platform.sweep.driver import plan, prepare
+from physml.platform.sweep.report import pareto
+from physml.platform.sweep.space import Space, SweepSettings, apply, parse_space
+from physml.platform.sweep.trial import ROW, trial_config
 from physml.tasks.phases.supervised import SupervisedConfig
 
 BASE = to_dict(SupervisedConfig())
@@ -196,7 +196,7 @@ def test_cluster_runs_refuse_node_local_storage(monkeypatch):
 
 
 def test_pivot_puts_one_value_per_column_and_averages_repeats():
-    from physml.platform.sweep_report import pivot
+    from physml.platform.sweep.report import pivot
 
     meta = {"space": [{"key": "model.norm"}], "table": [{"model.layers": 4}, {"model.layers": 5}]}
     rows = [
@@ -221,7 +221,7 @@ def test_pivot_must_be_a_searched_key(tmp_path):
 
 
 def test_aggregate_gives_mean_highest_lowest_std_over_repeats():
-    from physml.platform.sweep_report import aggregate
+    from physml.platform.sweep.report import aggregate
 
     meta = {"space": [{"key": "train.seed"}, {"key": "model.kind"}], "table": []}
     rows = [

@@ -8,7 +8,7 @@ import fsspec
 import pytest
 
 from physml.config import ConfigError
-from physml.platform import storage
+from physml.platform.data import storage
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import mlflow
 from ray.tune import Checkpoint
 
-from physml.platform.sweep_log import STATUS, SweepLogger
-from physml.platform.trial import DONE, FINAL, _report_again_if_done
+from physml.platform.sweep.log import STATUS, SweepLogger
+from physml.platform.sweep.trial import DONE, FINAL, _report_again_if_done
 
 
 def test_a_trial_restored_from_its_final_checkpoint_reports_it_again(tmp_path):
@@ -98,7 +98,7 @@ def test_resume_refuses_a_truncated_tune_state_instead_of_restarting_the_sweep(t
     import pytest
 
     from physml.config import ConfigError
-    from physml.platform.sweep import _check_state
+    from physml.platform.sweep.driver import _check_state
 
     (tmp_path / "experiment_state-2026.json").write_text(json.dumps({"trial_data": []}))
     (tmp_path / "searcher-state-2026.pkl").write_bytes(pickle.dumps({"_space": {"lr": 1}}))

@@ -6,7 +6,7 @@ import mlflow
 import pytest
 
 from physml.cli import main
-from physml.platform.data import DatasetWriter
+from physml.platform.data.shards import DatasetWriter
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 SMOKE = ["run", "phases-supervised", "-c", "smoke", "--no-progress"]

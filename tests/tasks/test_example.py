@@ -49,10 +49,10 @@ def test_bad_ranges_are_refused_by_name():
 def test_the_loop_learns_the_damping_rate():
     """The smoke data, 20 epochs of the one loop in this process: r^2 of gamma on held-out
     oscillators far above 0 (a constant predictor scores 0)."""
-    from physml.platform.data import DatasetWriter
+    from physml.platform.data.local import write_in_process
+    from physml.platform.data.shards import DatasetWriter
     from physml.platform.evaluation import evaluate_splits
-    from physml.platform.inline import inline_splits, train_inline
-    from physml.platform.local_data import write_in_process
+    from physml.platform.training.inline import inline_splits, train_inline
 
     task = Oscillator()
     cfg = from_dict(task.Config, {**load_toml(config_path(task.name, "smoke")), "train": {"epochs": 20, "lr": 0.003}})

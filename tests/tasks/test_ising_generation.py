@@ -281,7 +281,7 @@ def test_loss_trains_the_critic_on_temperature_and_the_actor_on_features_only():
     out["critic_mse"].backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.actor.parameters())
     # the generating weight average is no optimizer's parameter, and it follows the live actor
-    from physml.platform.optimizers import make_optimizer
+    from physml.platform.training.optimizers import make_optimizer
 
     opt_params = {id(p) for g in make_optimizer(model, cfg.train).param_groups for p in g["params"]}
     assert not any(id(p) in opt_params for p in model.ema.parameters())

@@ -7,7 +7,7 @@ import pytest
 
 from physml.cli import main
 from physml.physics import kaufman_energy
-from physml.platform.data import read_manifest, read_table
+from physml.platform.data.shards import read_manifest, read_table
 from physml.tasks.ising.summary import summarize
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")

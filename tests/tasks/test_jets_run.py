@@ -6,7 +6,7 @@ import mlflow
 import pytest
 
 from physml.cli import main
-from physml.platform.data import DatasetWriter
+from physml.platform.data.shards import DatasetWriter
 from physml.tasks.jets.source import JetParams, JetsSource
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")

@@ -361,7 +361,7 @@ def test_w1_is_zero_for_a_perfect_reconstruction_and_the_shift_otherwise():
 def test_init_state_starts_the_loop_from_given_weights():
     """train.init_from's state dict replaces the seeded initialisation (lr ~ 0: the weights stay)."""
     from physml.config import to_dict
-    from physml.platform.inline import train_inline
+    from physml.platform.training.inline import train_inline
 
     cfg = from_dict(
         LensingConfig,
@@ -431,7 +431,7 @@ def test_local_chi2_is_one_for_white_noise_and_finds_a_psf_sized_spot_the_mean_m
 def test_models_sweep_file_is_valid():
     from pathlib import Path
 
-    from physml.platform.sweep import prepare
+    from physml.platform.sweep.driver import prepare
 
     req = prepare("lensing", str(Path(__file__).resolve().parents[2] / "sweeps" / "lensing_models.toml"), [], {})
     assert req.total == 5 and req.settings.table_metric == "test/auc_macro"
@@ -450,7 +450,7 @@ def test_adapt_to_another_datasets_image_size():
 
 def test_same_simulation_reopens_its_dataset():
     """Params with tuples (stored as JSON lists) are the same command: the dataset resumes, not refuses."""
-    from physml.platform.data import DatasetWriter
+    from physml.platform.data.shards import DatasetWriter
 
     src = LensingSource(LensingParams(n=1, n_none=1, lens=LensParams(size=16)))
     uri = "memory://lensing-reopen"

@@ -355,7 +355,7 @@ def test_shipped_sweep_files_are_valid():
     """sweeps/prostate_table3.toml is the source's 8 rows x {minmax, bn}; the search file parses."""
     from pathlib import Path
 
-    from physml.platform.sweep import prepare
+    from physml.platform.sweep.driver import prepare
 
     sweeps = Path(__file__).resolve().parents[2] / "sweeps"
     t3 = prepare("prostate", str(sweeps / "prostate_table3.toml"), [], {})

@@ -5,7 +5,7 @@ import mlflow
 import pytest
 
 from physml.cli import main
-from physml.platform.data import read_manifest, read_table
+from physml.platform.data.shards import read_manifest, read_table
 from physml.tasks.prostate.volumes import find_cases
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")

@@ -233,7 +233,7 @@ def test_assignment_uses_set_a_only():
 def test_table2_sweep_file_is_valid():
     from pathlib import Path
 
-    from physml.platform.sweep import prepare
+    from physml.platform.sweep.driver import prepare
 
     req = prepare("stargalaxy", str(Path(__file__).resolve().parents[2] / "sweeps" / "stargalaxy_table2.toml"), [], {})
     assert req.total == 20 and req.settings.aggregate == "train.seed" and req.settings.table_metric == "test/auc"

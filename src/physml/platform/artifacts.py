@@ -11,8 +11,7 @@ import torch
 
 from physml.config import dump_toml, load_toml, to_dict
 from physml.errors import ConfigError
-
-from . import tracking
+from physml.platform import tracking
 
 
 def write_model(model: torch.nn.Module, cfg, task_name: str, d: Path) -> Path:

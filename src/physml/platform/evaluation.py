@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 
 from physml.errors import DatasetError
-
-from . import storage, tracking
-from .local_data import local_batches
+from physml.platform import tracking
+from physml.platform.data import storage
+from physml.platform.data.local import local_batches
 
 
 def evaluate_splits(task, model, cfg, specs: dict) -> dict:

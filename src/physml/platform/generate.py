@@ -15,12 +15,11 @@ from tqdm import tqdm
 
 from physml import __version__
 from physml.config import ConfigError, from_dict
+from physml.platform import tracking
+from physml.platform.artifacts import load_model
+from physml.platform.data.shards import DatasetWriter, read_table
 from physml.tasks import TASKS, load
 from physml.tasks.sources import Generator
-
-from . import tracking
-from .artifacts import load_model
-from .data import DatasetWriter, read_table
 
 
 @dataclass

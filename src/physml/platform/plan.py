@@ -12,12 +12,12 @@ import tomllib
 
 from physml.config import dump_toml, from_dict, load_toml, merge, to_dict
 from physml.errors import ConfigError
+from physml.platform import cluster, tracking
+from physml.platform.artifacts import load_model
+from physml.platform.data import storage
+from physml.platform.data.shards import read_manifest
+from physml.platform.simulate import ensure_dataset
 from physml.tasks import TASKS, config_path, load, shipped_configs
-
-from . import cluster, storage, tracking
-from .artifacts import load_model
-from .data import read_manifest
-from .simulate import ensure_dataset
 
 
 def config_dict(task_name: str, config: str | None) -> dict:

@@ -8,18 +8,18 @@ from pathlib import Path
 import mlflow
 
 from physml.config import ConfigError, dump_toml, from_dict, to_dict
+from physml.platform import cluster, tracking
+from physml.platform.artifacts import load_model, log_model
+from physml.platform.data import storage
+from physml.platform.data.local import check_kind
+from physml.platform.data.shards import DatasetError, read_manifest
+from physml.platform.data.streams import ray_dataset
+from physml.platform.evaluation import evaluate_and_log
+from physml.platform.plan import check_resources, check_resumable, data_uri, for_data, initial_state, resume_id, shared
+from physml.platform.simulate import ensure_dataset
+from physml.platform.training.local import fit_local
+from physml.platform.training.loop import fit, load_state, training_failure
 from physml.tasks import TASKS, load
-
-from . import cluster, storage, tracking
-from .artifacts import load_model, log_model
-from .data import DatasetError, read_manifest
-from .datasets import ray_dataset
-from .evaluation import evaluate_and_log
-from .local_data import check_kind
-from .local_run import fit_local
-from .plan import check_resources, check_resumable, data_uri, for_data, initial_state, resume_id, shared
-from .simulate import ensure_dataset
-from .train import fit, load_state, training_failure
 
 
 @dataclass

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physml import __version__
+from physml.platform import cluster, tracking
+from physml.platform.data import storage
+from physml.platform.data.ensemble import EnsembleStats, run_ensemble
+from physml.platform.data.items import CaseStats, run_items
+from physml.platform.data.shards import DatasetWriter, read_manifest, read_table
 from physml.tasks import SOURCES, load, source_path
 from physml.tasks.sources import ItemSource
-
-from . import cluster, storage, tracking
-from .cases import CaseStats, run_items
-from .data import DatasetWriter, read_manifest, read_table
-from .ensemble import EnsembleStats, run_ensemble
 
 
 @dataclass

@@ -110,7 +110,7 @@ class Task(ABC):
 
     Class attributes: ``name`` (the registry name), ``Config`` (a frozen dataclass with sections
     ``data``, ``model`` and ``train``; every field has a default), ``search_space`` (the default
-    sweep space, ``physml.platform.space`` syntax), ``sweep_metric`` (the default sweep objective,
+    sweep space, ``physml.platform.sweep.space`` syntax), ``sweep_metric`` (the default sweep objective,
     e.g. ``("val/acc", "max")``) and ``summary`` (one line for `physml tasks`).
 
     The abstract members must be implemented; the others have working defaults.

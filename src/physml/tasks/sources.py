@@ -3,12 +3,12 @@
 Every dataset physml writes is a directory of Parquet shards plus ``manifest.json`` (see the docs'
 "Datasets" page). It is written by a *data source*, one of two capabilities:
 
-* :class:`ChainSampler`: Markov chains. The platform's chain actors (``physml.platform.ensemble``)
+* :class:`ChainSampler`: Markov chains. The platform's chain actors (``physml.platform.data.ensemble``)
   advance deterministic *units* of chains step by step, and write each step's rows as one shard. A
   unit's rows depend on the root seed and the unit only, never on how units are spread over actors,
   so a killed run resumes from the saved chain states without losing or duplicating a row.
 * :class:`ItemSource`: independent items (an MRI case, a chunk of jets, a batch of lens images). The
-  platform makes each item in a Ray task (``physml.platform.cases``) and writes one shard per item.
+  platform makes each item in a Ray task (``physml.platform.data.items``) and writes one shard per item.
 
 Both share :class:`DataSource`: a kind, the manifest parameters that define the data, a constructor
 from plain values, and the analysis and figures shown at the end of `physml simulate`.

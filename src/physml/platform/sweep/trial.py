@@ -1,6 +1,6 @@
 """One sweep trial: a full ``physml run`` of the task inside a Ray Tune trial.
 
-Two runners share :func:`physml.platform.train.run_loop`:
+Two runners share :func:`physml.platform.training.loop.run_loop`:
 
 * ``inline`` (1 worker, splits small enough to hold in memory): the loop runs in the trial's own
   actor; the splits are read once per actor and kept, and Tune reuses actors between trials, so a
@@ -24,12 +24,11 @@ from ray import tune
 from ray.tune import Checkpoint
 
 from physml.config import from_dict
+from physml.platform.artifacts import write_model
+from physml.platform.evaluation import evaluate_splits
+from physml.platform.sweep.space import apply
+from physml.platform.training.inline import inline_splits, train_inline
 from physml.tasks import TASKS, load
-
-from .artifacts import write_model
-from .evaluation import evaluate_splits
-from .inline import inline_splits, train_inline
-from .space import apply
 
 ROW = "__row__"  #: config key of the table-row index in a trial's Tune config
 FINAL = "final.json"  #: the final report's metrics, kept in the final checkpoint
@@ -50,8 +49,8 @@ def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: st
     """A TorchTrainer inside the trial (Ray Train restores its own checkpoints on a resumed trial)."""
     from ray.tune.integration.ray_train import TuneReportCallback
 
-    from .datasets import ray_dataset
-    from .train import fit, load_state, training_failure
+    from physml.platform.data.streams import ray_dataset
+    from physml.platform.training.loop import fit, load_state, training_failure
 
     res = fit(
         TASKS[setup["task"]],

@@ -2,7 +2,7 @@
 
 A sweep file is a task config (or ``base = "smoke"`` plus overrides) with a ``[sweep]`` table:
 settings (samples, metric, mode, scheduler, max_concurrent, grace_period, reduction_factor), a
-``[sweep.space]`` (see :mod:`physml.platform.space`) and optional ``[[sweep.table]]`` rows. All of it is
+``[sweep.space]`` (see :mod:`physml.platform.sweep.space`) and optional ``[[sweep.table]]`` rows. All of it is
 checked before Ray starts; the resource plan is checked against the cluster before Tune starts.
 The sweep lives in ``<PHYSML_HOME>/sweeps/<task>/<name>``: ``physml-sweep.json``, ``physml-trials.json``,
 Tune's experiment in ``tune/`` (restored by ``--resume`` with ``Tuner.restore``) and, for trials running
@@ -22,15 +22,15 @@ from pathlib import Path
 import mlflow
 
 from physml.config import ConfigError, from_dict, merge, to_dict
+from physml.platform import cluster, tracking
+from physml.platform.data import storage
+from physml.platform.data.local import check_kind
+from physml.platform.data.streams import materialize_limit, split_memory
+from physml.platform.plan import check_resources, config_dict, data_uri, initial_state, shared
+from physml.platform.sweep.log import META, SweepLogger
+from physml.platform.sweep.space import Space, SweepSettings, apply, parse_space, sample_values
+from physml.platform.sweep.trial import ROW, run_trial, trial_config
 from physml.tasks import TASKS, load
-
-from . import cluster, storage, tracking
-from .datasets import materialize_limit, split_memory
-from .local_data import check_kind
-from .plan import check_resources, config_dict, data_uri, initial_state, shared
-from .space import Space, SweepSettings, apply, parse_space, sample_values
-from .sweep_log import META, SweepLogger
-from .trial import ROW, run_trial, trial_config
 
 TRIAL_CPU = 0.01  #: a ray-train trial's own share (it only waits on its TorchTrainer)
 DATA_CPUS = 1.0  #: kept free for Ray Data's read/shuffle tasks when trials run TorchTrainers
@@ -370,7 +370,7 @@ def _parent_run(req: SweepRequest, exp_id: str, name: str, uri: str, p: Plan, in
 
 def _finish(tuner, meta: dict, setup: dict) -> SweepResult:
     """Run (or continue) the Tuner, then write the summary to the parent run."""
-    from .sweep_report import summarize
+    from physml.platform.sweep.report import summarize
 
     client = mlflow.MlflowClient(meta["tracking_uri"])
     client.update_run(meta["parent_id"], status="RUNNING")

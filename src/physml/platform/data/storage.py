@@ -18,8 +18,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from physml.config import ConfigError
-
-from .data import open_uri, write_atomic
+from physml.platform.data.shards import open_uri, write_atomic
 
 #: object stores that both pyarrow (Ray's checkpoints) and fsspec (physml's files) open by URI
 REMOTE = ("s3", "gs", "gcs", "hdfs", "abfs", "abfss")

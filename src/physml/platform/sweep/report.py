@@ -16,10 +16,9 @@ import warnings
 from pathlib import Path
 
 from physml.config import dump_toml
-
-from . import storage
-from .sweep_log import META, STATUS
-from .trial import trial_config
+from physml.platform.data import storage
+from physml.platform.sweep.log import META, STATUS
+from physml.platform.sweep.trial import trial_config
 
 TERMINAL = ("finished", "stopped", "failed")
 

@@ -8,16 +8,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
-from physml.tasks.base import DatasetSpec
-
-from .data import (
+from physml.platform.data.local import local_batches
+from physml.platform.data.shards import (
     DatasetError,
     matches,
     open_uri,
     read_manifest,
     verified_bytes,
 )
-from .local_data import local_batches
+from physml.tasks.base import DatasetSpec
 
 
 def shard_paths(spec: DatasetSpec, verify: bool = True) -> list[str]:

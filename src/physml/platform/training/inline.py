@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .local_data import local_batches
-from .train import run_loop
+from physml.platform.data.local import local_batches
+from physml.platform.training.loop import run_loop
 
 _CACHE: dict = {}  #: split arrays kept by this process between trials
 

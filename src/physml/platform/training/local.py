@@ -1,6 +1,6 @@
 """``train.runner = "local"``: the training loop in the driver process, without a Ray Train worker group.
 
-One worker, the train and val splits held in memory, the same :func:`physml.platform.train.run_loop`,
+One worker, the train and val splits held in memory, the same :func:`physml.platform.training.loop.run_loop`,
 MLflow logger and checkpoint format as a Ray Train run. Checkpoints go where Ray Train puts its own
 (``<PHYSML_HOME>/runs/TASK/RUN_ID/epoch-NNNN``), so ``--resume`` continues a run of either runner.
 A worker group costs about 15 s to start on a 2-core laptop; a smoke run then takes seconds.
@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 from ray.train import Checkpoint
 
-from . import storage
-from .inline import InlineSession, inline_splits
-from .train import STATE, FitResult, _Logger, improved, run_loop
+from physml.platform.data import storage
+from physml.platform.training.inline import InlineSession, inline_splits
+from physml.platform.training.loop import STATE, FitResult, _Logger, improved, run_loop
 
 KEEP = 2  #: latest epoch checkpoints kept (with train.select = "best", the best one as well)
 METRICS = "metrics.json"  #: an epoch checkpoint's reported metrics, beside its state
@@ -79,7 +79,7 @@ def fit_local(
     task, cfg, specs: dict, root: str, tracking_uri: str, run_id: str, init_state: dict | None = None
 ) -> FitResult:
     """Train in this process on in-memory splits; checkpoints under ``root``; rank-0 MLflow logging
-    to ``run_id``. A non-finite loss raises :class:`physml.platform.train.NonFiniteLoss`."""
+    to ``run_id``. A non-finite loss raises :class:`physml.platform.training.loop.NonFiniteLoss`."""
     from physml.config import to_dict
 
     cfg_dict = to_dict(cfg)

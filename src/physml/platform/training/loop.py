@@ -33,9 +33,8 @@ from ray.train.torch import TorchTrainer
 
 from physml.config import from_dict, to_dict
 from physml.errors import NonFiniteLoss, TrainingError
+from physml.platform.training.optimizers import Optimizers
 from physml.tasks import load
-
-from .optimizers import Optimizers
 
 STATE = "state.pt"
 
@@ -201,7 +200,7 @@ KEEP_BYTES = 256 * 2**20  #: an unshuffled split up to this size is kept in the 
 
 def train_loop_per_worker(config: dict) -> None:
     """Ray Train's entry point on each worker: the task's loop with this worker's session."""
-    from .datasets import quiet_ray_data
+    from physml.platform.data.streams import quiet_ray_data
 
     quiet_ray_data()
     task = load(config["task_path"])()

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import ray
 from tqdm.auto import tqdm
 
+from physml.platform.data.shards import DatasetError, DatasetWriter
 from physml.tasks import load as _load
-
-from .data import DatasetError, DatasetWriter
 
 
 @ray.remote(num_cpus=1, max_retries=3)

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import ray
 from tqdm.auto import tqdm
 
+from physml.platform.data.local import shard_name
+from physml.platform.data.shards import DatasetWriter
 from physml.tasks import load as _load
 from physml.tasks.sources import ChainSampler
-
-from .data import DatasetWriter
-from .local_data import shard_name
 
 
 @ray.remote(num_cpus=1)

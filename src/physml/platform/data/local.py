@@ -9,10 +9,9 @@ import numpy as np
 import torch
 
 from physml.errors import DatasetError
+from physml.platform.data.shards import DatasetWriter, iter_tables, read_manifest
 from physml.tasks.base import DatasetSpec
 from physml.tasks.sources import ChainSampler, DataSource, ItemSource
-
-from .data import DatasetWriter, iter_tables, read_manifest
 
 
 def shard_name(sampler: ChainSampler, unit, k: int) -> str:
