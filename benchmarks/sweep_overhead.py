@@ -31,6 +31,7 @@ def optuna_alone(n: int, uri: str) -> list[float]:
     from physml.platform.plan import config_dict
     from physml.platform.sweep.space import apply
     from physml.platform.training.inline import inline_splits, train_inline
+    from physml.platform.training.runplan import RunPlan
     from physml.tasks.phases.supervised import SupervisedPhases
 
     task = SupervisedPhases()
@@ -46,7 +47,7 @@ def optuna_alone(n: int, uri: str) -> list[float]:
         cfg_dict = apply(base, values)
         cfg = from_dict(task.Config, cfg_dict)
         specs = task.datasets(cfg, uri)
-        model, metrics = train_inline(task, cfg, cfg_dict, inline_splits(cfg_dict, specs), None, None)
+        model, metrics = train_inline(task, RunPlan(task.name, cfg, uri), inline_splits(cfg, specs))
         results = evaluate_splits(task, model, cfg, specs)
         with tempfile.TemporaryDirectory() as d:
             write_model(model, cfg, "phases-supervised", Path(d) / "model")

@@ -18,6 +18,7 @@ from physml.config import from_dict, to_dict
 from physml.errors import ConfigError, NonFiniteLoss
 from physml.platform.training.inline import InlineSession, NoLog
 from physml.platform.training.loop import STATE, run_loop
+from physml.platform.training.runplan import RunPlan
 from physml.tasks.base import Task, TrainConfig
 
 
@@ -106,7 +107,7 @@ class _Store:
 def _run(task, cfg, store=None):
     store = store or _Store()
     session = InlineSession(_splits(), torch.device("cpu"), store.report, store.get)
-    return run_loop(task, cfg, to_dict(cfg), session, NoLog()), store
+    return run_loop(task, RunPlan("toy", cfg), session, NoLog()), store
 
 
 def test_groups_in_order_each_by_its_own_optimizer_and_callbacks():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physml.config import from_dict, load_toml, to_dict
+from physml.config import from_dict, load_toml
 from physml.tasks import config_path
 from physml.tasks.example.source import OscillatorParams, OscillatorSource, trajectory
 from physml.tasks.example.task import Oscillator
@@ -53,6 +53,7 @@ def test_the_loop_learns_the_damping_rate():
     from physml.platform.data.shards import DatasetWriter
     from physml.platform.evaluation import evaluate_splits
     from physml.platform.training.inline import inline_splits, train_inline
+    from physml.platform.training.runplan import RunPlan
 
     task = Oscillator()
     cfg = from_dict(task.Config, {**load_toml(config_path(task.name, "smoke")), "train": {"epochs": 20, "lr": 0.003}})
@@ -61,6 +62,6 @@ def test_the_loop_learns_the_damping_rate():
     uri = "memory://tests/example-oscillator"
     write_in_process(src, DatasetWriter(uri, src.kind, src.manifest_params(), 0, "test"))
     specs = task.datasets(cfg, uri)
-    model, _ = train_inline(task, cfg, to_dict(cfg), inline_splits(to_dict(cfg), specs))
+    model, _ = train_inline(task, RunPlan(task.name, cfg), inline_splits(cfg, specs))
     metrics = evaluate_splits(task, model, cfg, specs)
     assert metrics["test/r2_gamma"] > 0.6 and metrics["test/r2_omega0"] > 0.8

@@ -360,8 +360,8 @@ def test_w1_is_zero_for_a_perfect_reconstruction_and_the_shift_otherwise():
 
 def test_init_state_starts_the_loop_from_given_weights():
     """train.init_from's state dict replaces the seeded initialisation (lr ~ 0: the weights stay)."""
-    from physml.config import to_dict
     from physml.platform.training.inline import train_inline
+    from physml.platform.training.runplan import RunPlan
 
     cfg = from_dict(
         LensingConfig,
@@ -376,10 +376,8 @@ def test_init_state_starts_the_loop_from_given_weights():
     x = np.random.default_rng(0).random((8, 1, 32, 32)).astype(np.float32)
     y = np.array([0, 0, 0, 0, 1, 1, 2, 2])
     splits = {"train": {"x": x[:4], "y": y[:4]}, "val": {"x": x, "y": y}}
-    fresh, _ = train_inline(Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None)
-    tuned, _ = train_inline(
-        Lensing(), cfg, to_dict(cfg), splits, report=None, get_checkpoint=None, init_state=donor.state_dict()
-    )
+    fresh, _ = train_inline(Lensing(), RunPlan("lensing", cfg), splits)
+    tuned, _ = train_inline(Lensing(), RunPlan("lensing", cfg, init_state=donor.state_dict()), splits)
     for (name, a), b, _ in zip(donor.named_parameters(), tuned.parameters(), fresh.parameters()):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-12, err_msg=name)
     assert any(not torch.equal(a, c) for a, c in zip(donor.parameters(), fresh.parameters()))

@@ -19,6 +19,7 @@ from physml.platform.plan import check_resources, check_resumable, data_uri, for
 from physml.platform.simulate import ensure_dataset
 from physml.platform.training.local import fit_local
 from physml.platform.training.loop import fit, load_state, training_failure
+from physml.platform.training.runplan import RunPlan
 from physml.tasks import TASKS, load
 
 
@@ -49,26 +50,18 @@ def run_task(
     tracking.experiment(task_name)
     run_id = resume_id(task_name, resume)
     tags = {"data.uri": uri, "ray.address": info["address"], "physml.kind": "train"}
-    with tracking.run(task_name, f"run-{task_name}", to_dict(cfg), tags, run_id=run_id) as active:
+    cfg_dict = to_dict(cfg)  # the MLflow boundary: params and config.toml
+    with tracking.run(task_name, f"run-{task_name}", cfg_dict, tags, run_id=run_id) as active:
         rid = active.info.run_id
-        mlflow.log_text(dump_toml(to_dict(cfg)), "config.toml")
+        mlflow.log_text(dump_toml(cfg_dict), "config.toml")
         runs = storage.join(storage.home(), "runs", task_name)
+        plan = RunPlan(task_name, cfg, uri, runs, rid, rid, tracking.tracking_uri(), init)
         try:
             if cfg.train.runner == "local":
-                res = fit_local(task, cfg, specs, storage.join(runs, rid), tracking.tracking_uri(), rid, init)
+                res = fit_local(task, plan, specs)
             else:
                 train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
-                res = fit(
-                    TASKS[task_name],
-                    cfg,
-                    train,
-                    ray_dataset(specs["val"]),
-                    runs,
-                    rid,
-                    tracking.tracking_uri(),
-                    rid,
-                    init_state=init,
-                )
+                res = fit(plan, train, ray_dataset(specs["val"]))
         except Exception as err:
             raise training_failure(err) from None
         if res.error is not None:

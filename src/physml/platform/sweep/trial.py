@@ -28,6 +28,8 @@ from physml.platform.artifacts import write_model
 from physml.platform.evaluation import evaluate_splits
 from physml.platform.sweep.space import apply
 from physml.platform.training.inline import inline_splits, train_inline
+from physml.platform.training.loop import fit, load_state, training_failure
+from physml.platform.training.runplan import RunPlan
 from physml.tasks import TASKS, load
 
 ROW = "__row__"  #: config key of the table-row index in a trial's Tune config
@@ -45,25 +47,15 @@ def trial_config(setup: dict, params: dict) -> dict:
     return apply(setup["base"], {**row, **values})
 
 
-def _train_ray(task, cfg, cfg_dict: dict, specs: dict, setup: dict, trial_id: str):
+def _train_ray(task, plan: RunPlan, specs: dict):
     """A TorchTrainer inside the trial (Ray Train restores its own checkpoints on a resumed trial)."""
     from ray.tune.integration.ray_train import TuneReportCallback
 
     from physml.platform.data.streams import ray_dataset
-    from physml.platform.training.loop import fit, load_state, training_failure
 
-    res = fit(
-        TASKS[setup["task"]],
-        cfg,
-        ray_dataset(specs["train"], shuffle_seed=cfg.train.seed),
-        ray_dataset(specs["val"]),
-        setup["storage"] + "/train",
-        trial_id,
-        "",
-        "",
-        callbacks=(TuneReportCallback(),),
-        init_state=setup.get("init_state"),
-    )
+    cfg = plan.cfg
+    train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
+    res = fit(plan, train, ray_dataset(specs["val"]), callbacks=(TuneReportCallback(),))
     if res.error is not None:
         raise training_failure(res.error)
     state = load_state(res.checkpoint)
@@ -86,17 +78,18 @@ def run_trial(params: dict, setup: dict) -> None:
     if _report_again_if_done(tune.get_checkpoint()):
         return
     task = load(TASKS[setup["task"]])()
-    cfg_dict = trial_config(setup, params)
-    cfg = from_dict(task.Config, cfg_dict)
+    cfg = from_dict(task.Config, trial_config(setup, params))  # the Tune boundary: typed once
     specs = task.datasets(cfg, setup["uri"])
-    splits = inline_splits(cfg_dict, specs) if setup["runner"] == "inline" else None
+    trial_id = tune.get_context().get_trial_id()
+    plan = RunPlan(
+        setup["task"], cfg, setup["uri"], setup["storage"] + "/train", trial_id, "", "", setup.get("init_state")
+    )
     start = time.perf_counter()
-    if splits is not None:
-        model, metrics = train_inline(
-            task, cfg, cfg_dict, splits, _tune_report, tune.get_checkpoint, init_state=setup.get("init_state")
-        )
+    if setup["runner"] == "inline":
+        splits = inline_splits(cfg, specs)
+        model, metrics = train_inline(task, plan, splits, _tune_report, tune.get_checkpoint)
     else:
-        model, metrics = _train_ray(task, cfg, cfg_dict, specs, setup, tune.get_context().get_trial_id())
+        model, metrics = _train_ray(task, plan, specs)
     trained = time.perf_counter()
     results = evaluate_splits(task, model.cpu(), cfg, specs)
     with tempfile.TemporaryDirectory() as d:

@@ -13,8 +13,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from physml.config import to_dict
 from physml.platform.data.local import local_batches
 from physml.platform.training.loop import run_loop
+from physml.platform.training.runplan import RunPlan
 
 _CACHE: dict = {}  #: split arrays kept by this process between trials
 
@@ -81,23 +83,19 @@ class NoLog:
         pass
 
 
-def inline_splits(cfg_dict: dict, specs: dict) -> dict[str, dict[str, np.ndarray]]:
-    """The train and val splits in memory, read once per actor for a given data/model config."""
-    key = json.dumps({k: v for k, v in cfg_dict.items() if k != "train"}, sort_keys=True)
+def inline_splits(cfg, specs: dict) -> dict[str, dict[str, np.ndarray]]:
+    """The train and val splits in memory, read once per process for a given data/model config."""
+    key = json.dumps({k: v for k, v in to_dict(cfg).items() if k != "train"}, sort_keys=True)
     return {name: load_split(specs[name], f"{name}:{key}") for name in ("train", "val")}
 
 
 def train_inline(
-    task,
-    cfg,
-    cfg_dict: dict,
-    splits: dict,
-    report: Callable | None = None,
-    get_checkpoint: Callable | None = None,
-    init_state: dict | None = None,
+    task, plan: RunPlan, splits: dict, report: Callable | None = None, get_checkpoint: Callable | None = None
 ):
-    """Train in this process on in-memory splits (from ``init_state`` weights when given); returns
-    (model, last epoch metrics)."""
-    torch.set_num_threads(max(1, int(cfg.train.cpus_per_worker)))
-    device = torch.device("cuda" if cfg.train.gpu and torch.cuda.is_available() else "cpu")
-    return run_loop(task, cfg, cfg_dict, InlineSession(splits, device, report, get_checkpoint), NoLog(), init_state)
+    """Train in this process on in-memory splits (from ``plan.init_state`` weights when given);
+    epochs go to ``report(metrics, checkpoint)``, a resumed trial starts from ``get_checkpoint()``.
+    Returns (model, last epoch metrics)."""
+    t = plan.cfg.train
+    torch.set_num_threads(max(1, int(t.cpus_per_worker)))
+    device = torch.device("cuda" if t.gpu and torch.cuda.is_available() else "cpu")
+    return run_loop(task, plan, InlineSession(splits, device, report, get_checkpoint), NoLog())

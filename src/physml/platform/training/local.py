@@ -17,6 +17,7 @@ from ray.train import Checkpoint
 from physml.platform.data import storage
 from physml.platform.training.inline import InlineSession, inline_splits
 from physml.platform.training.loop import STATE, FitResult, _Logger, improved, run_loop
+from physml.platform.training.runplan import RunPlan
 
 KEEP = 2  #: latest epoch checkpoints kept (with train.select = "best", the best one as well)
 METRICS = "metrics.json"  #: an epoch checkpoint's reported metrics, beside its state
@@ -75,16 +76,13 @@ def _local(where: str) -> Checkpoint:
     return Checkpoint.from_directory(d)
 
 
-def fit_local(
-    task, cfg, specs: dict, root: str, tracking_uri: str, run_id: str, init_state: dict | None = None
-) -> FitResult:
-    """Train in this process on in-memory splits; checkpoints under ``root``; rank-0 MLflow logging
-    to ``run_id``. A non-finite loss raises :class:`physml.platform.training.loop.NonFiniteLoss`."""
-    from physml.config import to_dict
-
-    cfg_dict = to_dict(cfg)
-    device = torch.device("cuda" if cfg.train.gpu and torch.cuda.is_available() else "cpu")
-    store = CheckpointDir(root, cfg.train)
-    session = InlineSession(inline_splits(cfg_dict, specs), device, store.save, store.latest)
-    _, metrics = run_loop(task, cfg, cfg_dict, session, _Logger(tracking_uri, run_id, 0), init_state)
+def fit_local(task, plan: RunPlan, specs: dict) -> FitResult:
+    """Train in this process on in-memory splits; checkpoints under ``plan.storage``/``plan.name``;
+    rank-0 MLflow logging to ``plan.run_id``. A non-finite loss raises
+    :class:`physml.errors.NonFiniteLoss`."""
+    t = plan.cfg.train
+    device = torch.device("cuda" if t.gpu and torch.cuda.is_available() else "cpu")
+    store = CheckpointDir(storage.join(plan.storage, plan.name), t)
+    session = InlineSession(inline_splits(plan.cfg, specs), device, store.save, store.latest)
+    _, metrics = run_loop(task, plan, session, _Logger(plan.tracking_uri, plan.run_id, 0))
     return FitResult(store.chosen(), metrics, None)

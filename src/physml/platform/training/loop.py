@@ -31,10 +31,11 @@ from ray.train import (
 )
 from ray.train.torch import TorchTrainer
 
-from physml.config import from_dict, to_dict
+from physml.config import to_dict
 from physml.errors import NonFiniteLoss, TrainingError
 from physml.platform.training.optimizers import Optimizers
-from physml.tasks import load
+from physml.platform.training.runplan import RunPlan
+from physml.tasks import TASKS, load
 
 STATE = "state.pt"
 
@@ -203,18 +204,19 @@ def train_loop_per_worker(config: dict) -> None:
     from physml.platform.data.streams import quiet_ray_data
 
     quiet_ray_data()
-    task = load(config["task_path"])()
+    plan = RunPlan.from_dict(config["plan"])
     session = RayTrainSession()
-    log = _Logger(config["tracking_uri"], config["run_id"], session.rank)
-    run_loop(task, from_dict(task.Config, config["cfg"]), config["cfg"], session, log, config.get("init_state"))
+    run_loop(load(TASKS[plan.task])(), plan, session, _Logger(plan.tracking_uri, plan.run_id, session.rank))
 
 
-def run_loop(task, cfg, cfg_dict: dict, session, log, init_state: dict | None = None) -> tuple[torch.nn.Module, dict]:
+def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
     """The training loop, the same for every task and every runner (Ray Train worker or Tune trial):
     epochs of training steps (each group of ``task.param_groups`` stepped by its own optimizer),
-    validation on rank 0, a checkpoint per epoch, early stopping. ``init_state`` (a state dict,
-    ``train.init_from``) starts a fresh run from other weights; a checkpoint of this run, when there
-    is one, wins. Returns the (unwrapped) model and the last epoch's metrics."""
+    validation on rank 0, a checkpoint per epoch, early stopping. ``plan.init_state`` (a state
+    dict, ``train.init_from``) starts a fresh run from other weights; a checkpoint of this run, when
+    there is one, wins. Returns the (unwrapped) model and the last epoch's metrics."""
+    cfg, init_state = plan.cfg, plan.init_state
+    cfg_dict = to_dict(cfg)  # written beside each checkpoint
     t = cfg.train
     torch.manual_seed(t.seed + session.rank)
     device = session.device
@@ -310,22 +312,11 @@ def _early_stop(metrics: dict, progress: dict, t) -> bool:
     return progress["bad_epochs"] >= t.patience
 
 
-def fit(
-    task_path: str,
-    cfg,
-    train_ds,
-    val_ds,
-    storage: str,
-    name: str,
-    tracking_uri: str,
-    run_id: str,
-    callbacks: tuple = (),
-    init_state: dict | None = None,
-) -> FitResult:
-    """Run the loop on a TorchTrainer; returns the checkpoint directory to use (the last epoch's, or
-    with ``train.select = "best"`` the best by ``train.early_stop_metric``) and the last metrics.
-    ``run_id = ""`` turns rank 0's MLflow logging off (a sweep logs from its driver)."""
-    t = cfg.train
+def fit(plan: RunPlan, train_ds, val_ds, callbacks: tuple = ()) -> FitResult:
+    """Run the loop on a TorchTrainer (checkpoints under ``plan.storage``/``plan.name``); returns
+    the checkpoint to use (the last epoch's, or with ``train.select = "best"`` the best by
+    ``train.early_stop_metric``) and the last metrics."""
+    t = plan.cfg.train
     best = t.select == "best"  # keep the best two epochs by the metric (Ray keeps the latest as well)
     keep = CheckpointConfig(
         num_to_keep=2,
@@ -334,21 +325,15 @@ def fit(
     )
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={
-            "task_path": task_path,
-            "cfg": to_dict(cfg),
-            "tracking_uri": tracking_uri,
-            "run_id": run_id,
-            "init_state": init_state,
-        },
+        train_loop_config={"plan": plan.to_dict()},
         scaling_config=ScalingConfig(
             num_workers=t.workers, use_gpu=t.gpu, resources_per_worker={"CPU": t.cpus_per_worker}
         ),
         datasets={"train": train_ds, "val": val_ds},
         dataset_config=ray.train.DataConfig(datasets_to_split=["train"]),
         run_config=RunConfig(
-            name=name,
-            storage_path=storage,
+            name=plan.name,
+            storage_path=plan.storage,
             failure_config=FailureConfig(max_failures=t.max_failures),
             checkpoint_config=keep,
             callbacks=list(callbacks),
