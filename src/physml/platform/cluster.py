@@ -13,6 +13,8 @@ import os
 
 import ray
 
+from physml.config import ConfigError
+
 
 def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool = True) -> dict:
     """Start or join Ray once per process; returns {"address", "cpus", "gpus", "nodes"}."""
@@ -54,8 +56,6 @@ def object_store_bytes() -> int | None:
     except ValueError:
         value = 0
     if value < 100 * 2**20:
-        from physml.config import ConfigError
-
         raise ConfigError(f"PHYSML_OBJECT_STORE_MB = {mb!r}: expected a number of MiB >= 100")
     return value
 

@@ -20,7 +20,7 @@ from physml.platform.simulate import ensure_dataset
 from physml.platform.training.local import fit_local
 from physml.platform.training.loop import fit, load_state, training_failure
 from physml.platform.training.runplan import RunPlan
-from physml.tasks import TASKS, load
+from physml.tasks import TASKS, load, source_path
 
 
 @dataclass
@@ -84,8 +84,6 @@ def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
         sim = task.ingest(cfg, data_uri) if Path(data_uri).is_dir() else None
         if sim is None:
             raise
-    from physml.tasks import source_path
-
     try:
         load(source_path(sim.sampler)).from_dict(sim.params).items()  # the layout, checked before Ray
     except ValueError as err:

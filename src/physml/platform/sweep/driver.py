@@ -28,6 +28,7 @@ from physml.platform.data.local import check_kind
 from physml.platform.data.streams import materialize_limit, split_memory
 from physml.platform.plan import check_resources, config_dict, data_uri, initial_state, shared
 from physml.platform.sweep.log import META, SweepLogger
+from physml.platform.sweep.report import summarize
 from physml.platform.sweep.space import Space, SweepSettings, apply, parse_space, sample_values
 from physml.platform.sweep.trial import ROW, run_trial, trial_config
 from physml.tasks import TASKS, load
@@ -370,8 +371,6 @@ def _parent_run(req: SweepRequest, exp_id: str, name: str, uri: str, p: Plan, in
 
 def _finish(tuner, meta: dict, setup: dict) -> SweepResult:
     """Run (or continue) the Tuner, then write the summary to the parent run."""
-    from physml.platform.sweep.report import summarize
-
     client = mlflow.MlflowClient(meta["tracking_uri"])
     client.update_run(meta["parent_id"], status="RUNNING")
     try:

@@ -17,6 +17,7 @@ from ray.tune import Callback
 from physml.platform.data import storage
 from physml.platform.sweep.trial import DONE, NODE
 from physml.platform.tracking import flatten
+from physml.platform.training.loop import training_failure
 
 STATUS = "physml-trials.json"  #: per-trial status table in the sweep directory
 META = "physml-sweep.json"  #: the sweep's settings, base config, space and parent run id
@@ -195,8 +196,6 @@ class SweepLogger(Callback):
 
 def _error_line(trial) -> str:
     """The cause of a trial's error in one line (e.g. "training stopped: non-finite loss (...)")."""
-    from physml.platform.training.loop import training_failure
-
     path = getattr(trial, "error_file", None) or ""
     text = Path(path).read_text() if path and Path(path).exists() else ""
     text = text or str(getattr(trial, "error_msg", "") or "trial failed")

@@ -25,6 +25,7 @@ from ray.tune import Checkpoint
 
 from physml.config import from_dict
 from physml.platform.artifacts import write_model
+from physml.platform.data.streams import ray_dataset
 from physml.platform.evaluation import evaluate_splits
 from physml.platform.sweep.space import apply
 from physml.platform.training.inline import inline_splits, train_inline
@@ -50,8 +51,6 @@ def trial_config(setup: dict, params: dict) -> dict:
 def _train_ray(task, plan: RunPlan, specs: dict):
     """A TorchTrainer inside the trial (Ray Train restores its own checkpoints on a resumed trial)."""
     from ray.tune.integration.ray_train import TuneReportCallback
-
-    from physml.platform.data.streams import ray_dataset
 
     cfg = plan.cfg
     train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)

@@ -33,6 +33,7 @@ from ray.train.torch import TorchTrainer
 
 from physml.config import to_dict
 from physml.errors import NonFiniteLoss, TrainingError
+from physml.platform.data.streams import quiet_ray_data
 from physml.platform.training.optimizers import Optimizers
 from physml.platform.training.runplan import RunPlan
 from physml.tasks import TASKS, load
@@ -201,8 +202,6 @@ KEEP_BYTES = 256 * 2**20  #: an unshuffled split up to this size is kept in the 
 
 def train_loop_per_worker(config: dict) -> None:
     """Ray Train's entry point on each worker: the task's loop with this worker's session."""
-    from physml.platform.data.streams import quiet_ray_data
-
     quiet_ray_data()
     plan = RunPlan.from_dict(config["plan"])
     session = RayTrainSession()
