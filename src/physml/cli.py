@@ -263,6 +263,9 @@ def _add_sweep(sub) -> None:
     )
     sw.add_argument("task", nargs="?", help="task name (see `physml tasks`)")
     sw.add_argument(
+        "--dry-run", action="store_true", help="print the base config, the space and the trials; start nothing"
+    )
+    sw.add_argument(
         "-c",
         "--config",
         default=None,
@@ -356,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("task", help="task name (see `physml tasks`)")
     run.add_argument("-c", "--config", default=None, help="shipped config name (smoke, default) or a .toml path")
     run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the resolved config, the resources, the data and where the run would log; start nothing",
+    )
+    run.add_argument(
         "--set",
         dest="sets",
         action="append",
@@ -381,6 +389,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_generate(sub)
     sub.add_parser("tasks", help="list the tasks")
+    cf = sub.add_parser(
+        "config",
+        help="print a task's resolved config as TOML, each key with its type, default and meaning",
+        description="Print the config that `physml run TASK` would use (a shipped config or a TOML file, "
+        "plus --set overrides) as TOML; each key is followed by a comment with its type, its default "
+        "when the value differs, and what it means. Nothing is started or written.",
+        epilog="example: physml config lensing -c strong --set model.kind='\"resnet\"'",
+    )
+    cf.add_argument("task", help="task name (see `physml tasks`)")
+    cf.add_argument("-c", "--config", default=None, help="shipped config name (smoke, default) or a .toml path")
+    cf.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a value (repeatable)"
+    )
     demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
     demo.add_argument(
         "--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)"
@@ -539,6 +560,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     from physml.platform.run import run_task
 
     task, cfg = resolve(a.task, a.config, a.sets, a.resume)
+    if a.dry_run:
+        from physml.platform.plan import describe_run
+
+        print(describe_run(a.task, task, cfg, a.address))
+        return 0
     res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)
     _print_metrics(res.metrics)
     print(f"MLflow run {res.run_id} (experiment '{a.task}'); model: runs:/{res.run_id}/model; data: {res.data_uri}")
@@ -580,6 +606,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
             "mode": a.mode,
         }
         req = sweep.prepare(a.task, a.config, a.sets, cli)
+        if a.dry_run:
+            print(sweep.describe_sweep(req, a.address))
+            return 0
         res = sweep.run_sweep(req, a.address, not a.no_progress, a.name)
     from physml.platform.sweep.report import load_status
 
@@ -613,6 +642,15 @@ def cmd_generate(a: argparse.Namespace, argv: list[str]) -> int:
     print(res.text)
     print(f"\n{res.shards} shard(s) written, {res.skipped} already complete; data: {res.uri}")
     print(f"MLflow run {res.run_id}")
+    return 0
+
+
+def cmd_config(a: argparse.Namespace) -> int:
+    from physml.config import annotated_toml
+    from physml.platform.plan import resolve
+
+    _, cfg = resolve(a.task, a.config, a.sets)
+    print(annotated_toml(cfg), end="")
     return 0
 
 
@@ -724,6 +762,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_sweep(args)
         if args.command == "tasks":
             return cmd_tasks()
+        if args.command == "config":
+            return cmd_config(args)
         if args.command == "generate":
             return cmd_generate(args, argv)
         if args.command == "ui":

@@ -7,14 +7,18 @@ that name the key and list the valid choices, raised before anything starts.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import math
+import re
+import tomllib
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from physml.errors import ConfigError
+
+INT64 = (-(2**63), 2**63 - 1)  #: the range of an integer config value
 
 
 def _hints(cls) -> dict[str, Any]:
@@ -42,10 +46,14 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         raise ConfigError(f"{key} = {value!r}: expected true or false")
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not INT64[0] <= value <= INT64[1]:
+                raise ConfigError(f"{key} = {value}: outside the 64-bit integer range")
             return value
         raise ConfigError(f"{key} = {value!r}: expected an integer")
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"{key} = {value}: expected a finite number")
             return float(value)
         raise ConfigError(f"{key} = {value!r}: expected a number")
     if hint is str:
@@ -156,3 +164,78 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyDoc:
+    """One config key as the reference shows it."""
+
+    key: str  # dotted, e.g. "train.lr"
+    type: str  # e.g. "float", "tuple[int, ...]"
+    default: Any
+    help: str  # the field's comment in its dataclass
+
+
+def _comments(cls) -> dict[str, str]:
+    """Each field's trailing comment in the source of dataclass ``cls`` (continuation comment lines
+    under a field are joined to it); {} when the source is not available."""
+    try:
+        lines = inspect.getsource(cls).splitlines()
+    except (OSError, TypeError):
+        return {}
+    out, last = {}, None
+    for line in lines:
+        m = re.match(r"^\s+(\w+)\s*:[^#]*?(?:#\s?(.*))?$", line)
+        if m and not line.strip().startswith(("def ", "@", "#")):
+            last = m.group(1)
+            out[last] = (m.group(2) or "").strip()
+        elif last and line.strip().startswith("#"):
+            out[last] = (out[last] + " " + line.strip().lstrip("#").strip()).strip()
+        else:
+            last = None
+    return out
+
+
+def reference(cls, prefix: str = "") -> list[KeyDoc]:
+    """Every key of config dataclass ``cls`` (sections recursed), with its type, default and help."""
+    hints, docs, out = _hints(cls), _comments(cls), []
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            out += reference(hint, f"{prefix}{f.name}.")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        name = getattr(hint, "__name__", None) if typing.get_origin(hint) is None else None
+        out.append(KeyDoc(prefix + f.name, name or str(hint).replace("typing.", ""), default, docs.get(f.name, "")))
+    return out
+
+
+def annotated_toml(cfg) -> str:
+    """``cfg`` as TOML, each key followed by a comment with its type, its default when the value
+    differs, and its help: what `physml config` prints."""
+    docs = {d.key: d for d in reference(type(cfg))}
+    lines: list[str] = []
+
+    def section(d: dict, prefix: str) -> None:
+        plain = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        if prefix:
+            lines.append(f"\n[{prefix.rstrip('.')}]")
+        for k, v in plain.items():
+            doc = docs.get(prefix + k)
+            note = f"{doc.type}" if doc else ""
+            if doc and _toml_value(to_dict_value(doc.default)) != _toml_value(v):
+                note += f", default {_toml_value(to_dict_value(doc.default))}"
+            if doc and doc.help:
+                note += f": {doc.help}"
+            lines.append(f"{k} = {_toml_value(v)}" + (f"  # {note}" if note else ""))
+        for k, v in d.items():
+            if isinstance(v, dict):
+                section(v, f"{prefix}{k}.")
+
+    section(to_dict(cfg), "")
+    return "\n".join(lines).strip() + "\n"
+
+
+def to_dict_value(v: Any) -> Any:
+    """A default as ``to_dict`` would write it (tuples as lists)."""
+    return [to_dict_value(x) for x in v] if isinstance(v, tuple) else v

@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+MAX_EPOCHS = 100_000  #: train.epochs above this is a typo, not an experiment
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -31,7 +33,7 @@ class TrainConfig:
     batch_size: int = 128  # per worker
     lr: float = 1e-3  # learning rate
     optimizer: str = "adam"  # adam | adamw | sgd
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2 penalty on the weights (decoupled with adamw)
     momentum: float = 0.9  # sgd only
     scheduler: str = "none"  # none | cosine | step (x0.1 every third of the epochs)
     workers: int = 1  # Ray Train workers (DDP when > 1)
@@ -71,6 +73,14 @@ class TrainConfig:
             raise ValueError(f"train.max_failures = {self.max_failures}: must be >= 0, or -1 for unlimited")
         if not self.lr > 0:
             raise ValueError(f"train.lr = {self.lr}: must be > 0")
+        if self.epochs > MAX_EPOCHS:
+            raise ValueError(f"train.epochs = {self.epochs}: at most {MAX_EPOCHS}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"train.weight_decay = {self.weight_decay}: must be >= 0")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"train.momentum = {self.momentum}: must be in [0, 1)")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"train.seed = {self.seed}: must be in 0..2^63-1")
         if not self.cpus_per_worker > 0:
             raise ValueError(f"train.cpus_per_worker = {self.cpus_per_worker}: must be > 0")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import mlflow
 
-from physml.config import ConfigError, from_dict, merge, to_dict
+from physml.config import ConfigError, annotated_toml, from_dict, merge, to_dict
 from physml.platform import cluster, tracking
 from physml.platform.data import storage
 from physml.platform.data.local import check_kind
@@ -468,3 +468,29 @@ def resume_sweep(where: str, address: str | None = None, progress: bool = True) 
     )
     print(f"resuming sweep {meta['name']} of {meta['task']} ({where})", flush=True)
     return _finish(tuner, meta, setup)
+
+
+def describe_sweep(req: SweepRequest, address: str | None) -> str:
+    """What `physml sweep` would do, for ``--dry-run``: the base config (annotated), the searched
+    keys, the trials and the objective. Starts nothing and writes nothing."""
+    task = load(TASKS[req.task])()
+    cfg = from_dict(task.Config, req.base)
+    s = req.settings
+    lines = [annotated_toml(cfg), f"# physml sweep {req.task}: dry run, nothing started"]
+    for d in req.space.dims:
+        lines.append(f"# search {d.key}: {d.kind} {list(d.args)}")
+    if req.space.table:
+        lines.append(f"# table: {len(req.space.table)} fixed rows of {', '.join(sorted(req.space.table[0]))}")
+    searcher = "grid/table (exact)" if req.space.exhaustive else "Optuna TPE"
+    objective = ", ".join(f"{m} ({o})" for m, o in zip(s.metric, s.mode))
+    lines.append(f"# trials: {req.total}, {searcher}, scheduler {s.scheduler}, objective {objective}")
+    concurrent = s.max_concurrent or "as many as the cluster fits"
+    lines.append(
+        f"# concurrency: {concurrent}; each trial {cfg.train.workers} worker(s) x {cfg.train.cpus_per_worker:g} CPU"
+    )
+    addr = address or os.environ.get("RAY_ADDRESS")
+    lines.append(f"# ray: {'the cluster at ' + addr if addr else 'a private local instance'}")
+    lines.append(
+        f"# mlflow: {tracking.tracking_uri()}, experiment '{req.task}' (one parent run, a nested run per trial)"
+    )
+    return "\n".join(lines)

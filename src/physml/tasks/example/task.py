@@ -26,7 +26,7 @@ class OscillatorData:
     noise: float = 0.05  # Gaussian noise on x
     gamma: tuple[float, float] = (0.05, 0.5)  # damping rates simulated, 1/s (uniform)
     omega0: tuple[float, float] = (1.0, 3.0)  # natural frequencies simulated, rad/s (uniform)
-    seed: int = 0
+    seed: int = 0  # root seed of the simulated oscillators
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
 

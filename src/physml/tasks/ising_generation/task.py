@@ -50,8 +50,8 @@ class GeneratorConfig:
     stages: int = 1  # actor: sublattices drawn one after another (1, 2 checkerboard, 4)
     ema_decay: float = 0.99  # actor: decay of the weight average that generates (0 = live weights)
     estimator: str = "tanh"  # actor: straight-through gradient of Scale(): tanh (dE[s|a]/da) | identity
-    critic_channels: int = 16
-    critic_layers: int = 3
+    critic_channels: int = 16  # actor-critic: the critic's convolution width
+    critic_layers: int = 3  # actor-critic: the critic's convolutions
     features: int = 16  # critic features the actor must match
     kernel: str = "rbf"  # rbf (feature distributions) | mean (eq. 3: feature means)
     critic_weight: float = 1.0  # weight of the critic's temperature regression in the loss

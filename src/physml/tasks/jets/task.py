@@ -36,7 +36,7 @@ class JetsData:
     n: int = 10000  # simulated jets per process (qcd, top)
     pt: tuple[float, float] = (500.0, 600.0)  # simulated jet pT window, GeV
     pixels: int = 40  # image pixels per side (simulated; read as stored)
-    seed: int = 0
+    seed: int = 0  # root seed of the simulated events
     max_rows: int = 0  # use only the first shards: about this many jets (0 = all)
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
     mass_window: tuple[float, float] = (140.0, 200.0)  # baseline: top-mass window, GeV

@@ -40,7 +40,7 @@ class LensingData:
     size: int = 150  # simulated pixels per side
     subhalo_mass: tuple[float, float] = (1e8, 1e10)  # simulated CDM subhalo masses, M_sun (dN/dm ~ m^-1.9)
     vortex_fraction: tuple[float, float] = (0.01, 0.03)  # simulated vortex mass / lens mass inside theta_E
-    seed: int = 0
+    seed: int = 0  # root seed of the simulated images
     crop: int = 0  # centre crop (pixels) before resizing; 0 = the whole image
     resize: int = 64  # the models' input size (area-averaged); 0 = the (cropped) stored size
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training

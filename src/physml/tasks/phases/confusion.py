@@ -29,7 +29,7 @@ from .nets import ConvClassifier
 @dataclass(frozen=True)
 class ConfusionModel:
     channels: int = 4  # per classifier
-    hidden: int = 8
+    hidden: int = 8  # hidden units of each network of the ensemble
     proposals: str = "1.0:3.5:26"  # proposed Tc' (start:stop:count or list); span the data's T range
 
 

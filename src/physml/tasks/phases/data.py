@@ -20,12 +20,12 @@ class IsingData:
     L: tuple[int, ...] = (16, 24, 32)  # sizes to simulate and evaluate on
     train_L: int = 0  # size to train on; 0 = the largest
     temperatures: str = "1.0:3.5:26"  # start:stop:count or comma list
-    replicas: int = 4
-    sweeps: int = 4000
-    thermalize: int = 500
-    every: int = 20
-    algorithm: str = "wolff"
-    seed: int = 0
+    replicas: int = 4  # simulated: independent chains per (L, T)
+    sweeps: int = 4000  # simulated: recorded sweeps after thermalization
+    thermalize: int = 500  # simulated: sweeps discarded first
+    every: int = 20  # simulated: record a configuration every this many sweeps
+    algorithm: str = "wolff"  # simulated: the update (physml simulate ising --help lists them)
+    seed: int = 0  # simulated: root seed of every chain
     exclude: float = 0.0  # supervised: train on |T - Tc| > exclude only (0 = all T)
     holdout: int = 4  # chains with chain % holdout == 0 are val/test
 

@@ -39,8 +39,8 @@ class SegmentationData:
     n: int = 2000  # simulated fields
     size: int = 64  # pixels per side (0.396"/px)
     objects: float = 4.0  # mean objects per field
-    star_fraction: float = 0.5
-    seed: int = 0
+    star_fraction: float = 0.5  # simulated: fraction of stars among the objects
+    seed: int = 0  # root seed of the simulated fields
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
     def __post_init__(self):

@@ -36,10 +36,10 @@ class StarGalaxyData:
     uri: str = ""  # dataset URI (physml simulate/convert stargalaxy); "" = simulate
     n: int = 20000  # simulated cutouts
     size: int = 32  # pixels per side (multiple of 8)
-    star_fraction: float = 0.5
+    star_fraction: float = 0.5  # simulated: fraction of stars
     labelled_fraction: float = 0.2  # set A
     seeing: float = 1.4  # median PSF FWHM, arcsec
-    seed: int = 0
+    seed: int = 0  # root seed of the simulated cutouts
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
     def __post_init__(self):
