@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -13,11 +14,40 @@ from physml import __version__
 from physml.errors import EXIT_FAILED, EXIT_INPUT, CliError, RunFailure, UserError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with physml's one-line errors: ``physml: error: <message> (see `<prog> --help`)``."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"physml: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _positive_int(text: str) -> int:
+    """An integer within the 64-bit range (the name is historical: ranges are checked where used)."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not -(2**63) <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text}: outside the 64-bit integer range")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text}: a TCP port is 1..65535")
+    return value
+
+
+ADDRESS = re.compile(r"^(auto|local|(ray://)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5})$")
+
+
+def _address(text: str) -> str:
+    """A Ray address: auto, local, HOST:PORT or ray://HOST:PORT."""
+    m = ADDRESS.match(text)
+    if not m or (":" in text and not 1 <= int(text.rsplit(":", 1)[1]) <= 65535):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HOST:PORT, ray://HOST:PORT, auto or local")
+    return text
 
 
 def _at_least_one(text: str) -> int:
@@ -58,7 +88,9 @@ def _ising_options(p) -> None:
 
 
 def _cluster_options(p) -> None:
-    p.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    p.add_argument(
+        "--address", type=_address, default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -149,7 +181,11 @@ def _add_simulate(sub) -> None:
         help="images without substructure (default: --n; the source trains on 25000)",
     )
     ln.add_argument(
-        "--config", dest="lens_model", choices=["A", "B"], default="A", help="the source's Model A (default) or Model B"
+        "--lens-model",
+        dest="lens_model",
+        choices=["A", "B"],
+        default="A",
+        help="the source's Model A (default) or Model B",
     )
     ln.add_argument("--size", type=_positive_int, default=150, help="pixels per side (default 150)")
     ln.add_argument("--fov", type=float, default=4.5, help='field of view, arcsec (default 4.5: 0.03"/px at 150)')
@@ -311,7 +347,9 @@ def _add_sweep(sub) -> None:
         metavar="DIR",
         help="print the trials table of a sweep (default: the task's latest) and exit",
     )
-    sw.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    sw.add_argument(
+        "--address", type=_address, default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)"
+    )
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -340,7 +378,7 @@ def _add_generate(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="physml", description="physml: Monte Carlo, training and sweeps for physics on Ray, tracked in MLflow."
     )
     parser.add_argument("--version", action="version", version=f"physml {__version__}")
@@ -348,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_convert(sub)
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
-    ui.add_argument("--port", type=_at_least_one, default=5000, help="port (default 5000)")
+    ui.add_argument("--port", type=_port, default=5000, help="port (default 5000)")
     ui.add_argument("--workers", type=_at_least_one, default=1, help="server worker processes (default 1: one user)")
     run = sub.add_parser(
         "run",
@@ -380,7 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a run from its last checkpoint (default: the task's latest run), with "
         "the run's own config unless -c is given; --set still applies (e.g. train.epochs)",
     )
-    run.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    run.add_argument(
+        "--address", type=_address, default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)"
+    )
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset; logs an evaluation run")
     ev.add_argument("task", help="task name")
@@ -665,8 +705,17 @@ def cmd_tasks() -> int:
 
 
 def cmd_ui(a: argparse.Namespace) -> int:
+    import socket
+
     from physml.platform.tracking import tracking_uri
 
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", a.port))
+        except OSError as err:
+            raise CliError(
+                f"--port {a.port}: cannot serve there ({err.strerror or err}); choose another port"
+            ) from None
     uri = tracking_uri()
     print(f"MLflow UI for {uri} at http://127.0.0.1:{a.port}  (Ctrl-C to stop)")
     # MLflow's background job runner (GenAI scoring, trace archival) is of no use to physml's runs and
@@ -749,6 +798,13 @@ def cmd_demo(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    env_address = os.environ.get("RAY_ADDRESS", "")
+    if env_address and not ADDRESS.match(env_address):
+        print(
+            f"physml: error: RAY_ADDRESS = {env_address!r}: expected HOST:PORT, ray://HOST:PORT, auto or local",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     try:
         if args.command == "simulate":
             return cmd_simulate(args, argv)

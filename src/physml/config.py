@@ -25,7 +25,7 @@ def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _coerce(value: Any, hint: Any, key: str) -> Any:
+def _coerce(value: Any, hint: Any, key: str, infinite: bool = False) -> Any:
     """Check/convert ``value`` to the annotated type ``hint`` (int, float, bool, str, tuples, Optional)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -52,7 +52,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         raise ConfigError(f"{key} = {value!r}: expected an integer")
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value):
+            if math.isnan(value) or (math.isinf(value) and not infinite):
                 raise ConfigError(f"{key} = {value}: expected a finite number")
             return float(value)
         raise ConfigError(f"{key} = {value!r}: expected a number")
@@ -79,8 +79,10 @@ def from_dict(cls, data: dict, prefix: str = ""):
                     f"{prefix}{name} is a section; valid keys: {', '.join(f.name for f in dataclasses.fields(hint))}"
                 )
             kwargs[name] = from_dict(hint, value, f"{prefix}{name}.")
-        else:
-            kwargs[name] = _coerce(value, hint, prefix + name)
+        else:  # a key whose default is infinite (a bound that is off) may be set to infinity
+            default = fields[name].default
+            infinite = isinstance(default, float) and math.isinf(default)
+            kwargs[name] = _coerce(value, hint, prefix + name, infinite)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:  # messages that name their key need no prefix
@@ -132,9 +134,15 @@ def _deep_copy(d: dict) -> dict:
 
 def load_toml(path: Path) -> dict:
     try:
-        return tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory; give a .toml file") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text (a binary file?); give a .toml file") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path}: {err}") from None
 

@@ -272,7 +272,7 @@ def test_bad_stargalaxy_simulate_input(extra, needle, tmp_path, monkeypatch, cap
     [
         (["--n", "0"], "--n 0: must be >= 1"),
         (["--fov", "0"], "--fov 0.0: must be > 0"),
-        (["--size", "8"], "--size 8: must be >= 16 pixels"),
+        (["--size", "8"], "--size 8: must be 16..2048 pixels"),
         (["--subhalo-mass", "1e10", "1e9"], "--subhalo-mass 1e+10 1e+09: need 0 < low < high (Msun)"),
     ],
 )

@@ -33,7 +33,14 @@ def load_model(model_uri: str, option: str = "--model"):
     """(task name, config dict, state dict) from ``runs:/RUN_ID/model`` or a local model directory;
     errors name ``option``."""
     local = Path(model_uri)
-    if model_uri.startswith(("runs:/", "models:/", "mlflow-artifacts:")) or not local.exists():
+    remote = model_uri.startswith(("runs:/", "models:/", "mlflow-artifacts:")) or "://" in model_uri
+    if not remote and not local.exists():
+        raise ConfigError(
+            f"{option} {model_uri}: no such model directory; give runs:/RUN_ID/model or a directory "
+            "that `physml run` wrote (state_dict.pt, config.toml, task.txt)"
+        )
+    if remote:
+        tracking.require_store(option, model_uri)
         mlflow.set_tracking_uri(tracking.tracking_uri())
         try:
             local = Path(mlflow.artifacts.download_artifacts(model_uri))

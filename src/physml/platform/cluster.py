@@ -27,7 +27,13 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
         if quiet:
             kwargs["logging_config"] = ray.LoggingConfig(encoding="TEXT", log_level="WARNING")
         if addr:
-            ray.init(address=addr, **kwargs)
+            try:
+                ray.init(address=addr, **kwargs)
+            except (ValueError, ConnectionError, RuntimeError, TimeoutError) as err:
+                where = "--address" if address else "RAY_ADDRESS"
+                raise ConfigError(
+                    f"{where} {addr}: cannot join a Ray cluster there ({str(err).splitlines()[0]})"
+                ) from None
         else:
             # Ray Train's controller polls its workers every 2 s by default: seconds lost at the start
             # and end of every short run. A local instance's processes inherit this environment.

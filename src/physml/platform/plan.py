@@ -108,6 +108,7 @@ def resumed_config(task_name: str, resume: str) -> dict:
     """The config (TOML dict) that the run to resume logged as config.toml."""
     if task_name not in TASKS:
         raise ConfigError(f"unknown task {task_name!r}; choose one of {', '.join(TASKS)}")
+    tracking.require_store("--resume", resume)
     mlflow.set_tracking_uri(tracking.tracking_uri())
     rid = resume_id(task_name, resume)
     try:

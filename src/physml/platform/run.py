@@ -40,6 +40,8 @@ def run_task(
         check_resumable(task_name, resume, cfg)
     init = initial_state(task, cfg, task_name)
     storage.home()  # a PHYSML_HOME Ray cannot use fails here, before Ray starts
+    if cfg.data.uri:  # a missing or foreign dataset is refused before Ray starts
+        check_kind(cfg.data.uri, task.data_kind(cfg), task_name)
     info = cluster.connect(address)
     check_resources(cfg, info)
     shared(info, cfg.data.uri)

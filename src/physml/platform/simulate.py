@@ -59,10 +59,9 @@ def simulate(
     params = sampler.manifest_params()
     writer = DatasetWriter(out, sampler.kind, params, params.get("seed", 0), f"physml {__version__}: {command}")
     t0 = time.perf_counter()
-    tags = {"data.uri": str(out), "command": command}
+    info = cluster.connect(address)  # before the MLflow run: an unreachable cluster leaves no FAILED run
+    tags = {"data.uri": str(out), "command": command, "ray.address": info["address"]}
     with tracking.run(sampler.task, f"{verb}-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
-        info = cluster.connect(address)
-        tracking.mlflow.set_tag("ray.address", info["address"])
         stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
         analysis = sampler.analyse(read_table(out, columns=sampler.summary_columns))
         tracking.log_metrics({**analysis["metrics"], **metrics, "sim/seconds": time.perf_counter() - t0})

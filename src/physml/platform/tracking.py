@@ -18,6 +18,7 @@ from pathlib import Path
 import mlflow
 
 from physml import __version__
+from physml.errors import ConfigError
 
 for _name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -26,6 +27,17 @@ for _name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
 def tracking_uri() -> str:
     """The tracking URI in force: the environment's, or the local SQLite store in the cwd."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
+
+
+def require_store(option: str, value: str) -> None:
+    """Refuse ``option value`` that needs earlier runs when the tracking store is the local default
+    and does not exist yet (MLflow would create an empty ./mlflow.db just to find nothing in it)."""
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        raise ConfigError(
+            f"{option} {value}: no MLflow store here ({uri.removeprefix('sqlite:///')} does not exist); run "
+            "physml where the runs were made, or set MLFLOW_TRACKING_URI"
+        )
 
 
 def experiment(name: str) -> str:

@@ -53,6 +53,9 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
         raise InputError(f"--temperatures {text!r}: expected start:stop:count or a comma list of numbers") from None
     if not temps:
         raise InputError(f"--temperatures {text!r}: empty; give start:stop:count or a comma list")
+    bad = [t for t in temps if not np.isfinite(t)]
+    if bad:
+        raise InputError(f"--temperatures {text!r}: T = {bad[0]} is not a finite number")
     return temps
 
 

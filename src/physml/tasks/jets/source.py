@@ -48,6 +48,10 @@ class JetParams:
             raise ValueError(f"processes = {' '.join(bad) or '(none)'}: choose from {', '.join(PROCESSES)}")
         if self.n < 1:
             raise ValueError(f"n = {self.n}: must be >= 1")
+        if not 0 < self.ecm < 1e6:
+            raise ValueError(f"ecm = {self.ecm}: sqrt(s) must be in (0, 1e6) GeV")
+        if self.pixels > 1024:
+            raise ValueError(f"pixels = {self.pixels}: at most 1024 per side")
         if not 0 <= self.pt_min < self.pt_max:
             raise ValueError(f"pt = {self.pt_min} {self.pt_max}: the pT window is empty (need 0 <= low < high, GeV)")
         if self.pt_max > self.ecm / 2:

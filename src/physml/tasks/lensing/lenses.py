@@ -58,8 +58,8 @@ class LensParams:
     def __post_init__(self):
         if self.model not in ("A", "B"):
             raise ValueError(f"model = {self.model!r}: choose A (fixed redshifts, SNR 20) or B (varying)")
-        if self.size < 16:
-            raise ValueError(f"size = {self.size}: must be >= 16 pixels")
+        if not 16 <= self.size <= 2048:
+            raise ValueError(f"size = {self.size}: must be 16..2048 pixels")
         for name in ("fov", "psf_fwhm", "exposure"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} = {getattr(self, name)}: must be > 0")

@@ -38,8 +38,12 @@ class CutoutParams:
             raise ValueError(f"size = {self.size}: must be >= 8 pixels")
         if not self.mag_min < self.mag_max:
             raise ValueError(f"mag_min = {self.mag_min}, mag_max = {self.mag_max}: need mag_min < mag_max")
-        if self.seeing <= 0 or self.r50_18 <= 0:
-            raise ValueError(f"seeing = {self.seeing}, r50_18 = {self.r50_18}: must be > 0")
+        if not 0 < self.seeing <= 10:
+            raise ValueError(f"seeing = {self.seeing}: the PSF FWHM must be in (0, 10] arcsec")
+        if not self.r50_18 > 0:
+            raise ValueError(f"r50_18 = {self.r50_18}: must be > 0 arcsec")
+        if self.size > 1024:
+            raise ValueError(f"size = {self.size}: at most 1024 pixels")
 
     @property
     def sky_per_pixel(self) -> float:
