@@ -57,7 +57,7 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def _ising_options(p) -> None:
+def _ising_options(p, model: str = "ising") -> None:
     from physml.kernels.ising import ALGORITHMS
 
     p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
@@ -72,14 +72,22 @@ def _ising_options(p) -> None:
     )
     p.add_argument("--thermalize", type=_positive_int, default=2000, help="sweeps discarded first (default 2000)")
     p.add_argument("--every", type=_positive_int, default=10, help="record a configuration every N sweeps (default 10)")
-    p.add_argument(
-        "--algorithm",
-        default=None,
-        metavar="NAME",
-        help=f"Ising update: {', '.join(ALGORITHMS)} (default wolff; xy: metropolis; msc = multi-spin coded "
-        "checkerboard Metropolis, the fast path; hopfield = the seed's Algorithm 2; synchronous = the literal, "
-        "biased Algorithm 3)",
-    )
+    if model == "xy":
+        p.add_argument(
+            "--algorithm",
+            default=None,
+            metavar="NAME",
+            help="the XY update: metropolis (the only one; default), with over-relaxation moves",
+        )
+    else:
+        p.add_argument(
+            "--algorithm",
+            default=None,
+            metavar="NAME",
+            help=f"the update: {', '.join(ALGORITHMS)} (default wolff; msc = multi-spin coded checkerboard "
+            "Metropolis, the fast path; hopfield = Algorithm 2 of [000]; synchronous = the literal, biased "
+            "Algorithm 3)",
+        )
     p.add_argument("--field", type=float, default=0.0, help="external field h (default 0; wolff and msc need 0)")
     p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
@@ -121,7 +129,7 @@ def _add_simulate(sub) -> None:
         ("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
         ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors"),
     ):
-        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."))
+        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."), name)
     pr = models.add_parser(
         "prostate",
         help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
@@ -327,9 +335,11 @@ def _add_sweep(sub) -> None:
         default=None,
         help="trials at once (default: as many as the cluster fits)",
     )
-    sw.add_argument("--scheduler", default=None, help="asha (default) or none")
+    sw.add_argument(
+        "--scheduler", default=None, choices=["asha", "none"], help="early stopping of trials (default asha)"
+    )
     sw.add_argument("--metric", nargs="+", default=None, help="objective(s), e.g. val/acc (two: multi-objective)")
-    sw.add_argument("--mode", nargs="+", default=None, help="min or max per metric")
+    sw.add_argument("--mode", nargs="+", default=None, choices=["min", "max"], help="min or max per metric")
     sw.add_argument("--name", default=None, help="sweep name (default sweep-<date>-<time>)")
     sw.add_argument(
         "--resume",
@@ -385,7 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulate(sub)
     _add_convert(sub)
-    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the tracking store in use")
+    ui = sub.add_parser(
+        "ui",
+        help="start the MLflow UI on 127.0.0.1 for the tracking store in use",
+        description="Serve the MLflow UI of the store in use (MLFLOW_TRACKING_URI, else ./mlflow.db) on "
+        "127.0.0.1 until Ctrl-C.",
+    )
     ui.add_argument("--port", type=_port, default=5000, help="port (default 5000)")
     ui.add_argument("--workers", type=_at_least_one, default=1, help="server worker processes (default 1: one user)")
     run = sub.add_parser(
@@ -422,31 +437,79 @@ def build_parser() -> argparse.ArgumentParser:
         "--address", type=_address, default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)"
     )
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset; logs an evaluation run")
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model on a dataset; logs an evaluation run",
+        description="Apply a trained model (runs:/RUN_ID/model or a model directory) to another dataset "
+        "(e.g. other lattice sizes, real PROMISE12 cases), print the metrics, write the figures and "
+        "log an evaluation run. Runs in this process.",
+    )
     ev.add_argument("task", help="task name")
     ev.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
     ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`)")
     _add_sweep(sub)
     _add_generate(sub)
-    sub.add_parser("tasks", help="list the tasks")
+    sub.add_parser(
+        "tasks",
+        help="list the tasks",
+        description="Every task: its name, what it reproduces, and the configs it ships (-c NAME).",
+    )
     cf = sub.add_parser(
         "config",
         help="print a task's resolved config as TOML, each key with its type, default and meaning",
         description="Print the config that `physml run TASK` would use (a shipped config or a TOML file, "
         "plus --set overrides) as TOML; each key is followed by a comment with its type, its default "
         "when the value differs, and what it means. Nothing is started or written.",
-        epilog="example: physml config lensing -c strong --set model.kind='\"resnet\"'",
     )
     cf.add_argument("task", help="task name (see `physml tasks`)")
     cf.add_argument("-c", "--config", default=None, help="shipped config name (smoke, default) or a .toml path")
     cf.add_argument(
         "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a value (repeatable)"
     )
-    demo = sub.add_parser("demo", help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc")
+    demo = sub.add_parser(
+        "demo",
+        help="the main job: simulate L = 16, 32 near Tc with Wolff, Binder Tc",
+        description="Simulate the 2D Ising model at L = 16 and 32 near Tc (Wolff), print the observables "
+        "beside the exact values and Tc from the Binder crossing, then train phases-supervised on the "
+        "same shards and print the learned Tc. Everything is logged to MLflow.",
+    )
     demo.add_argument(
         "--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)"
     )
+    _add_examples(parser)
     return parser
+
+
+EXAMPLES = {
+    "simulate ising": "physml simulate ising --L 16 32 --temperatures 1.5:3.5:21 --sweeps 20000 --out data/ising",
+    "simulate xy": "physml simulate xy --L 16 --temperatures 0.5:1.5:11 --sweeps 5000 --out data/xy",
+    "simulate prostate": "physml simulate prostate --cases 50 --out data/prostate",
+    "simulate stargalaxy": "physml simulate stargalaxy --n 20000 --out data/stargalaxy",
+    "simulate stargalaxy-fields": "physml simulate stargalaxy-fields --n 2000 --out data/fields",
+    "simulate lensing": "physml simulate lensing --n 2500 --n-none 10000 --out data/lens-A",
+    "simulate jets": "physml simulate jets --n 20000 --out data/jets",
+    "convert prostate": "physml convert prostate path/to/PROMISE12/TrainingData --out data/promise12",
+    "convert stargalaxy": "physml convert stargalaxy path/to/fits/ --labels labels.csv --out data/sdss",
+    "run": "physml run phases-supervised -c smoke --set train.epochs=5",
+    "evaluate": "physml evaluate prostate --model runs:/RUN_ID/model --data path/to/PROMISE12",
+    "sweep": "physml sweep prostate -c sweeps/prostate_table3.toml --max-concurrent 2",
+    "generate": "physml generate ising --model runs:/RUN_ID/model --L 64 --temperatures 1.5:3.5:11 --out data/gen",
+    "ui": "physml ui --port 5001",
+    "tasks": "physml tasks",
+    "config": "physml config lensing -c strong --set train.epochs=20",
+    "demo": "physml demo",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
+    """An example command line as the epilog of every sub-command (``EXAMPLES``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                key = f"{path} {name}".strip()
+                if key in EXAMPLES:
+                    sub.epilog = f"example: {EXAMPLES[key]}"
+                _add_examples(sub, key)
 
 
 def _simulate_params(a: argparse.Namespace):
@@ -695,12 +758,11 @@ def cmd_config(a: argparse.Namespace) -> int:
 
 
 def cmd_tasks() -> int:
-    from physml.tasks import TASKS, load, shipped_configs
+    from physml.tasks import TASKS, describe, shipped_configs
 
-    for name, path in TASKS.items():
-        cls = load(path)
-        doc = (cls.summary or sys.modules[cls.__module__].__doc__ or "").strip()
-        print(f"{name:<22} {doc.splitlines()[0] if doc else ''}  [configs: {', '.join(shipped_configs(name))}]")
+    width = max(map(len, TASKS))
+    for name in TASKS:
+        print(f"{name:<{width}}  {describe(name)}  [configs: {', '.join(shipped_configs(name))}]")
     return 0
 
 
@@ -831,6 +893,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunFailure as err:
         print(f"physml: error: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("physml: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130

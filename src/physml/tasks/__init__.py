@@ -10,7 +10,9 @@ on the command line). Nothing is imported until a name is used: no task imports 
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 from pathlib import Path
 
 TASKS: dict[str, str] = {
@@ -53,10 +55,26 @@ def source_path(name: str) -> str:
     raise KeyError(f"unknown data source {name!r}; choose one of {', '.join(SOURCES)} or give 'pkg.module:Class'")
 
 
+def describe(name: str) -> str:
+    """The one-line ``summary`` of task ``name``, read from its source without importing it (so that
+    `physml tasks` answers at once): the class's own ``summary``, else its module's first line."""
+    mod, _, cls = TASKS[name].partition(":")
+    spec = importlib.util.find_spec(mod)
+    tree = ast.parse(Path(spec.origin).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            for item in node.body:
+                target = item.target if isinstance(item, ast.AnnAssign) else None
+                if isinstance(target, ast.Name) and target.id == "summary" and item.value is not None:
+                    return ast.literal_eval(item.value)
+    doc = ast.get_docstring(tree) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
 def config_path(task_name: str, config: str) -> Path:
     """A config shipped with a task: ``<task module dir>/configs/<task name>/<config>.toml``."""
     mod = TASKS[task_name].partition(":")[0]
-    return Path(importlib.import_module(mod).__file__).parent / "configs" / task_name / f"{config}.toml"
+    return Path(importlib.util.find_spec(mod).origin).parent / "configs" / task_name / f"{config}.toml"
 
 
 def shipped_configs(task_name: str) -> list[str]:

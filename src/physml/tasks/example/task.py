@@ -62,7 +62,7 @@ def _preprocess(batch: dict, split: int | None, d: OscillatorData) -> dict:
 class Oscillator(Task):
     name: ClassVar[str] = "example-oscillator"
     Config: ClassVar[type] = OscillatorConfig
-    summary: ClassVar[str] = "example task: a damped oscillator's gamma and omega0 from a noisy trajectory (MLP)"
+    summary: ClassVar[str] = "the developer guide's example: a damped oscillator's gamma and omega0 from its trajectory"
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [32, 64]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/r2_gamma", "max")
 

@@ -147,6 +147,9 @@ class GenerationConfig:
 
 class IsingGeneration(Task, Generator):
     name: ClassVar[str] = "ising-generation"
+    summary: ClassVar[str] = (
+        "Ising configurations at any temperature from a VAE or an actor-critic, judged against Monte Carlo"
+    )
     Config: ClassVar[type] = GenerationConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [2e-4, 3e-3]}, "model.channels": {"choice": [16, 32]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/w1_e", "min")

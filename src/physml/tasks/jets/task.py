@@ -161,7 +161,7 @@ class _JetsTask(Task):
 
 class JetTagging(_JetsTask):
     name: ClassVar[str] = "jets"
-    summary: ClassVar[str] = "jets: a CNN tags boosted hadronic tops against QCD jets from Pythia jet images."
+    summary: ClassVar[str] = "a CNN tags boosted hadronic tops against QCD jets from Pythia jet images"
 
     def model(self, cfg) -> torch.nn.Module:
         m = cfg.model
@@ -178,9 +178,7 @@ class JetTagging(_JetsTask):
 
 class JetAnomaly(_JetsTask):
     name: ClassVar[str] = "jets-anomaly"
-    summary: ClassVar[str] = (
-        "jets-anomaly: an autoencoder trained on QCD jets only finds top jets by their reconstruction error."
-    )
+    summary: ClassVar[str] = "an autoencoder trained on QCD jets only finds top jets by their reconstruction error"
     train_where: ClassVar[dict] = {"process": "qcd"}
 
     def model(self, cfg) -> torch.nn.Module:

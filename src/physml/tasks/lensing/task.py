@@ -129,6 +129,9 @@ def to_arrays(batch: dict, split: int | None, holdout: int, resize: int, crop: i
 
 class Lensing(Task):
     name: ClassVar[str] = "lensing"
+    summary: ClassVar[str] = (
+        "dark-matter substructure in strong lenses: anomaly detection (AAE, VAE, DCAE, RBM) and a ResNet"
+    )
     Config: ClassVar[type] = LensingConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.latent": {"choice": [16, 64, 256]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")

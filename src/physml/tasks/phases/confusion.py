@@ -59,6 +59,9 @@ class Ensemble(nn.Module):
 
 class ConfusionPhases(Task):
     name: ClassVar[str] = "phases-confusion"
+    summary: ClassVar[str] = (
+        "Tc by learning by confusion: networks trained on proposed critical temperatures (van Nieuwenburg et al. 2017)"
+    )
     Config: ClassVar[type] = ConfusionConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")

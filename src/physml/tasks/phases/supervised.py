@@ -46,6 +46,10 @@ class SupervisedConfig:
 
 class SupervisedPhases(Task):
     name: ClassVar[str] = "phases-supervised"
+    summary: ClassVar[str] = (
+        "Tc of the 2D Ising model from a CNN trained on ordered and disordered configurations"
+        " (Carrasquilla & Melko 2017)"
+    )
     Config: ClassVar[type] = SupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.channels": {"choice": [8, 16, 32]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")

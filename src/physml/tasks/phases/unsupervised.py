@@ -39,6 +39,9 @@ class UnsupervisedConfig:
 
 class UnsupervisedPhases(Task):
     name: ClassVar[str] = "phases-unsupervised"
+    summary: ClassVar[str] = (
+        "the order parameter of Ising and XY configurations from PCA and a VAE, without labels (Wetzel 2017)"
+    )
     Config: ClassVar[type] = UnsupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [64, 256]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")

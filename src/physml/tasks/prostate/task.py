@@ -138,6 +138,9 @@ def dataset_cases(uri: str) -> dict[str, str]:
 
 class ProstateSegmentation(Task):
     name: ClassVar[str] = "prostate"
+    summary: ClassVar[str] = (
+        "PROMISE12 prostate MRI segmentation: a dilated residual U-Net with a learned BatchNorm normalizer"
+    )
     Config: ClassVar[type] = ProstateConfig
     search_space: ClassVar[dict] = {
         "train.lr": {"loguniform": [3e-4, 3e-3]},

@@ -108,6 +108,7 @@ def hubble_deep_field() -> np.ndarray:
 
 class StarGalaxySegmentation(Task):
     name: ClassVar[str] = "stargalaxy-segmentation"
+    summary: ClassVar[str] = "unsupervised segmentation of fields of stars and galaxies from autoencoder hypercolumns"
     Config: ClassVar[type] = SegmentationConfig
     search_space: ClassVar[dict] = {
         "train.lr": {"loguniform": [1e-4, 3e-3]},

@@ -129,6 +129,7 @@ def to_arrays(batch: dict, split: int, holdout: int, only_a: bool = False) -> di
 
 class StarGalaxy(Task):
     name: ClassVar[str] = "stargalaxy"
+    summary: ClassVar[str] = "unsupervised star/galaxy separation of SDSS-like cutouts (bimodal-prior VAE, AE + VAE)"
     Config: ClassVar[type] = StarGalaxyConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.beta": {"uniform": [0.1, 2.0]}}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
