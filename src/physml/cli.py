@@ -476,6 +476,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default="physml-data/demo-ising", help="dataset location (default physml-data/demo-ising)"
     )
+    upp = sub.add_parser(
+        "up",
+        help="start a local Ray head in the background that every physml command joins",
+        description="Start one local Ray head for this user in the background (its own temp directory, "
+        "dashboard on 127.0.0.1, token authentication, the CPUs of the machine); every physml command "
+        "given no --address or RAY_ADDRESS then joins it instead of starting a private Ray (seconds "
+        "saved per command). `physml down` stops it.",
+    )
+    upp.add_argument("--num-cpus", type=_at_least_one, default=None, help="CPUs the head offers (default: all)")
+    sub.add_parser(
+        "down",
+        help="stop the local Ray head of `physml up` (and no other Ray)",
+        description="Stop the processes of the Ray head that `physml up` started, and only those.",
+    )
     _add_examples(parser)
     return parser
 
@@ -498,6 +512,8 @@ EXAMPLES = {
     "tasks": "physml tasks",
     "config": "physml config lensing -c strong --set train.epochs=20",
     "demo": "physml demo",
+    "up": "physml up",
+    "down": "physml down",
 }
 
 
@@ -748,6 +764,21 @@ def cmd_generate(a: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def cmd_head(a: argparse.Namespace) -> int:
+    from physml.platform import head
+
+    if a.command == "down":
+        print("physml: stopped the local Ray head" if head.down() else "physml: no local Ray head is running")
+        return 0
+    info, started = head.up(a.num_cpus)
+    state = "started" if started else "already running"
+    print(
+        f"physml: local Ray head {state} at {info['address']} (temp dir {info['temp_dir']}); commands join it; "
+        "`physml down` stops it"
+    )
+    return 0
+
+
 def cmd_config(a: argparse.Namespace) -> int:
     from physml.config import annotated_toml
     from physml.platform.plan import resolve
@@ -882,6 +913,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_tasks()
         if args.command == "config":
             return cmd_config(args)
+        if args.command in ("up", "down"):
+            return cmd_head(args)
         if args.command == "generate":
             return cmd_generate(args, argv)
         if args.command == "ui":

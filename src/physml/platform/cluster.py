@@ -10,16 +10,30 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import ray
 
 from physml.config import ConfigError
+from physml.platform.head import running as head_running
+
+_WHICH = ""  #: which Ray this process uses (said once, when it connects)
 
 
 def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool = True) -> dict:
-    """Start or join Ray once per process; returns {"address", "cpus", "gpus", "nodes"}."""
+    """Start or join Ray once per process; returns {"address", "cpus", "gpus", "nodes", "ray"}.
+
+    In order: ``address``, else ``RAY_ADDRESS``, else the local head of `physml up` when it runs,
+    else a private local instance (never a cluster Ray would find on its own in its temp directory).
+    Says on stderr which one it uses."""
     if not ray.is_initialized():
         addr = address or os.environ.get("RAY_ADDRESS") or None
+        global _WHICH
+        _WHICH = f"the cluster at {addr}" if addr else "a private local instance"
+        head = head_running() if not addr and num_cpus is None else None
+        if head:
+            addr, _WHICH = head["address"], f"the local head of `physml up` at {head['address']}"
+            _token_auth()  # the head requires this user's token (~/.ray/auth_token)
         os.environ.setdefault("RAY_ACCEPT_CLUSTER_RESOURCE_OVERRIDES", "0")
         kwargs = dict(
             logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True, configure_logging=True
@@ -30,7 +44,9 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
             try:
                 ray.init(address=addr, **kwargs)
             except (ValueError, ConnectionError, RuntimeError, TimeoutError) as err:
-                where = "--address" if address else "RAY_ADDRESS"
+                where = (
+                    "--address" if address else "RAY_ADDRESS" if os.environ.get("RAY_ADDRESS") else "physml up's head"
+                )
                 raise ConfigError(
                     f"{where} {addr}: cannot join a Ray cluster there ({str(err).splitlines()[0]})"
                 ) from None
@@ -42,14 +58,29 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
             if store:
                 kwargs["object_store_memory"] = store
             # the dashboard process serves the State API that Ray Train's clean-up relies on
-            ray.init(num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=True, **kwargs)
+            ray.init(address="local", num_cpus=num_cpus, dashboard_host="127.0.0.1", include_dashboard=True, **kwargs)
+        print(f"physml: Ray: {_WHICH}", file=sys.stderr, flush=True)
     res = ray.cluster_resources()
     return {
         "address": ray.get_runtime_context().gcs_address,
         "cpus": int(res.get("CPU", 0)),
         "gpus": int(res.get("GPU", 0)),
         "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+        "ray": _WHICH,
     }
+
+
+def _token_auth() -> None:
+    """Token authentication on for this process, as for the head `physml up` started: Ray reads
+    RAY_AUTH_MODE once, at import, so its config is refreshed here (Ray's own switch)."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    try:
+        from ray._private.authentication.authentication_token_setup import _enable_token_auth
+    except ImportError:  # a Ray without token authentication
+        return
+    _enable_token_auth()
 
 
 def object_store_bytes() -> int | None:
