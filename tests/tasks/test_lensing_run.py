@@ -28,10 +28,10 @@ def test_smoke_run_transfer_and_evaluate(workdir, capsys):
         "test/auc_macro",
         "test/w1",
         "val/auc",
-        "train/epoch_recon",
-        "train/epoch_discriminator",
+        "train/epoch_autoencoder/recon",
+        "train/epoch_discriminator/bce",  # the AAE's two parameter groups, each logged under its name
     }
-    assert want | {"train/epoch_encoder_adv"} <= set(run.data.metrics)
+    assert want | {"train/epoch_autoencoder/encoder_adv"} <= set(run.data.metrics)
     assert 0.0 <= run.data.metrics["test/auc_macro"] <= 1.0 and run.data.metrics["test/w1"] >= 0.0
     plots = {a.path for a in mlflow.MlflowClient().list_artifacts(rid, "plots")}
     assert {"plots/roc.png", "plots/scores.png", "plots/reconstructions.png", "plots/scores.csv"} <= plots

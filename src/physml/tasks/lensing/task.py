@@ -208,7 +208,7 @@ class Lensing(Task):
             return self.loss(model, batch, cfg)
         x = dihedral(batch["x"]) if cfg.data.augment else batch["x"]
         d_loss = model(x, player="discriminator")["d_loss"]
-        return {"loss": cfg.model.adversarial * d_loss, "discriminator": d_loss}
+        return {"loss": cfg.model.adversarial * d_loss, "bce": d_loss}
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """DCAE: sum of squared errors per image; VAE: + beta KL(q(z|x) || N(0, I)); AAE (its
