@@ -392,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="physml", description="physml: Monte Carlo, training and sweeps for physics on Ray, tracked in MLflow."
     )
     parser.add_argument("--version", action="version", version=f"physml {__version__}")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show Ray's own log lines (by default they go to Ray's log directory)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulate(sub)
     _add_convert(sub)
@@ -687,7 +692,17 @@ def cmd_run(a: argparse.Namespace) -> int:
     res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)
     _print_metrics(res.metrics)
     print(f"MLflow run {res.run_id} (experiment '{a.task}'); model: runs:/{res.run_id}/model; data: {res.data_uri}")
+    _ray_logs()
     return 0
+
+
+def _ray_logs() -> None:
+    """Where Ray's own log lines went (they stay off the terminal unless --verbose)."""
+    from physml.platform import cluster
+
+    where = cluster.logs_dir()
+    if where and not cluster.verbose():
+        print(f"Ray's own logs: {where}")
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -891,6 +906,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ["PHYSML_VERBOSE"] = "1"
     env_address = os.environ.get("RAY_ADDRESS", "")
     if env_address and not ADDRESS.match(env_address):
         print(

@@ -35,11 +35,15 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
             addr, _WHICH = head["address"], f"the local head of `physml up` at {head['address']}"
             _token_auth()  # the head requires this user's token (~/.ray/auth_token)
         os.environ.setdefault("RAY_ACCEPT_CLUSTER_RESOURCE_OVERRIDES", "0")
+        quiet = quiet and not verbose()
+        # quiet: the workers' own lines (Ray Data's banners, Ray Train's reports) stay in Ray's log
+        # directory (named by logs_dir()) instead of the terminal; PHYSML_VERBOSE=1 brings them back
         kwargs = dict(
-            logging_level=logging.WARNING if quiet else logging.INFO, log_to_driver=True, configure_logging=True
+            logging_level=logging.ERROR if quiet else logging.INFO, log_to_driver=not quiet, configure_logging=True
         )
         if quiet:
-            kwargs["logging_config"] = ray.LoggingConfig(encoding="TEXT", log_level="WARNING")
+            kwargs["logging_config"] = ray.LoggingConfig(encoding="TEXT", log_level="ERROR")
+            logging.getLogger("ray").setLevel(logging.ERROR)
         if addr:
             try:
                 ray.init(address=addr, **kwargs)
@@ -68,6 +72,19 @@ def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool
         "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
         "ray": _WHICH,
     }
+
+
+def verbose() -> bool:
+    """`physml --verbose` (PHYSML_VERBOSE=1): Ray's own log lines on the terminal too."""
+    return os.environ.get("PHYSML_VERBOSE", "") not in ("", "0")
+
+
+def logs_dir() -> str | None:
+    """Where this process's Ray writes its logs (a local instance or head), or None."""
+    try:
+        return ray._private.worker._global_node.get_logs_dir_path()
+    except AttributeError:
+        return None
 
 
 def _token_auth() -> None:
