@@ -9,6 +9,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from physml import __version__
 from physml.errors import EXIT_FAILED, EXIT_INPUT, CliError, RunFailure, UserError
@@ -100,6 +101,30 @@ def _cluster_options(p) -> None:
         "--address", type=_address, default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)"
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--force", action="store_true", help="start even when the output will not fit the free space")
+
+
+def _check_size(source, out: str, force: bool) -> None:
+    """Refuse a simulation whose output will not fit the free space of its (local) target unless
+    --force (`physml simulate` says what it will write once its output is open)."""
+    import shutil
+
+    from physml.platform.data.storage import is_remote
+    from physml.tasks.sources import human_bytes
+
+    est = source.estimate()
+    if est is None:
+        return
+    if not is_remote(out) and not force:
+        parent = Path(out).expanduser().resolve()
+        while not parent.exists():
+            parent = parent.parent
+        free = shutil.disk_usage(parent).free
+        if est.bytes > free:
+            raise CliError(
+                f"--out {out}: the dataset needs about {human_bytes(est.bytes)}, {parent} has "
+                f"{human_bytes(free)} free; make it smaller or pass --force"
+            )
 
 
 def _grid_options(p) -> None:
@@ -634,9 +659,10 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") -> int:
     """`simulate`/`convert` of item generators (prostate cases, stargalaxy chunks): Ray tasks -> shards."""
     from physml.platform.simulate import simulate
-    from physml.tasks import SOURCES
+    from physml.tasks import SOURCES, load
 
     params = _item_params(a, kind, src)
+    _check_size(load(SOURCES[kind])(params), a.out, a.force)
     res = simulate(
         SOURCES[kind],
         (params,),
@@ -658,11 +684,12 @@ def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") 
 
 def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     from physml.platform.simulate import simulate
-    from physml.tasks import SOURCES
+    from physml.tasks import SOURCES, load
 
     if a.model in ("prostate", "stargalaxy", "stargalaxy-fields", "lensing", "jets"):
         return cmd_items(a, argv, a.model)
     params = _simulate_params(a)
+    _check_size(load(SOURCES[a.model])(params), a.out, a.force)
     if a.actors is not None and a.actors < 1:
         raise CliError(f"--actors {a.actors}: must be >= 1")
     res = simulate(

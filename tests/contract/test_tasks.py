@@ -140,3 +140,15 @@ def test_source_analysis_and_report(name, tmp_path):
     assert all(k.startswith("sim/") and math.isfinite(v) for k, v in analysis["metrics"].items())
     paths = source.report(analysis, tmp_path)
     assert all(Path(p).exists() and Path(p).stat().st_size > 0 for p in paths)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_size_estimate_matches_the_data_written(name):
+    """A source's estimate (shown before `physml simulate` starts and checked against free space) is
+    within a factor 2 of the rows it then writes (their Arrow size in memory)."""
+    task, cfg = _smallest(name)
+    sim = task.simulation(cfg)
+    est = load(source_path(sim.sampler)).from_dict(sim.params).estimate()
+    assert est is not None, f"{name}'s source makes no estimate of what it simulates"
+    written = sum(t.nbytes for t in iter_tables(_example_data(name)))
+    assert 0.5 * written <= est.bytes <= 2 * written, (est.bytes, written)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from physml.platform.data.ensemble import EnsembleStats, run_ensemble
 from physml.platform.data.items import CaseStats, run_items
 from physml.platform.data.shards import DatasetWriter, read_manifest, read_table
 from physml.tasks import SOURCES, load, source_path
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import ItemSource, human_bytes
 
 
 @dataclass
@@ -58,6 +59,9 @@ def simulate(
     sampler = load(sampler_path)(*sampler_args)
     params = sampler.manifest_params()
     writer = DatasetWriter(out, sampler.kind, params, params.get("seed", 0), f"physml {__version__}: {command}")
+    est = sampler.estimate()
+    if est is not None:
+        print(f"physml: will write about {human_bytes(est.bytes)} ({est.work:.3g} {est.unit})", file=sys.stderr)
     t0 = time.perf_counter()
     info = cluster.connect(address)  # before the MLflow run: an unreachable cluster leaves no FAILED run
     tags = {"data.uri": str(out), "command": command, "ray.address": info["address"]}

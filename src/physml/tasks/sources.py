@@ -20,11 +20,30 @@ configurations in the simulator's schema) implements :class:`Generator` beside :
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What making a dataset costs, known before it starts."""
+
+    bytes: float  # written to the target (uncompressed rows: an upper bound of the Parquet size)
+    work: float  # elementary updates or items made
+    unit: str  # what ``work`` counts: "spin updates", "images", ...
+
+
+def human_bytes(n: float) -> str:
+    """``n`` bytes as 1.23 kB, MB, GB, ... (powers of 1000)."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"
 
 
 class DataSource(ABC):
@@ -61,6 +80,11 @@ class DataSource(ABC):
     def report(self, analysis: dict, out_dir: str | Path) -> list[Path]:
         """Figures and tables of :meth:`analyse`'s result under ``out_dir`` (default: none)."""
         return []
+
+    def estimate(self) -> Estimate | None:
+        """The size of the dataset before it is made (bytes written, work done), shown before a
+        simulation starts and checked against the free space of its target. Default: unknown."""
+        return None
 
 
 class Unit(Protocol):
@@ -142,4 +166,4 @@ class Generator(ABC):
         """A terminal summary of the generated dataset (its ``generated_columns``)."""
 
 
-__all__ = ["DataSource", "ChainSampler", "ItemSource", "Generator", "Unit"]
+__all__ = ["DataSource", "ChainSampler", "ItemSource", "Generator", "Unit", "Estimate"]

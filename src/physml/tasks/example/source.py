@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
 CHUNK = 1000  #: oscillators per shard
 
@@ -67,6 +67,10 @@ class OscillatorSource(ItemSource):
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "damped"}
+
+    def estimate(self) -> Estimate:
+        """``steps`` float32 samples (+ id and two parameters, about 40 bytes) per oscillator."""
+        return Estimate(float(self.p.n * (4 * self.p.steps + 40)), float(self.p.n), "oscillators")
 
     def items(self) -> list[dict]:
         return [

@@ -18,7 +18,7 @@ from physml.kernels import xy as xy_kernels
 from physml.kernels.hopfield import noise_for
 from physml.kernels.lattice import random_spins
 from physml.kernels.rng import seed_states
-from physml.tasks.sources import ChainSampler
+from physml.tasks.sources import ChainSampler, Estimate
 
 from .params import IsingParams, validate
 
@@ -119,6 +119,14 @@ class IsingSampler(ChainSampler):
             for k in range(0, len(ids), per):
                 units.append(Unit(len(units), L, tuple(ids[k : k + per]), tuple(temps[k : k + per])))
         return units
+
+    def estimate(self) -> Estimate:
+        """Rows of L^2 spins (+ 57 bytes of columns) per record, and every spin update."""
+        p, chains = self.p, len(self.p.temperatures) * self.p.replicas
+        spin_bytes = 1 if p.model == "ising" else 4
+        rows = sum(chains * p.records * (spin_bytes * L * L + 57) for L in p.L)
+        work = sum(chains * (p.thermalize + p.records * p.every) * L * L for L in p.L)
+        return Estimate(float(rows), float(work), "spin updates")
 
     def work(self, unit: Unit, burn: int, nrec: int) -> float:
         """Spin updates of one step: (burn + nrec x every) sweeps of L^2 spins per chain."""

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
 from .calorimeter import Calorimeter, deposit, eta_phi
 from .events import PROCESSES, final_state, hadronic_tops, make_pythia, seed_of
@@ -150,6 +150,11 @@ class JetsSource(ItemSource):
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "pythia8"}
+
+    def estimate(self) -> Estimate:
+        """A float32 image of pixels^2 and up to ~100 constituents (4 floats) per jet."""
+        n = len(self.p.processes) * self.p.n
+        return Estimate(float(n * (4 * self.p.pixels**2 + 1600 + 200)), float(n), "jets")
 
     def items(self) -> list[dict]:
         out = []

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
 from .lenses import CLASSES, LensParams, draw_image
 
@@ -73,6 +73,11 @@ class LensingSource(ItemSource):
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "sie-lens"}  # Model A or B: params.lens.model
+
+    def estimate(self) -> Estimate:
+        """float32 images of size^2 pixels (+ about 200 bytes of parameters) per image."""
+        n = sum(self.p.count(kind) for kind in CLASSES)
+        return Estimate(float(n * (4 * self.p.lens.size**2 + 200)), float(n), "images")
 
     def items(self) -> list[dict]:
         out = []

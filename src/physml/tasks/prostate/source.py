@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
-from .phantom import SITES, phantom
+from .phantom import SITES, Z_EXTENT, phantom
 from .slices import case_rows
 from .volumes import CaseError, find_cases, read_case, write_mhd
 
@@ -73,6 +73,15 @@ class ProstateSource(ItemSource):
             d["src"] = str(Path(self.p.src).resolve())
             d.pop("cases"), d.pop("seed"), d.pop("sites")
         return d
+
+    def estimate(self) -> Estimate | None:
+        """Simulated cases: each site's slices (Z_EXTENT / thickness) of size^2 float32 image +
+        uint8 label pixels (+ about 100 bytes of columns); unknown for a directory of real cases."""
+        if self.p.src:
+            return None
+        sites = [SITES[self.p.sites[i % len(self.p.sites)]] for i in range(self.p.cases)]
+        slices = sum(round(Z_EXTENT / s.thickness) for s in sites)
+        return Estimate(float(slices * (5 * self.p.size**2 + 100)), float(self.p.cases), "cases")
 
     def items(self) -> list[dict]:
         """One per case: {"path": shard name, "case": id, ...}. Reading a directory checks its layout."""

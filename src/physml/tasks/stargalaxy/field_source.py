@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
 from .cutouts import CutoutParams
 from .fields import FieldParams, draw_field
@@ -46,6 +46,11 @@ class FieldSource(ItemSource):
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "sdss-r-fields"}
+
+    def estimate(self) -> Estimate:
+        """A float32 image and a uint8 mask of size^2 pixels per field."""
+        n, s = self.p.n, self.p.field.size
+        return Estimate(float(n * (5 * s * s + 100)), float(n), "fields")
 
     def items(self) -> list[dict]:
         return [

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.sources import ItemSource
+from physml.tasks.sources import Estimate, ItemSource
 
 from .cutouts import CutoutParams, draw, draw_truth
 
@@ -79,6 +79,12 @@ class StarGalaxySource(ItemSource):
         if self.p.src:
             d = {"model": "sdss-r", "src": str(Path(self.p.src).resolve()), "labels": self.p.labels}
         return d
+
+    def estimate(self) -> Estimate | None:
+        """A float32 cutout of size^2 pixels per object (simulated; unknown for a directory)."""
+        if self.p.src:
+            return None
+        return Estimate(float(self.p.n * (4 * self.p.cutout.size**2 + 100)), float(self.p.n), "cutouts")
 
     def items(self) -> list[dict]:
         if self.p.src:
