@@ -515,6 +515,13 @@ def build_parser() -> argparse.ArgumentParser:
         "saved per command). `physml down` stops it.",
     )
     upp.add_argument("--num-cpus", type=_at_least_one, default=None, help="CPUs the head offers (default: all)")
+    comp = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print the completion script of `physml` for a shell, generated from this parser. "
+        "Install it once, e.g. for bash: physml completion bash > ~/.local/share/bash-completion/completions/physml",
+    )
+    comp.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
     sub.add_parser(
         "down",
         help="stop the local Ray head of `physml up` (and no other Ray)",
@@ -543,6 +550,7 @@ EXAMPLES = {
     "config": "physml config lensing -c strong --set train.epochs=20",
     "demo": "physml demo",
     "up": "physml up",
+    "completion": "physml completion bash",
     "down": "physml down",
 }
 
@@ -959,6 +967,11 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_config(args)
         if args.command in ("up", "down"):
             return cmd_head(args)
+        if args.command == "completion":
+            import shtab
+
+            print(shtab.complete(build_parser(), shell=args.shell))
+            return 0
         if args.command == "generate":
             return cmd_generate(args, argv)
         if args.command == "ui":
