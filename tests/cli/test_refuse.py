@@ -51,6 +51,7 @@ CASES = [
     (["simulate", "stargalaxy", "--seeing", "0"], "--seeing 0.0: the PSF FWHM must be in (0, 10] arcsec"),
     (["ui", "--port", "99999"], "--port: 99999: a TCP port is 1..65535"),
     (["evaluate", "lensing", "--model", "/nonexistent/model", "--data", "x"], "no such model directory"),
+    (["sweep", "lensing", "-c", "smoke", "--metric", "val/nonexistent"], "--metric val/nonexistent: lensing does not"),
     (["run", "lensing", "--resume", "nosuchrun"], "--resume nosuchrun: no MLflow store here"),
     (["evaluate", "lensing", "--model", "runs:/abc/model", "--data", "x"], "--model runs:/abc/model: no MLflow store"),
     (["run", "example-oscillator", "-c", "smoke", "--set", 'data.uri="/nonexistent/data"'], "/nonexistent/data"),

@@ -92,7 +92,9 @@ def test_one_loss_step_and_evaluation(name, tmp_path):
         val = task.evaluate(model, local_batches(specs["val"], cfg.train.batch_size), cfg)
     floats = {k: v for k, v in val.items() if isinstance(v, (float, int, np.floating))}
     assert floats, "evaluate returned no metric"
-    assert task.sweep_metric[0].removeprefix("val/") in floats, f"sweep_metric {task.sweep_metric[0]} is not evaluated"
+    assert task.sweep_metric[0].removeprefix("val/") in task.metrics, "sweep_metric is not a declared metric"
+    missing = set(task.metrics) - set(floats)
+    assert task.metrics and not missing, f"declared metrics that evaluate does not return: {missing}"
     assert all("/" not in k or k.split("/")[0] not in ("val", "test") for k in floats), (
         "evaluate's keys are namespaced by the platform (val/, test/), not by the task"
     )

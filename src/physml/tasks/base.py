@@ -121,7 +121,8 @@ class Task(ABC):
     Class attributes: ``name`` (the registry name), ``Config`` (a frozen dataclass with sections
     ``data``, ``model`` and ``train``; every field has a default), ``search_space`` (the default
     sweep space, ``physml.platform.sweep.space`` syntax), ``sweep_metric`` (the default sweep objective,
-    e.g. ``("val/acc", "max")``) and ``summary`` (one line for `physml tasks`).
+    e.g. ``("val/acc", "max")``), ``metrics`` (the float metrics :meth:`evaluate` returns for every
+    config: what a sweep may optimize as ``val/<name>``) and ``summary`` (one line for `physml tasks`).
 
     The abstract members must be implemented; the others have working defaults.
     """
@@ -130,6 +131,7 @@ class Task(ABC):
     Config: ClassVar[type]
     search_space: ClassVar[dict] = {}
     sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
+    metrics: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
 
     @abstractmethod

@@ -82,6 +82,7 @@ def prepare(task_name: str, config: str | None, sets: list[str], cli: dict) -> S
     if not space.dims and not space.table:
         raise ConfigError("the sweep space is empty: add [sweep.space] entries or [[sweep.table]] rows")
     settings = _settings(table, cli, task.sweep_metric)
+    _check_metrics(task, settings.metric)
     for name in ("pivot", "aggregate"):
         key = getattr(settings, name)
         if key and key not in space.keys:
@@ -120,6 +121,15 @@ def _settings(table: dict, cli: dict, default_metric: tuple[str, str]) -> SweepS
         return SweepSettings(**merged).check()
     except TypeError as err:
         raise ConfigError(f"[sweep]: {err}") from None
+
+
+def _check_metrics(task, metrics: list[str]) -> None:
+    """A sweep's objectives must be metrics the task reports each epoch: val/<one of task.metrics>
+    or a training epoch mean (train/epoch_<name>)."""
+    for m in metrics:
+        if m.startswith("val/") and m.removeprefix("val/") not in task.metrics:
+            known = ", ".join(f"val/{k}" for k in task.metrics)
+            raise ConfigError(f"--metric {m}: {task.name} does not report it; choose one of {known} (or train/epoch_*)")
 
 
 def _check_data(task, base: dict, space: Space) -> None:

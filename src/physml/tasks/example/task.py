@@ -64,6 +64,7 @@ class Oscillator(Task):
     Config: ClassVar[type] = OscillatorConfig
     summary: ClassVar[str] = "the developer guide's example: a damped oscillator's gamma and omega0 from its trajectory"
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [32, 64]}}
+    metrics: ClassVar[tuple[str, ...]] = ("loss", "r2_gamma", "r2_omega0")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/r2_gamma", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:

@@ -152,6 +152,16 @@ class IsingGeneration(Task, Generator):
     )
     Config: ClassVar[type] = GenerationConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [2e-4, 3e-3]}, "model.channels": {"choice": [16, 32]}}
+    metrics: ClassVar[tuple[str, ...]] = (
+        "e_rel_err_far",
+        "e_rel_err_near",
+        "w1_e",
+        "w1_m",
+        "ks_e",
+        "ks_m",
+        "spread_ratio_low",
+        "overlap_ratio_high",
+    )
     sweep_metric: ClassVar[tuple[str, str]] = ("val/w1_e", "min")
     generates: ClassVar[str] = "ising"  # `physml generate ising` writes Ising shards
     generated_columns: ClassVar[list[str]] = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]

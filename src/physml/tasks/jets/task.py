@@ -102,6 +102,14 @@ class _JetsTask(Task):
 
     Config: ClassVar[type] = JetsConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16, 32]}}
+    metrics: ClassVar[tuple[str, ...]] = (
+        "auc",
+        "rejection30",
+        "mass_jsd",
+        "baseline_auc",
+        "baseline_rejection30",
+        "baseline_mass_jsd",
+    )
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
 
     def example(self) -> list[str]:

@@ -134,6 +134,7 @@ class Lensing(Task):
     )
     Config: ClassVar[type] = LensingConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.latent": {"choice": [16, 64, 256]}}
+    metrics: ClassVar[tuple[str, ...]] = ("auc", "auc_macro", "auc_vortex", "auc_spherical")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:

@@ -64,6 +64,7 @@ class ConfusionPhases(Task):
     )
     Config: ClassVar[type] = ConfusionConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}}
+    metrics: ClassVar[tuple[str, ...]] = ("acc", "tc")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:

@@ -52,6 +52,7 @@ class SupervisedPhases(Task):
     )
     Config: ClassVar[type] = SupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.channels": {"choice": [8, 16, 32]}}
+    metrics: ClassVar[tuple[str, ...]] = ("acc", "loss")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/acc", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:

@@ -44,6 +44,7 @@ class UnsupervisedPhases(Task):
     )
     Config: ClassVar[type] = UnsupervisedConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 1e-2]}, "model.hidden": {"choice": [64, 256]}}
+    metrics: ClassVar[tuple[str, ...]] = ("loss", "r_latent_m", "r_pca_m")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
 
     def data_kind(self, cfg) -> tuple[str, str]:

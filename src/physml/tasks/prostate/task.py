@@ -146,6 +146,7 @@ class ProstateSegmentation(Task):
         "train.lr": {"loguniform": [3e-4, 3e-3]},
         "model.residual": {"choice": ["none", "conv1-2", "conv1-4"]},
     }
+    metrics: ClassVar[tuple[str, ...]] = ("loss", "dsc", "dsc_min", "dsc_sd", "hd95")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/dsc", "max")
 
     def __init__(self):

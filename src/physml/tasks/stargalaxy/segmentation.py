@@ -114,6 +114,7 @@ class StarGalaxySegmentation(Task):
         "train.lr": {"loguniform": [1e-4, 3e-3]},
         "model.residual": {"choice": [False, True]},
     }
+    metrics: ClassVar[tuple[str, ...]] = ("iou", "iou_baseline", "recon")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/iou", "max")
 
     def data_kind(self, cfg) -> tuple[str, str]:

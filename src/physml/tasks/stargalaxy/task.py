@@ -132,6 +132,7 @@ class StarGalaxy(Task):
     summary: ClassVar[str] = "unsupervised star/galaxy separation of SDSS-like cutouts (bimodal-prior VAE, AE + VAE)"
     Config: ClassVar[type] = StarGalaxyConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.beta": {"uniform": [0.1, 2.0]}}
+    metrics: ClassVar[tuple[str, ...]] = ("acc", "auc")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/auc", "max")
 
     def example(self) -> list[str]:
