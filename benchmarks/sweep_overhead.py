@@ -27,8 +27,8 @@ def optuna_alone(n: int, uri: str) -> list[float]:
 
     from physml.config import from_dict, merge
     from physml.platform.artifacts import write_model
+    from physml.platform.configs import config_dict
     from physml.platform.evaluation import evaluate_splits
-    from physml.platform.plan import config_dict
     from physml.platform.sweep.space import apply
     from physml.platform.training.inline import inline_splits, train_inline
     from physml.platform.training.runplan import RunPlan
@@ -67,7 +67,8 @@ def main() -> None:
     os.environ["PHYSML_HOME"] = str(tmp / "home")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
     from physml.platform import cluster
-    from physml.platform.plan import data_uri, resolve
+    from physml.platform.configs import resolve
+    from physml.platform.plan import data_uri
     from physml.platform.sweep.driver import prepare, run_sweep
     from physml.platform.sweep.report import load_status
 

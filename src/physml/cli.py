@@ -715,15 +715,16 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from physml.platform.plan import resolve
-    from physml.platform.run import run_task
+    from physml.platform.configs import resolve
 
-    task, cfg = resolve(a.task, a.config, a.sets, a.resume)
+    task, cfg = resolve(a.task, a.config, a.sets, a.resume)  # refused here, before Ray or MLflow is imported
     if a.dry_run:
         from physml.platform.plan import describe_run
 
         print(describe_run(a.task, task, cfg, a.address))
         return 0
+    from physml.platform.run import run_task
+
     res = run_task(a.task, cfg, task, a.address, a.resume, not a.no_progress)
     _print_metrics(res.metrics)
     print(f"MLflow run {res.run_id} (experiment '{a.task}'); model: runs:/{res.run_id}/model; data: {res.data_uri}")
@@ -831,7 +832,7 @@ def cmd_head(a: argparse.Namespace) -> int:
 
 def cmd_config(a: argparse.Namespace) -> int:
     from physml.config import annotated_toml
-    from physml.platform.plan import resolve
+    from physml.platform.configs import resolve
 
     _, cfg = resolve(a.task, a.config, a.sets)
     print(annotated_toml(cfg), end="")

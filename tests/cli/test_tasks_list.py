@@ -16,7 +16,7 @@ def test_tasks_lists_every_task_on_one_line(capsys):
 def test_every_shipped_config_of_every_task_is_valid():
     """Each config a task ships (``-c NAME``) parses into the task's typed config: no unknown key, no
     wrong type, no value its checks refuse."""
-    from physml.platform.plan import resolve
+    from physml.platform.configs import resolve
     from physml.tasks import shipped_configs
 
     for name in TASKS:

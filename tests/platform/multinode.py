@@ -101,7 +101,7 @@ def run_mode(home: str) -> None:
     """`physml run` on head (1 CPU, driver + Ray Data) + 3 one-CPU worker nodes, 2 workers of 1 CPU."""
     cluster, _ = _start(head_cpus=1, workers=3)
     report = _kill_in_background(_kill_a_train_node, cluster, home)
-    from physml.platform.plan import resolve
+    from physml.platform.configs import resolve
     from physml.platform.run import run_task
 
     sets = ["train.workers=2", "train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=1"]
@@ -217,7 +217,7 @@ def _node_local_refused(out: str) -> str:
     """`physml run` on this cluster with a node-local PHYSML_HOME and without PHYSML_SHARED_FS: the
     error it stops with before doing anything ("" if it went on)."""
     from physml.config import ConfigError
-    from physml.platform.plan import resolve
+    from physml.platform.configs import resolve
     from physml.platform.run import run_task
 
     os.environ.pop("PHYSML_SHARED_FS")

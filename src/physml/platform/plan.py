@@ -6,41 +6,18 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 
 import mlflow
 
-from physml.config import annotated_toml, dump_toml, from_dict, load_toml, merge, to_dict
+from physml.config import annotated_toml, dump_toml, from_dict, to_dict
 from physml.errors import ConfigError, DatasetError
 from physml.platform import cluster, tracking
 from physml.platform.artifacts import load_model
 from physml.platform.data import storage
 from physml.platform.data.shards import read_manifest
 from physml.platform.simulate import cache_uri, ensure_dataset
-from physml.tasks import TASKS, config_path, load, shipped_configs, source_path
+from physml.tasks import TASKS, load, source_path
 from physml.tasks.sources import ItemSource
-
-
-def config_dict(task_name: str, config: str | None) -> dict:
-    """The raw TOML dict of a shipped config name (default "default") or of a .toml path."""
-    if task_name not in TASKS:
-        raise ConfigError(f"unknown task {task_name!r}; choose one of {', '.join(TASKS)}")
-    name = config or "default"
-    if name.endswith(".toml") or os.sep in name:
-        return load_toml(Path(name))
-    if config_path(task_name, name).exists():
-        return load_toml(config_path(task_name, name))
-    raise ConfigError(
-        f"-c {name!r}: not a .toml file nor a config of {task_name} ({', '.join(shipped_configs(task_name))})"
-    )
-
-
-def resolve(task_name: str, config: str | None, sets: list[str], resume: str | None = None):
-    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides;
-    with ``resume`` and no config, the resumed run's own config is the base."""
-    base = resumed_config(task_name, resume) if resume and config is None else config_dict(task_name, config)
-    task = load(TASKS[task_name])()
-    return task, from_dict(task.Config, merge(base, sets))
 
 
 def check_resources(cfg, info: dict) -> None:

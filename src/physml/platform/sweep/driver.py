@@ -23,10 +23,11 @@ import mlflow
 
 from physml.config import ConfigError, annotated_toml, from_dict, merge, to_dict
 from physml.platform import cluster, tracking
+from physml.platform.configs import config_dict
 from physml.platform.data import storage
 from physml.platform.data.local import check_kind
 from physml.platform.data.streams import materialize_limit, split_memory
-from physml.platform.plan import check_resources, config_dict, data_uri, initial_state, shared
+from physml.platform.plan import check_resources, data_uri, initial_state, shared
 from physml.platform.sweep.log import META, SweepLogger
 from physml.platform.sweep.report import summarize
 from physml.platform.sweep.space import Space, SweepSettings, apply, parse_space, sample_values
