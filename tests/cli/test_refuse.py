@@ -45,7 +45,7 @@ CASES = [
         ],
         "the dataset needs about 1.68e+06 PB",
     ),
-    (["simulate", "lensing", "--n", "900000000"], "make it smaller or pass --force"),
+    (["simulate", "lensing", "--n", "20000000"], "make it smaller or pass --force"),
     (["simulate", "lensing", "--lens-model", "C"], "invalid choice: 'C'"),
     (["simulate", "jets", "--ecm", "-1"], "--ecm -1.0: sqrt(s) must be in (0, 1e6) GeV"),
     (["simulate", "stargalaxy", "--seeing", "0"], "--seeing 0.0: the PSF FWHM must be in (0, 10] arcsec"),
