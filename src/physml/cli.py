@@ -666,11 +666,12 @@ def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
 
 def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") -> int:
     """`simulate`/`convert` of item generators (prostate cases, stargalaxy chunks): Ray tasks -> shards."""
-    from physml.platform.simulate import simulate
     from physml.tasks import SOURCES, load
 
     params = _item_params(a, kind, src)
     _check_size(load(SOURCES[kind])(params), a.out, a.force)
+    from physml.platform.simulate import simulate  # Ray and MLflow, once the input is known good
+
     res = simulate(
         SOURCES[kind],
         (params,),
@@ -691,7 +692,6 @@ def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") 
 
 
 def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
-    from physml.platform.simulate import simulate
     from physml.tasks import SOURCES, load
 
     if a.model in ("prostate", "stargalaxy", "stargalaxy-fields", "lensing", "jets"):
@@ -700,6 +700,8 @@ def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
     _check_size(load(SOURCES[a.model])(params), a.out, a.force)
     if a.actors is not None and a.actors < 1:
         raise CliError(f"--actors {a.actors}: must be >= 1")
+    from physml.platform.simulate import simulate  # Ray and MLflow, once the input is known good
+
     res = simulate(
         SOURCES[a.model], (params,), a.out, a.actors, a.address, not a.no_progress, "physml " + shlex.join(argv)
     )

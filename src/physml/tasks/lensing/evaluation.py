@@ -15,12 +15,11 @@ from scipy.ndimage import gaussian_filter
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from .lenses import CLASSES
+from .lenses import CLASSES, SCORES
 from .symmetry import square_symmetry
 
 EXAMPLES = 4  # example reconstructions kept per class
 TOP = 0.01  # local_chi2: the fraction of pixels (the largest smoothed residuals) it averages
-SCORES = ("mse", "chi2", "local")
 BOOT = 200  # bootstrap resamples behind each AUC's standard error
 
 

@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 CLASSES = ("none", "vortex", "spherical")  # label 0, 1, 2
+SCORES = ("mse", "chi2", "local")  #: anomaly scores of the reconstruction models (evaluation.py)
 C_KMS = 299792.458
 
 

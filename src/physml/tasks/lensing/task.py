@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import split_of
 
-from .lenses import CLASSES, psf_sigma_pixels
+from .lenses import CLASSES, SCORES, psf_sigma_pixels
 from .nets import AAE, DCAE, RBM, ConvVAE, ResNet18, check_size
 from .symmetry import dihedral
 
@@ -83,8 +83,6 @@ class LensingModel:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
-        from .evaluation import SCORES
-
         if self.score not in SCORES:
             raise ValueError(f"model.score = {self.score!r}: choose one of {', '.join(SCORES)}")
         for name in ("channels", "depth", "latent", "hidden", "cd_steps"):
