@@ -55,6 +55,7 @@ def run_task(
     cfg_dict = to_dict(cfg)  # the MLflow boundary: params and config.toml
     with tracking.run(task_name, f"run-{task_name}", cfg_dict, tags, run_id=run_id) as active:
         rid = active.info.run_id
+        tracking.announce(active, task_name)
         mlflow.log_text(dump_toml(cfg_dict), "config.toml")
         runs = storage.join(storage.home(), "runs", task_name)
         plan = RunPlan(task_name, cfg, uri, runs, rid, rid, tracking.tracking_uri(), init)

@@ -66,6 +66,7 @@ def simulate(
     info = cluster.connect(address)  # before the MLflow run: an unreachable cluster leaves no FAILED run
     tags = {"data.uri": str(out), "command": command, "ray.address": info["address"]}
     with tracking.run(sampler.task, f"{verb}-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
+        tracking.announce(active, sampler.task)
         stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
         analysis = sampler.analyse(read_table(out, columns=sampler.summary_columns))
         tracking.log_metrics({**analysis["metrics"], **metrics, "sim/seconds": time.perf_counter() - t0})

@@ -10,6 +10,7 @@ import logging
 import os
 import platform as _stdlib_platform
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,18 @@ def require_store(option: str, value: str) -> None:
             f"{option} {value}: no MLflow store here ({uri.removeprefix('sqlite:///')} does not exist); run "
             "physml where the runs were made, or set MLFLOW_TRACKING_URI"
         )
+
+
+def announce(active, experiment_name: str) -> None:
+    """Say on stderr, as a run starts, where it logs: its id, the experiment and the store (and how to
+    open it: a server's URL, or `physml ui` for the local store)."""
+    uri = tracking_uri()
+    where = uri if uri.startswith("http") else f"{uri} (open it with: physml ui)"
+    print(
+        f"physml: MLflow run {active.info.run_id}, experiment '{experiment_name}', in {where}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def experiment(name: str) -> str:
