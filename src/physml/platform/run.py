@@ -64,7 +64,8 @@ def run_task(
                 res = fit_local(task, plan, specs)
             else:
                 train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
-                res = fit(plan, train, ray_dataset(specs["val"]))
+                with tracking.EpochEcho(rid):  # the workers' epochs, one line each, from the MLflow run
+                    res = fit(plan, train, ray_dataset(specs["val"]))
         except Exception as err:
             raise training_failure(err) from None
         if res.error is not None:

@@ -11,6 +11,7 @@ import os
 import platform as _stdlib_platform
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,42 @@ def announce(active, experiment_name: str) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+class EpochEcho:
+    """While a Ray Train run trains elsewhere, print one line per epoch that its rank 0 logged to the
+    MLflow run (polled every ``every`` seconds in a thread; the workers' own output stays in Ray's
+    logs)."""
+
+    def __init__(self, run_id: str, every: float = 1.0):
+        self.run_id, self.every, self.seen = run_id, every, 0
+        self.stop, self.started = threading.Event(), time.monotonic()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> EpochEcho:
+        self.seen = int(mlflow.MlflowClient(tracking_uri()).get_run(self.run_id).data.metrics.get("epoch", 0))
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self._show()
+
+    def _poll(self) -> None:
+        while not self.stop.wait(self.every):
+            self._show()
+
+    def _show(self) -> None:
+        from physml.platform.training.loop import epoch_line
+
+        try:
+            metrics = mlflow.MlflowClient(tracking_uri()).get_run(self.run_id).data.metrics
+        except Exception:
+            return
+        if int(metrics.get("epoch", 0)) > self.seen:
+            self.seen = int(metrics["epoch"])
+            print(epoch_line(metrics, time.monotonic() - self.started), file=sys.stderr, flush=True)
 
 
 def experiment(name: str) -> str:

@@ -84,5 +84,5 @@ def fit_local(task, plan: RunPlan, specs: dict) -> FitResult:
     device = torch.device("cuda" if t.gpu and torch.cuda.is_available() else "cpu")
     store = CheckpointDir(storage.join(plan.storage, plan.name), t)
     session = InlineSession(inline_splits(plan.cfg, specs), device, store.save, store.latest)
-    _, metrics = run_loop(task, plan, session, _Logger(plan.tracking_uri, plan.run_id, 0))
+    _, metrics = run_loop(task, plan, session, _Logger(plan.tracking_uri, plan.run_id, 0, echo=True))
     return FitResult(store.chosen(), metrics, None)

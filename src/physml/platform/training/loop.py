@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ def improved(value: float, best: float | None, mode: str) -> bool:
     return best is None or (value < best if mode == "min" else value > best)
 
 
+def epoch_line(metrics: dict, seconds: float) -> str:
+    """One terminal line per epoch: the epoch, the training loss and the validation metrics."""
+    shown = {k: v for k, v in metrics.items() if k.startswith("val/") or k == "train/epoch_loss"}
+    values = "  ".join(f"{k} {v:.4g}" for k, v in list(shown.items())[:6])
+    return f"epoch {int(metrics['epoch'])}: {values}  ({seconds:.0f} s)"
+
+
 class _Logger:
     """Rank-0 MLflow metric logger (no-op elsewhere or without a run). Metrics are buffered and
     written in batches (at each epoch end, or every ``FLUSH`` values), keeping the tracking store's
@@ -61,8 +69,9 @@ class _Logger:
 
     FLUSH = 900
 
-    def __init__(self, tracking_uri: str, run_id: str, rank: int):
+    def __init__(self, tracking_uri: str, run_id: str, rank: int, echo: bool = False):
         self.client, self.buffer, self.done = None, [], {"epoch": 0, "step": 0}
+        self.echo, self.started = echo and rank == 0, time.monotonic()
         if rank == 0 and run_id:
             from mlflow import MlflowClient
 
@@ -72,6 +81,8 @@ class _Logger:
 
     def log(self, metrics: dict, step: int) -> None:
         kind = "epoch" if "epoch" in metrics else "step"
+        if self.echo and kind == "epoch":
+            print(epoch_line(metrics, time.monotonic() - self.started), file=sys.stderr, flush=True)
         if self.client is None or step <= self.done[kind]:
             return
         from mlflow.entities import Metric
