@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from physml import __version__
+from physml.cli_options import int64
 from physml.errors import EXIT_FAILED, EXIT_INPUT, CliError, RunFailure, UserError
 
 
@@ -22,19 +23,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"physml: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _positive_int(text: str) -> int:
-    """An integer within the 64-bit range (the name is historical: ranges are checked where used)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not -(2**63) <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text}: outside the 64-bit integer range")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _positive_int(text)
+    value = int64(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text}: a TCP port is 1..65535")
     return value
@@ -52,48 +42,10 @@ def _address(text: str) -> str:
 
 
 def _at_least_one(text: str) -> int:
-    value = _positive_int(text)
+    value = int64(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: must be >= 1")
     return value
-
-
-def _ising_options(p, model: str = "ising") -> None:
-    from physml.kernels.ising import ALGORITHMS
-
-    p.add_argument("--L", type=_positive_int, nargs="+", default=[32], help="linear lattice size(s), >= 2 (default 32)")
-    p.add_argument(
-        "--temperatures",
-        default="1.5:3.5:21",
-        help="start:stop:count (inclusive) or a comma list, in J/k_B (default 1.5:3.5:21)",
-    )
-    p.add_argument("--replicas", type=_positive_int, default=4, help="independent chains per (L, T) (default 4)")
-    p.add_argument(
-        "--sweeps", type=_positive_int, default=20000, help="recorded sweeps after thermalization (default 20000)"
-    )
-    p.add_argument("--thermalize", type=_positive_int, default=2000, help="sweeps discarded first (default 2000)")
-    p.add_argument("--every", type=_positive_int, default=10, help="record a configuration every N sweeps (default 10)")
-    if model == "xy":
-        p.add_argument(
-            "--algorithm",
-            default=None,
-            metavar="NAME",
-            help="the XY update: metropolis (the only one; default), with over-relaxation moves",
-        )
-    else:
-        p.add_argument(
-            "--algorithm",
-            default=None,
-            metavar="NAME",
-            help=f"the update: {', '.join(ALGORITHMS)} (default wolff; msc = multi-spin coded checkerboard "
-            "Metropolis, the fast path; hopfield = Algorithm 2 of [000]; synchronous = the literal, biased "
-            "Algorithm 3)",
-        )
-    p.add_argument("--field", type=float, default=0.0, help="external field h (default 0; wolff and msc need 0)")
-    p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-    p.add_argument("--actors", type=_positive_int, default=None, help="Ray actors (default: one per CPU)")
-    _cluster_options(p)
 
 
 def _cluster_options(p) -> None:
@@ -127,199 +79,63 @@ def _check_size(source, out: str, force: bool) -> None:
             )
 
 
-def _grid_options(p) -> None:
-    p.add_argument(
-        "--size", type=_positive_int, default=64, help="pixels per side of a slice after resampling (default 64)"
+def _add_sources(parser, verb: str, chosen: str | None) -> None:
+    """`physml simulate KIND` / `physml convert KIND` for every registered source, options built from its
+    parameter dataclass (:mod:`physml.cli_options`). Only ``chosen`` is imported (None: all, for the docs and
+    shell completion); the others are listed by their ``summary``, read from source."""
+    from physml.tasks import SOURCES, class_attr
+
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for name, path in SOURCES.items():
+        summary = class_attr(path, "convert_summary" if verb == "convert" else "summary")
+        if not summary:
+            continue
+        if chosen is not None and name != chosen:
+            kinds.add_parser(name, help=summary)
+            continue
+        _source_parser(kinds, name, path, verb, summary)
+
+
+def _source_parser(kinds, name: str, path: str, verb: str, summary: str) -> None:
+    from physml.cli_options import add_options
+    from physml.tasks import load
+    from physml.tasks.sources import ChainSampler
+
+    cls = load(path)
+    convert = verb == "convert"
+    example = cls.convert_example if convert else cls.example
+    p = kinds.add_parser(
+        name,
+        help=summary,
+        description=cls.convert_description if convert else cls.description,
+        epilog=f"example: {example}" if example else None,
     )
-    p.add_argument("--spacing", type=float, default=2.0, help="in-plane pixel size after resampling, mm (default 2.0)")
-    p.add_argument(
-        "--depth",
-        type=int,
-        default=0,
-        help="0 = one row per slice (2D, default); D >= 2 = one row per slab of D slices (3D patches)",
-    )
+    add_options(p, cls.params_type, verb)
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-
-
-def _add_simulate(sub) -> None:
-    p = sub.add_parser(
-        "simulate",
-        help="generate a dataset on Ray (Markov chains, simulated MRI cases)",
-        description="Generate a sharded Parquet dataset (+ manifest.json) at --out on Ray, print a "
-        "summary and log to MLflow. Re-running the same command on the same --out resumes it. "
-        "See `physml simulate MODEL --help`.",
-    )
-    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    for name, text in (
-        ("ising", "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"),
-        ("xy", "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors"),
-    ):
-        _ising_options(models.add_parser(name, help=text, description=text + "; resumable."), name)
-    pr = models.add_parser(
-        "prostate",
-        help="simulated PROMISE12-format T2w prostate MRI cases, one Ray task each",
-        description="Simulate prostate MRI cases from several sites (resolution, contrast, "
-        "noise, endorectal coil), write each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, "
-        "read it back with the PROMISE12 reader, resample and slice it into shards at --out. "
-        "Resumable.",
-    )
-    pr.add_argument("--cases", type=_positive_int, default=50, help="cases (default 50, PROMISE12's labelled set)")
-    pr.add_argument("--sites", default="ABCD", help="sites dealt to cases in turn, letters of ABCD (default ABCD)")
-    pr.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    pr.add_argument("--raw", default="", help="also keep the PROMISE12 files in this local directory")
-    _grid_options(pr)
-    _cluster_options(pr)
-    sg = models.add_parser(
-        "stargalaxy",
-        help="SDSS-like r-band star and galaxy cutouts (GalSim), Ray tasks",
-        description='Simulate cutouts at 0.396"/px: stars = the Moffat PSF (seeing around 1.4"), '
-        "galaxies = bulge + disk convolved with it, magnitudes uniform in 14..22, sky and CCD "
-        "noise; set A labelled, set B unlabelled. Resumable.",
-    )
-    sg.add_argument("--n", type=_positive_int, default=20000, help="cutouts (default 20000)")
-    sg.add_argument("--star-fraction", type=float, default=0.5, help="fraction of stars (default 0.5)")
-    sg.add_argument("--labelled-fraction", type=float, default=0.2, help="fraction in set A (default 0.2)")
-    sg.add_argument("--size", type=_positive_int, default=32, help="pixels per side (default 32)")
-    sg.add_argument("--seeing", type=float, default=1.4, help="median PSF FWHM, arcsec (default 1.4)")
-    sg.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-    _cluster_options(sg)
-    sf = models.add_parser(
-        "stargalaxy-fields",
-        help="SDSS-like fields of several stars and galaxies with truth masks (GalSim), Ray tasks",
-        description='Simulate fields at 0.396"/px holding 1 + '
-        "Poisson(objects - 1) stars and galaxies (as `simulate stargalaxy`, r 16-21), with truth "
-        "masks (noiseless flux above 1 sky sigma) for stargalaxy-segmentation. Resumable.",
-    )
-    sf.add_argument("--n", type=_positive_int, default=2000, help="fields (default 2000)")
-    sf.add_argument("--size", type=_positive_int, default=64, help="pixels per side, a multiple of 8 (default 64)")
-    sf.add_argument("--objects", type=float, default=4.0, help="mean objects per field (default 4)")
-    sf.add_argument("--star-fraction", type=float, default=0.5, help="fraction of stars (default 0.5)")
-    sf.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    sf.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-    _cluster_options(sf)
-    ln = models.add_parser(
-        "lensing",
-        help="strong-lensing images with no / vortex / CDM-subhalo substructure (lenstronomy), Ray tasks",
-        description="Ray-trace SIE + shear lenses of a Sersic source "
-        "with lenstronomy, with no substructure, a vortex (line mass) or CDM subhalos (point "
-        "masses, dN/dm ~ m^-1.9), Gaussian PSF, source Poisson and background noise. Model A: "
-        "z_lens 0.5, z_source 1.0, SNR 20; model B: redshifts and SNR (10-30) vary. Resumable.",
-    )
-    ln.add_argument("--n", type=_positive_int, default=2500, help="images per substructure class (default 2500)")
-    ln.add_argument(
-        "--n-none",
-        type=_positive_int,
-        default=None,
-        help="images without substructure (default: --n; the source trains on 25000)",
-    )
-    ln.add_argument(
-        "--lens-model",
-        dest="lens_model",
-        choices=["A", "B"],
-        default="A",
-        help="the source's Model A (default) or Model B",
-    )
-    ln.add_argument("--size", type=_positive_int, default=150, help="pixels per side (default 150)")
-    ln.add_argument("--fov", type=float, default=4.5, help='field of view, arcsec (default 4.5: 0.03"/px at 150)')
-    ln.add_argument(
-        "--subhalo-mass",
-        type=float,
-        nargs=2,
-        default=[1e8, 1e10],
-        metavar=("LOW", "HIGH"),
-        help="CDM subhalo masses, M_sun, dN/dm ~ m^-1.9 (default 1e8 1e10)",
-    )
-    ln.add_argument("--n-sub", type=float, default=25.0, help="mean number of subhalos (Poisson; default 25)")
-    ln.add_argument(
-        "--vortex-fraction",
-        type=float,
-        nargs=2,
-        default=[0.01, 0.03],
-        metavar=("LOW", "HIGH"),
-        help="vortex mass / lens mass inside theta_E (default 0.01 0.03)",
-    )
-    ln.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    ln.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-    _cluster_options(ln)
-    _jets_options(
-        models.add_parser(
-            "jets",
-            help="top and QCD jets at the LHC (Pythia 8, a calorimeter, anti-kT), jet images, Ray tasks",
-            description="Generate pp -> t tbar (hadronic) and QCD dijet events at 14 TeV with Pythia 8, deposit the "
-            "visible final state in calorimeter towers (sigma_E/E = a/sqrt(E) + b), cluster anti-kT jets with "
-            "FastJet, keep the two hardest jets in the pT window (tops: b and both W quarks inside), and write "
-            "preprocessed jet images (centred, rotated, flipped, unit sum), pT, mass, tau_N and the constituent "
-            "towers. Resumable.",
-        )
-    )
-
-
-def _jets_options(p) -> None:
-    p.add_argument("--n", type=_positive_int, default=10000, help="jets per process (default 10000)")
-    p.add_argument(
-        "--processes",
-        nargs="+",
-        default=["qcd", "top"],
-        metavar="NAME",
-        help="processes: qcd (label 0), top (label 1) (default both)",
-    )
-    p.add_argument(
-        "--pt",
-        type=float,
-        nargs=2,
-        default=[500.0, 600.0],
-        metavar=("LOW", "HIGH"),
-        help="jet pT window, GeV (default 500 600)",
-    )
-    p.add_argument("--eta-max", type=float, default=2.0, help="jets' |eta| below this (default 2.0)")
-    p.add_argument("--radius", type=float, default=0.8, help="anti-kT R (default 0.8)")
-    p.add_argument("--ecm", type=float, default=14000.0, help="sqrt(s), GeV (default 14000)")
-    p.add_argument("--pixels", type=int, default=40, help="image pixels per side (default 40)")
-    p.add_argument("--width", type=float, default=1.6, help="image side in eta and phi (default 1.6 = 2R)")
-    p.add_argument("--cell", type=float, default=0.04, help="calorimeter tower size in eta, phi (default 0.04)")
-    p.add_argument(
-        "--resolution",
-        type=float,
-        nargs=2,
-        default=[0.5, 0.03],
-        metavar=("A", "B"),
-        help="calorimeter sigma_E/E = A/sqrt(E/GeV) (+) B (default 0.5 0.03)",
-    )
-    p.add_argument("--threshold", type=float, default=0.5, help="tower energy threshold, GeV (default 0.5)")
-    p.add_argument("--seed", type=_positive_int, default=0, help="root seed (default 0)")
-    p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
+    if issubclass(cls, ChainSampler):
+        p.add_argument("--actors", type=_at_least_one, default=None, help="Ray actors (default: one per CPU)")
     _cluster_options(p)
 
 
-def _add_convert(sub) -> None:
+def _add_simulate(sub, chosen: str | None) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="generate a dataset on Ray (Markov chains, MRI cases, sky images, lenses, jets)",
+        description="Generate a sharded Parquet dataset (+ manifest.json) at --out on Ray, print a "
+        "summary and log to MLflow. Re-running the same command on the same --out resumes it. "
+        "See `physml simulate KIND --help`.",
+    )
+    _add_sources(p, "simulate", chosen)
+
+
+def _add_convert(sub, chosen: str | None) -> None:
     p = sub.add_parser(
         "convert",
         help="convert real data (PROMISE12 .mhd, NIfTI, FITS cutouts) into a sharded dataset",
         description="Read a directory of real files into Parquet shards at --out in parallel Ray "
         "tasks, in the schema the simulator of the same kind writes. Resumable.",
     )
-    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
-    pr = kinds.add_parser(
-        "prostate",
-        help="<id>.mhd or <id>.nii.gz cases with <id>_segmentation.* labels",
-        description="Resample cases to a common in-plane grid, one shard per case.",
-    )
-    pr.add_argument("src", help="directory of cases (PROMISE12 layout or NIfTI)")
-    _grid_options(pr)
-    _cluster_options(pr)
-    sg = kinds.add_parser(
-        "stargalaxy",
-        help="a directory of FITS cutouts (+ a CSV of labels)",
-        description="FITS cutouts of one size (the first 2D image HDU of each file); labelled "
-        "ones form set A, the others set B.",
-    )
-    sg.add_argument("src", help="directory of .fits files")
-    sg.add_argument(
-        "--labels", default="", help="CSV with columns id (file name without extension), label (0 star, 1 galaxy)"
-    )
-    sg.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
-    _cluster_options(sg)
+    _add_sources(p, "convert", chosen)
 
 
 def _add_sweep(sub) -> None:
@@ -350,13 +166,13 @@ def _add_sweep(sub) -> None:
     )
     sw.add_argument(
         "--samples",
-        type=_positive_int,
+        type=int64,
         default=None,
         help="trials (Optuna), or repeats of a grid/table (default 8, grids 1)",
     )
     sw.add_argument(
         "--max-concurrent",
-        type=_positive_int,
+        type=int64,
         default=None,
         help="trials at once (default: as many as the cluster fits)",
     )
@@ -400,19 +216,20 @@ def _add_generate(sub) -> None:
     g.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
     g.add_argument(
         "--L",
-        type=_positive_int,
+        type=int64,
         nargs="+",
         required=True,
         help="lattice size(s); the actor-critic takes any multiple of 4 (scale-up), the VAE its own L",
     )
     g.add_argument("--temperatures", required=True, help="start:stop:count (inclusive) or a comma list, J/k_B")
-    g.add_argument("--n", type=_positive_int, default=1000, help="configurations per (L, T) (default 1000)")
-    g.add_argument("--seed", type=_positive_int, default=0, help="noise seed (default 0)")
+    g.add_argument("--n", type=int64, default=1000, help="configurations per (L, T) (default 1000)")
+    g.add_argument("--seed", type=int64, default=0, help="noise seed (default 0)")
     g.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``chosen``, only that data source's options are built (imported)."""
     parser = _Parser(
         prog="physml", description="physml: Monte Carlo, training and sweeps for physics on Ray, tracked in MLflow."
     )
@@ -423,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="also show Ray's own log lines (by default they go to Ray's log directory)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_simulate(sub)
-    _add_convert(sub)
+    _add_simulate(sub, chosen)
+    _add_convert(sub, chosen)
     ui = sub.add_parser(
         "ui",
         help="start the MLflow UI on 127.0.0.1 for the tracking store in use",
@@ -532,15 +349,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXAMPLES = {
-    "simulate ising": "physml simulate ising --L 16 32 --temperatures 1.5:3.5:21 --sweeps 20000 --out data/ising",
-    "simulate xy": "physml simulate xy --L 16 --temperatures 0.5:1.5:11 --sweeps 5000 --out data/xy",
-    "simulate prostate": "physml simulate prostate --cases 50 --out data/prostate",
-    "simulate stargalaxy": "physml simulate stargalaxy --n 20000 --out data/stargalaxy",
-    "simulate stargalaxy-fields": "physml simulate stargalaxy-fields --n 2000 --out data/fields",
-    "simulate lensing": "physml simulate lensing --n 2500 --n-none 10000 --out data/lens-A",
-    "simulate jets": "physml simulate jets --n 20000 --out data/jets",
-    "convert prostate": "physml convert prostate path/to/PROMISE12/TrainingData --out data/promise12",
-    "convert stargalaxy": "physml convert stargalaxy path/to/fits/ --labels labels.csv --out data/sdss",
     "run": "physml run phases-supervised -c smoke --set train.epochs=5",
     "evaluate": "physml evaluate prostate --model runs:/RUN_ID/model --data path/to/PROMISE12",
     "sweep": "physml sweep prostate -c sweeps/prostate_table3.toml --max-concurrent 2",
@@ -566,154 +374,51 @@ def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
                 _add_examples(sub, key)
 
 
-def _simulate_params(a: argparse.Namespace):
-    from physml.tasks.ising.params import IsingParams, parse_temperatures, validate
-
-    return validate(
-        IsingParams(
-            L=tuple(a.L),
-            temperatures=parse_temperatures(a.temperatures),
-            replicas=a.replicas,
-            sweeps=a.sweeps,
-            thermalize=a.thermalize,
-            every=a.every,
-            algorithm=a.algorithm or ("wolff" if a.model == "ising" else "metropolis"),
-            field=a.field,
-            seed=a.seed,
-            model=a.model,
-        )
-    )
-
-
-def _item_params(a: argparse.Namespace, kind: str, src: str = ""):
-    """The params of an item generator (prostate cases, stargalaxy cutouts, lensing images) from the command line; a
-    directory's layout is checked here (``items()``), before Ray starts."""
-    try:
-        if kind == "prostate":
-            from physml.tasks.prostate.source import ProstateParams as Params
-            from physml.tasks.prostate.source import ProstateSource as Source
-
-            extra = {} if src else dict(cases=a.cases, sites=a.sites, seed=a.seed, raw=a.raw)
-            params = Params(size=a.size, spacing=a.spacing, src=src, depth=a.depth, **extra)
-        elif kind == "stargalaxy-fields":
-            from physml.tasks.stargalaxy.field_source import FieldSource as Source
-            from physml.tasks.stargalaxy.field_source import FieldsParams as Params
-            from physml.tasks.stargalaxy.fields import FieldParams
-
-            params = Params(
-                n=a.n, seed=a.seed, field=FieldParams(size=a.size, objects=a.objects, star_fraction=a.star_fraction)
-            )
-        elif kind == "jets":
-            from physml.tasks.jets.calorimeter import Calorimeter
-            from physml.tasks.jets.source import JetParams as Params
-            from physml.tasks.jets.source import JetsSource as Source
-
-            calo = Calorimeter(cell=a.cell, stochastic=a.resolution[0], constant=a.resolution[1], threshold=a.threshold)
-            params = Params(
-                n=a.n,
-                seed=a.seed,
-                processes=tuple(a.processes),
-                pt_min=a.pt[0],
-                pt_max=a.pt[1],
-                eta_max=a.eta_max,
-                radius=a.radius,
-                ecm=a.ecm,
-                pixels=a.pixels,
-                width=a.width,
-                calo=calo,
-            )
-        elif kind == "lensing":
-            from physml.tasks.lensing.lenses import LensParams
-            from physml.tasks.lensing.source import LensingParams as Params
-            from physml.tasks.lensing.source import LensingSource as Source
-
-            params = Params(
-                n=a.n,
-                n_none=a.n_none or 0,
-                seed=a.seed,
-                lens=LensParams(
-                    model=a.lens_model,
-                    size=a.size,
-                    fov=a.fov,
-                    m_min=a.subhalo_mass[0],
-                    m_max=a.subhalo_mass[1],
-                    n_sub=a.n_sub,
-                    vortex_fraction=tuple(a.vortex_fraction),
-                ),
-            )
-        else:
-            from physml.tasks.stargalaxy.cutouts import CutoutParams
-            from physml.tasks.stargalaxy.source import StarGalaxyParams as Params
-            from physml.tasks.stargalaxy.source import StarGalaxySource as Source
-
-            params = (
-                Params(src=src, labels=a.labels)
-                if src
-                else Params(
-                    n=a.n,
-                    star_fraction=a.star_fraction,
-                    labelled_fraction=a.labelled_fraction,
-                    seed=a.seed,
-                    cutout=CutoutParams(size=a.size, seeing=a.seeing),
-                )
-            )
-        Source(params).items()
-    except ValueError as err:
-        text = str(err)
-        raise CliError(text if src else "--" + text.replace("_", "-").replace(" = ", " ", 1)) from None
-    return params
-
-
-def cmd_items(a: argparse.Namespace, argv: list[str], kind: str, src: str = "") -> int:
-    """`simulate`/`convert` of item generators (prostate cases, stargalaxy chunks): Ray tasks -> shards."""
+def cmd_source(a: argparse.Namespace, argv: list[str], verb: str) -> int:
+    """`physml simulate|convert KIND`: the source's parameters from the command line, checked (values, a
+    directory's layout, the output's size) before Ray starts; then chain actors or item tasks -> shards."""
+    from physml.cli_options import params_from
     from physml.tasks import SOURCES, load
+    from physml.tasks.sources import ItemSource
 
-    params = _item_params(a, kind, src)
-    _check_size(load(SOURCES[kind])(params), a.out, a.force)
+    cls = load(SOURCES[a.kind])
+    source = cls(params_from(cls.params_type, a, verb))
+    if isinstance(source, ItemSource):
+        try:
+            source.items()
+        except ValueError as err:
+            raise CliError(str(err)) from None
+    _check_size(source, a.out, a.force)
     from physml.platform.simulate import simulate  # Ray and MLflow, once the input is known good
 
     res = simulate(
-        SOURCES[kind],
-        (params,),
+        SOURCES[a.kind],
+        (source.p,),
         a.out,
-        None,
+        getattr(a, "actors", None),
         a.address,
         not a.no_progress,
         "physml " + shlex.join(argv),
-        verb="convert" if src else "simulate",
+        verb=verb,
     )
-    s = res.stats
     print(res.analysis["text"])
-    print(
-        f"\n{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s); data: {a.out}"
-    )
-    print(f"MLflow run {res.run_id} (experiment '{kind}'); open it with: physml ui")
+    print(f"\n{_work_done(res.stats)}; data: {a.out}")
+    print(f"MLflow run {res.run_id} (experiment '{source.task}'); open it with: physml ui")
     return 0
 
 
-def cmd_simulate(a: argparse.Namespace, argv: list[str]) -> int:
-    from physml.tasks import SOURCES, load
+def _work_done(s) -> str:
+    """One line of what a simulation did (item tasks or chain actors)."""
+    from physml.platform.data.items import CaseStats
 
-    if a.model in ("prostate", "stargalaxy", "stargalaxy-fields", "lensing", "jets"):
-        return cmd_items(a, argv, a.model)
-    params = _simulate_params(a)
-    _check_size(load(SOURCES[a.model])(params), a.out, a.force)
-    if a.actors is not None and a.actors < 1:
-        raise CliError(f"--actors {a.actors}: must be >= 1")
-    from physml.platform.simulate import simulate  # Ray and MLflow, once the input is known good
-
-    res = simulate(
-        SOURCES[a.model], (params,), a.out, a.actors, a.address, not a.no_progress, "physml " + shlex.join(argv)
-    )
-    s = res.stats
-    print(res.analysis["text"])
+    if isinstance(s, CaseStats):
+        return f"{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s)"
     lost = f"; {s.actor_failures} actor(s) lost, their chains restarted from saved states" if s.actor_failures else ""
-    print(
-        f"\n{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) on {s.nodes} node(s) "
-        f"({s.spin_updates / max(s.seconds, 1e-9) / 1e9:.3f} per ns){lost}; data: {a.out}"
+    rate = s.spin_updates / max(s.seconds, 1e-9) / 1e9
+    return (
+        f"{s.spin_updates:.3g} spin updates in {s.seconds:.1f} s on {s.actors} actor(s) on {s.nodes} node(s) "
+        f"({rate:.3f} per ns){lost}"
     )
-    print(f"MLflow run {res.run_id} (experiment '{a.model}'); open it with: physml ui")
-    return 0
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -941,9 +646,15 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return code
 
 
+def _chosen_source(argv: list[str]) -> str:
+    """The KIND of `physml [--verbose] simulate|convert KIND ...` ("" for other commands: no source is imported)."""
+    words = [w for w in argv if w != "--verbose"]
+    return words[1] if len(words) > 1 and words[0] in ("simulate", "convert") else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser(_chosen_source(argv)).parse_args(argv)
     if args.verbose:
         os.environ["PHYSML_VERBOSE"] = "1"
     env_address = os.environ.get("RAY_ADDRESS", "")
@@ -954,10 +665,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INPUT
     try:
-        if args.command == "simulate":
-            return cmd_simulate(args, argv)
-        if args.command == "convert":
-            return cmd_items(args, argv, args.kind, src=args.src)
+        if args.command in ("simulate", "convert"):
+            return cmd_source(args, argv, args.command)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "evaluate":

@@ -38,7 +38,7 @@ def _example_data(name: str) -> str:
     if name not in _DATA:
         task, cfg = _smallest(name)
         sim = task.simulation(cfg)
-        source = load(source_path(sim.sampler)).from_dict(sim.params)
+        source = sim.source()
         uri = f"memory://contract/{name}"
         params = source.manifest_params()
         write_in_process(source, DatasetWriter(uri, source.kind, params, params.get("seed", 0), "contract tests"))
@@ -134,7 +134,7 @@ def test_source_analysis_and_report(name, tmp_path):
     namespaced sim/, finite) and the report's files."""
     task, cfg = _smallest(name)
     sim = task.simulation(cfg)
-    source = load(source_path(sim.sampler)).from_dict(sim.params)
+    source = sim.source()
     uri = _example_data(name)
     assert set(source.summary_columns) <= set(next(iter_tables(uri)).schema.names)
     analysis = source.analyse(read_table(uri, columns=source.summary_columns))
@@ -150,7 +150,7 @@ def test_size_estimate_matches_the_data_written(name):
     within a factor 2 of the rows it then writes (their Arrow size in memory)."""
     task, cfg = _smallest(name)
     sim = task.simulation(cfg)
-    est = load(source_path(sim.sampler)).from_dict(sim.params).estimate()
+    est = sim.source().estimate()
     assert est is not None, f"{name}'s source makes no estimate of what it simulates"
     written = sum(t.nbytes for t in iter_tables(_example_data(name)))
     assert 0.5 * written <= est.bytes <= 2 * written, (est.bytes, written)

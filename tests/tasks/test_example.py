@@ -58,7 +58,7 @@ def test_the_loop_learns_the_damping_rate():
     task = Oscillator()
     cfg = from_dict(task.Config, {**load_toml(config_path(task.name, "smoke")), "train": {"epochs": 20, "lr": 0.003}})
     sim = task.simulation(cfg)
-    src = OscillatorSource.from_dict(sim.params)
+    src = sim.source()
     uri = "memory://tests/example-oscillator"
     write_in_process(src, DatasetWriter(uri, src.kind, src.manifest_params(), 0, "test"))
     specs = task.datasets(cfg, uri)

@@ -16,7 +16,7 @@ from physml.platform.artifacts import load_model
 from physml.platform.data import storage
 from physml.platform.data.shards import read_manifest
 from physml.platform.simulate import cache_uri, ensure_dataset
-from physml.tasks import TASKS, load, source_path
+from physml.tasks import TASKS
 from physml.tasks.sources import ItemSource
 
 
@@ -159,7 +159,7 @@ def _data_line(task, cfg) -> str:
         return f"data.uri = {cfg.data.uri} (kind {m.get('kind')!r}, {rows} rows in {len(m['shards'])} shards)"
     sim = task.simulation(cfg)
     uri = cache_uri(sim.sampler, sim.params, storage.join(storage.home(), "cache"))
-    source = load(source_path(sim.sampler)).from_dict(sim.params)
+    source = sim.source()
     try:
         done = read_manifest(uri).get("complete", False)
     except DatasetError:

@@ -20,7 +20,7 @@ from physml.platform.simulate import ensure_dataset
 from physml.platform.training.local import fit_local
 from physml.platform.training.loop import fit, load_state, training_failure
 from physml.platform.training.runplan import RunPlan
-from physml.tasks import TASKS, load, source_path
+from physml.tasks import TASKS, load
 
 
 @dataclass
@@ -89,7 +89,7 @@ def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
         if sim is None:
             raise
     try:
-        load(source_path(sim.sampler)).from_dict(sim.params).items()  # the layout, checked before Ray
+        sim.source().items()  # the layout, checked before Ray
     except ValueError as err:
         raise ConfigError(f"--data {data_uri}: {err}") from None
     cluster.connect(None)

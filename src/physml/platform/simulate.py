@@ -78,25 +78,27 @@ def simulate(
         return SimulationResult(active.info.run_id, analysis, stats, info)
 
 
-def cache_uri(sampler_name: str, params: dict, cache_root: str | Path) -> str:
-    """Where the dataset of ``sampler_name`` (a ``SOURCES`` key or an import path) with ``params`` is
-    cached under ``cache_root``: a directory named by the source and a hash of both."""
-    key = hashlib.sha256(json.dumps([sampler_name, params], sort_keys=True).encode()).hexdigest()[:16]
+def cache_uri(sampler_name: str, params, cache_root: str | Path) -> str:
+    """Where the dataset of ``sampler_name`` (a ``SOURCES`` key or an import path) with ``params`` (its
+    parameter dataclass or plain values) is cached under ``cache_root``: a directory named by the source
+    and a hash of it and its manifest parameters (so both forms of the same parameters share it)."""
+    manifest = load(source_path(sampler_name)).of(params).manifest_params()
+    key = hashlib.sha256(json.dumps([sampler_name, manifest], sort_keys=True).encode()).hexdigest()[:16]
     prefix = sampler_name if sampler_name in SOURCES else load(source_path(sampler_name)).kind
     root = str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve())
     return storage.join(root, f"{prefix}-{key}")
 
 
 def ensure_dataset(
-    sampler_name: str, params: dict, cache_root: str | Path, actors: int | None = None, progress: bool = True
+    sampler_name: str, params, cache_root: str | Path, actors: int | None = None, progress: bool = True
 ) -> str:
     """URI of the dataset a task asked to simulate (``sampler_name``: a ``SOURCES`` key or an import
     path), cached under ``cache_root`` by its parameters: reused when complete, else made (resumably)."""
     path = source_path(sampler_name)
-    sampler = load(path).from_dict(params)
+    sampler = load(path).of(params)
     uri = cache_uri(sampler_name, params, cache_root)
     mp = sampler.manifest_params()
-    writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {params}")
+    writer = DatasetWriter(uri, sampler.kind, mp, mp.get("seed", 0), f"physml {__version__}: cache of {sampler_name}")
     if not writer.manifest.get("complete"):
         produce(path, (sampler.p,), writer, actors, progress)
     return uri

@@ -31,7 +31,7 @@ TASKS: dict[str, str] = {
 
 SOURCES: dict[str, str] = {
     "ising": "physml.tasks.ising.sampler:IsingSampler",
-    "xy": "physml.tasks.ising.sampler:IsingSampler",  # same sampler, params.model = "xy"
+    "xy": "physml.tasks.ising.sampler:XYSampler",
     "prostate": "physml.tasks.prostate.source:ProstateSource",
     "stargalaxy": "physml.tasks.stargalaxy.source:StarGalaxySource",
     "stargalaxy-fields": "physml.tasks.stargalaxy.field_source:FieldSource",
@@ -55,19 +55,32 @@ def source_path(name: str) -> str:
     raise KeyError(f"unknown data source {name!r}; choose one of {', '.join(SOURCES)} or give 'pkg.module:Class'")
 
 
-def describe(name: str) -> str:
-    """The one-line ``summary`` of task ``name``, read from its source without importing it (so that
-    `physml tasks` answers at once): the class's own ``summary``, else its module's first line."""
-    mod, _, cls = TASKS[name].partition(":")
-    spec = importlib.util.find_spec(mod)
-    tree = ast.parse(Path(spec.origin).read_text())
+def class_attr(path: str, attr: str):
+    """The literal value of class attribute ``attr`` of ``"pkg.module:Class"``, read from its source without
+    importing it (so that `physml tasks` and `--help` answer at once); None when the class does not set it."""
+    mod, _, cls = path.partition(":")
+    tree = ast.parse(Path(importlib.util.find_spec(mod).origin).read_text())
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == cls:
             for item in node.body:
-                target = item.target if isinstance(item, ast.AnnAssign) else None
-                if isinstance(target, ast.Name) and target.id == "summary" and item.value is not None:
-                    return ast.literal_eval(item.value)
-    doc = ast.get_docstring(tree) or ""
+                if isinstance(item, ast.AnnAssign):
+                    targets, value = [item.target], item.value
+                elif isinstance(item, ast.Assign):
+                    targets, value = item.targets, item.value
+                else:
+                    continue
+                if any(isinstance(t, ast.Name) and t.id == attr for t in targets) and value is not None:
+                    return ast.literal_eval(value)
+    return None
+
+
+def describe(name: str) -> str:
+    """The one-line ``summary`` of task ``name`` (its class's, else its module's first docstring line)."""
+    summary = class_attr(TASKS[name], "summary")
+    if summary:
+        return summary
+    spec = importlib.util.find_spec(TASKS[name].partition(":")[0])
+    doc = ast.get_docstring(ast.parse(Path(spec.origin).read_text())) or ""
     return doc.splitlines()[0] if doc else ""
 
 

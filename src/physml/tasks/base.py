@@ -93,10 +93,16 @@ def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
 @dataclass(frozen=True)
 class Simulation:
     """Data a task can make itself: a data source (``physml.tasks.sources``) and its parameters; the
-    platform caches the dataset by them."""
+    platform caches the dataset by them (by the source's manifest parameters)."""
 
     sampler: str  # key of physml.tasks.SOURCES, or an import path "pkg.module:Class"
-    params: dict  # plain values for the source's ``from_dict``
+    params: Any  # an instance of the source's ``params_type`` (or plain values for its ``from_dict``)
+
+    def source(self) -> Any:
+        """The data source (:class:`physml.tasks.sources.DataSource`) that makes this data."""
+        from physml.tasks import load, source_path
+
+        return load(source_path(self.sampler)).of(self.params)
 
 
 @dataclass

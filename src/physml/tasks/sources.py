@@ -55,7 +55,17 @@ class DataSource(ABC):
 
     kind: ClassVar[str]
     summary_columns: ClassVar[list[str]]
+    params_type: ClassVar[type]  #: the parameter dataclass; its ``option()`` fields are command-line options
+    summary: ClassVar[str] = ""  #: one line in `physml simulate --help`
+    description: ClassVar[str] = ""  #: the text of `physml simulate KIND --help`
+    example: ClassVar[str] = ""  #: a command line shown under `physml simulate KIND --help`
+    convert_summary: ClassVar[str] = ""  #: set when the source also reads real files (`physml convert KIND`)
+    convert_description: ClassVar[str] = ""
+    convert_example: ClassVar[str] = ""
     p: Any
+
+    def __init__(self, params: Any):
+        self.p = params
 
     @property
     def task(self) -> str:
@@ -63,9 +73,17 @@ class DataSource(ABC):
         return self.kind
 
     @classmethod
-    @abstractmethod
     def from_dict(cls, d: dict) -> DataSource:
-        """The source from plain values (a task's ``Simulation.params``, a TOML table)."""
+        """The source from plain values (a TOML table, a manifest's params; lists for tuples, dicts for
+        nested dataclasses); a missing key keeps its default."""
+        from physml.tasks.options import from_plain
+
+        return cls(from_plain(cls.params_type, d))
+
+    @classmethod
+    def of(cls, params: Any) -> DataSource:
+        """The source of ``params``: an instance of ``params_type`` or a dict of plain values."""
+        return cls(params) if isinstance(params, cls.params_type) else cls.from_dict(params)
 
     @abstractmethod
     def manifest_params(self) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import option
 from physml.tasks.sources import Estimate, ItemSource
 
 CHUNK = 1000  #: oscillators per shard
@@ -20,13 +21,15 @@ CHUNK = 1000  #: oscillators per shard
 
 @dataclass(frozen=True)
 class OscillatorParams:
-    n: int = 4000  # oscillators
-    steps: int = 64  # samples per trajectory
-    duration: float = 10.0  # seconds
-    gamma: tuple[float, float] = (0.05, 0.5)  # damping rate range, 1/s (uniform)
-    omega0: tuple[float, float] = (1.0, 3.0)  # natural frequency range, rad/s (uniform)
-    noise: float = 0.05  # Gaussian noise on x
-    seed: int = 0
+    n: int = option(4000, "oscillators")
+    steps: int = option(64, "samples per trajectory")
+    duration: float = option(10.0, "trajectory length, s")
+    gamma: tuple[float, float] = option((0.05, 0.5), "damping rate range, 1/s (uniform)", metavar=("LOW", "HIGH"))
+    omega0: tuple[float, float] = option(
+        (1.0, 3.0), "natural frequency range, rad/s (uniform)", metavar=("LOW", "HIGH")
+    )
+    noise: float = option(0.05, "standard deviation of the Gaussian noise on x")
+    seed: int = option(0, "root seed")
 
     def __post_init__(self):
         if self.n < 1 or self.steps < 8:
@@ -56,14 +59,11 @@ class OscillatorSource(ItemSource):
     """Items = chunks of ``CHUNK`` oscillators, each drawn from (seed, chunk) alone."""
 
     kind = "oscillator"
+    params_type = OscillatorParams
+    summary = "damped harmonic oscillators with noise (the developer guide's example)"
+    description = "Noisy trajectories of underdamped oscillators, gamma and omega0 uniform in their ranges."
+    example = "physml simulate oscillator --n 4000 --out data/oscillators"
     summary_columns = ["gamma", "omega0"]
-
-    def __init__(self, params: OscillatorParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> OscillatorSource:
-        return cls(OscillatorParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "damped"}

@@ -17,6 +17,8 @@ from torch import nn
 from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import rows_of
 
+from .source import OscillatorParams
+
 
 @dataclass(frozen=True)
 class OscillatorData:
@@ -72,7 +74,7 @@ class Oscillator(Task):
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        params = {"n": d.n, "steps": d.steps, "noise": d.noise, "gamma": d.gamma, "omega0": d.omega0, "seed": d.seed}
+        params = OscillatorParams(n=d.n, steps=d.steps, noise=d.noise, gamma=d.gamma, omega0=d.omega0, seed=d.seed)
         return Simulation("physml.tasks.example.source:OscillatorSource", params)
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:

@@ -8,19 +8,32 @@ import numpy as np
 
 from physml.errors import InputError
 from physml.kernels.ising import ALGORITHMS
+from physml.tasks.options import option
+
+TEMPERATURES = tuple(float(t) for t in np.linspace(1.5, 3.5, 21))  # the default grid, J/k_B
 
 
 @dataclass(frozen=True)
 class IsingParams:
-    L: tuple[int, ...] = (32,)  # linear sizes (several allowed)
-    temperatures: tuple[float, ...] = ()  # Boltzmann temperatures T (J/k_B)
-    replicas: int = 4  # independent chains per (L, T)
-    sweeps: int = 20000  # recorded sweeps after thermalization
-    thermalize: int = 2000  # sweeps discarded first
-    every: int = 10  # record every this many sweeps
-    algorithm: str = "wolff"  # one of kernels.ising.ALGORITHMS
-    field: float = 0.0  # external field h (mu B)
-    seed: int = 0  # root seed of every chain's RNG stream
+    L: tuple[int, ...] = option((32,), "linear lattice size(s), >= 2", metavar="L")
+    temperatures: tuple[float, ...] = option(
+        TEMPERATURES,
+        "start:stop:count (inclusive) or a comma list, in J/k_B",
+        parse=lambda text: parse_temperatures(text),
+        shown_default="1.5:3.5:21",
+    )
+    replicas: int = option(4, "independent chains per (L, T)")
+    sweeps: int = option(20000, "recorded sweeps after thermalization")
+    thermalize: int = option(2000, "sweeps discarded first")
+    every: int = option(10, "record a configuration every N sweeps")
+    algorithm: str = option(
+        "wolff",
+        f"the update: {', '.join(ALGORITHMS)} (msc = multi-spin coded checkerboard Metropolis, the fast path; "
+        "hopfield = Algorithm 2 of [000]; synchronous = the literal, biased Algorithm 3)",
+        metavar="NAME",
+    )
+    field: float = option(0.0, "external field h (wolff and msc need 0)")
+    seed: int = option(0, "root seed of every chain's RNG stream")
     model: str = "ising"
 
     @property
@@ -32,6 +45,17 @@ class IsingParams:
         d = asdict(self)
         d["L"], d["temperatures"] = list(self.L), list(self.temperatures)
         return d
+
+
+@dataclass(frozen=True)
+class XYParams(IsingParams):
+    """The XY model's parameters: the same chains, one update (Metropolis with over-relaxation), h = 0."""
+
+    algorithm: str = option(
+        "metropolis", "the XY update: metropolis (the only one), with over-relaxation moves", metavar="NAME"
+    )
+    field: float = 0.0  # the xy model is simulated at h = 0 only
+    model: str = "xy"
 
 
 def parse_temperatures(text: str) -> tuple[float, ...]:

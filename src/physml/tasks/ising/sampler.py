@@ -20,7 +20,7 @@ from physml.kernels.lattice import random_spins
 from physml.kernels.rng import seed_states
 from physml.tasks.sources import ChainSampler, Estimate
 
-from .params import IsingParams, validate
+from .params import IsingParams, XYParams, validate
 
 SHARD_BYTES = 16 * 2**20  # target size of the spins column of one shard
 
@@ -58,6 +58,10 @@ class IsingSampler(ChainSampler):
     """Markov chains of the 2D Ising model for every (L, T, replica) of ``params``."""
 
     kind = "ising"
+    params_type = IsingParams
+    summary = "2D Ising Markov chains (temperatures x replicas per L) on Ray actors"
+    description = summary + "; resumable."
+    example = "physml simulate ising --L 16 32 --temperatures 1.5:3.5:21 --sweeps 20000 --out data/ising"
     work_unit = "flip"
     summary_columns = ["L", "temperature", "chain", "sweep", "energy", "magnetization"]
 
@@ -77,7 +81,7 @@ class IsingSampler(ChainSampler):
         d = dict(d)
         temps = d.pop("temperatures")
         temps = parse_temperatures(temps) if isinstance(temps, str) else tuple(float(t) for t in temps)
-        return cls(IsingParams(L=tuple(d.pop("L")), temperatures=temps, **d))
+        return cls(cls.params_type(L=tuple(d.pop("L")), temperatures=temps, **d))
 
     def manifest_params(self) -> dict:
         """What defines the dataset: a resume must match it exactly."""
@@ -215,3 +219,12 @@ def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
             f"(exact {TC:.6f}, {dev:+.2f}%)"
         )
     return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": "\n".join(text)}
+
+
+class XYSampler(IsingSampler):
+    """Markov chains of the 2D XY model (Metropolis with over-relaxation moves), in the Ising sampler's units."""
+
+    params_type = XYParams
+    summary = "2D XY Markov chains (Metropolis + over-relaxation) on Ray actors"
+    description = summary + "; resumable."
+    example = "physml simulate xy --L 16 --temperatures 0.5:1.5:11 --sweeps 5000 --out data/xy"

@@ -10,14 +10,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physml.tasks.options import option
+
 
 @dataclass(frozen=True)
 class Calorimeter:
-    cell: float = 0.04  # tower size in eta and (about) in phi, radians
+    cell: float = option(0.04, "calorimeter tower size in eta and (about) phi, radians")
     eta_max: float = 2.5  # acceptance |eta| < eta_max
-    stochastic: float = 0.5  # a, GeV^1/2 (hadronic calorimeter: 0.5 - 1.0)
+    stochastic: float = option(
+        0.5,
+        "calorimeter sigma_E/E = A/sqrt(E/GeV) (+) B (hadronic: A 0.5 - 1.0)",
+        flag="--resolution",
+        pair="constant",
+        metavar=("A", "B"),
+    )
     constant: float = 0.03  # b
-    threshold: float = 0.5  # GeV: towers below are dropped (noise suppression)
+    threshold: float = option(0.5, "tower energy threshold, GeV (towers below are dropped)")
 
     def __post_init__(self):
         if not 0 < self.cell <= 1:

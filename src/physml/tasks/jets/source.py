@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import option
 from physml.tasks.sources import Estimate, ItemSource
 
 from .calorimeter import Calorimeter, deposit, eta_phi
@@ -30,16 +31,16 @@ CONSTITUENTS = ["c_pt", "c_eta", "c_phi", "c_e"]
 
 @dataclass(frozen=True)
 class JetParams:
-    n: int = 10000  # jets per process
-    seed: int = 0
-    processes: tuple[str, ...] = PROCESSES
-    pt_min: float = 500.0  # jet pT window, GeV
+    n: int = option(10000, "jets per process")
+    seed: int = option(0, "root seed")
+    processes: tuple[str, ...] = option(PROCESSES, "processes: qcd (label 0), top (label 1)", metavar="NAME")
+    pt_min: float = option(500.0, "jet pT window, GeV", flag="--pt", pair="pt_max", metavar=("LOW", "HIGH"))
     pt_max: float = 600.0
-    eta_max: float = 2.0  # |eta| of the jet axis
-    radius: float = 0.8  # anti-kT R
-    ecm: float = 14000.0  # sqrt(s), GeV
-    pixels: int = 40  # image pixels per side
-    width: float = 1.6  # image side in (eta, phi), radians (2R)
+    eta_max: float = option(2.0, "jets' |eta| below this")
+    radius: float = option(0.8, "anti-kT R")
+    ecm: float = option(14000.0, "sqrt(s), GeV")
+    pixels: int = option(40, "image pixels per side")
+    width: float = option(1.6, "image side in eta and phi (2R)")
     calo: Calorimeter = field(default_factory=Calorimeter)
 
     def __post_init__(self):
@@ -136,17 +137,17 @@ def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list
 
 class JetsSource(ItemSource):
     kind = "jets"
+    params_type = JetParams
+    example = "physml simulate jets --n 20000 --out data/jets"
+    summary = "top and QCD jets at the LHC (Pythia 8, a calorimeter, anti-kT), jet images, Ray tasks"
+    description = (
+        "Generate pp -> t tbar (hadronic) and QCD dijet events with Pythia 8, deposit the visible final state "
+        "in calorimeter towers (sigma_E/E = a/sqrt(E) + b), cluster anti-kT jets with FastJet, keep the two "
+        "hardest jets in the pT window (tops: b and both W quarks inside), and write preprocessed jet images "
+        "(centred, rotated, flipped, unit sum), pT, mass, tau_N and the constituent towers. Resumable."
+    )
     task = "jets"
     summary_columns = ["process", "pt", "mass", "tau32", "n_constituents", "event"]
-
-    def __init__(self, params: JetParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> JetsSource:
-        d = dict(d)
-        calo = Calorimeter(**d.pop("calo", {}))
-        return cls(JetParams(calo=calo, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "pythia8"}

@@ -24,7 +24,7 @@ from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import rows_of, stack_images
 
 from .nets import JetAutoencoder, JetCNN, check_pixels
-from .source import CHUNK
+from .source import CHUNK, JetParams
 
 COLUMNS = ["id", "label", "image", "mass", "tau32"]
 PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detector)
@@ -122,7 +122,7 @@ class _JetsTask(Task):
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        return Simulation("jets", dict(n=d.n, seed=d.seed, pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels))
+        return Simulation("jets", JetParams(n=d.n, seed=d.seed, pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d = cfg.data

@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from physml.tasks.options import option
+
 CLASSES = ("none", "vortex", "spherical")  # label 0, 1, 2
 SCORES = ("mse", "chi2", "local")  #: anomaly scores of the reconstruction models (evaluation.py)
 C_KMS = 299792.458
@@ -35,9 +37,14 @@ C_KMS = 299792.458
 
 @dataclass(frozen=True)
 class LensParams:
-    model: str = "A"  # A: fixed redshifts, SNR 20 | B: redshifts and SNR vary
-    size: int = 150  # pixels per side
-    fov: float = 4.5  # field of view, arcsec (pixel scale fov / size: 0.03" at 150)
+    model: str = option(
+        "A",
+        "the source's Model A (fixed redshifts, SNR 20) or Model B (both vary)",
+        flag="--lens-model",
+        choices=("A", "B"),
+    )
+    size: int = option(150, "pixels per side")
+    fov: float = option(4.5, 'field of view, arcsec (0.03"/px at 150 pixels)')
     psf_fwhm: float = 0.08  # Gaussian PSF, arcsec
     sigma_v: float = 260.0  # main lens velocity dispersion, km/s (mean) ...
     sigma_v_sd: float = 15.0  # ... and spread
@@ -47,12 +54,16 @@ class LensParams:
     z_source_range: tuple[float, float] = (1.0, 2.0)
     snr_range: tuple[float, float] = (10.0, 30.0)  # Model B; Model A uses 20
     exposure: float = 25.0  # counts per unit flux (source Poisson noise)
-    n_sub: float = 25.0  # mean number of CDM subhalos
-    m_min: float = 1e8
+    n_sub: float = option(25.0, "mean number of CDM subhalos (Poisson)")
+    m_min: float = option(
+        1e8, "CDM subhalo masses, M_sun, dN/dm ~ m^-1.9", flag="--subhalo-mass", pair="m_max", metavar=("LOW", "HIGH")
+    )
     m_max: float = 1e10
     slope: float = -1.9  # dN/dm ~ m^slope
     sub_radius: float = 1.5  # subhalos within this many Einstein radii
-    vortex_fraction: tuple[float, float] = (0.01, 0.03)
+    vortex_fraction: tuple[float, float] = option(
+        (0.01, 0.03), "vortex mass / lens mass inside theta_E", metavar=("LOW", "HIGH")
+    )
     vortex_length: tuple[float, float] = (0.5, 2.0)
     vortex_points: int = 40
 

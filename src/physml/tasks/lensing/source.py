@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import option
 from physml.tasks.sources import Estimate, ItemSource
 
 from .lenses import CLASSES, LensParams, draw_image
@@ -36,9 +37,9 @@ FLOATS = [
 
 @dataclass(frozen=True)
 class LensingParams:
-    n: int = 2500  # images per substructure class ...
-    n_none: int = 0  # ... and of class none (0 = n); the source: 25,000 + 2,500
-    seed: int = 0
+    n: int = option(2500, "images per substructure class")
+    n_none: int = option(0, "images without substructure (0 = --n; the source trains on 25000)")
+    seed: int = option(0, "root seed")
     lens: LensParams = field(default_factory=LensParams)
 
     def __post_init__(self):
@@ -59,17 +60,16 @@ def schema(size: int) -> pa.Schema:
 
 class LensingSource(ItemSource):
     kind = "lensing"
+    params_type = LensingParams
+    example = "physml simulate lensing --n 2500 --n-none 10000 --out data/lens-A"
+    summary = "strong-lensing images with no / vortex / CDM-subhalo substructure (lenstronomy), Ray tasks"
+    description = (
+        "Ray-trace SIE + shear lenses of a Sersic source with lenstronomy, with no substructure, a vortex (line "
+        "mass) or CDM subhalos (point masses, dN/dm ~ m^-1.9), Gaussian PSF, source Poisson and background "
+        "noise. Model A: z_lens 0.5, z_source 1.0, SNR 20; model B: redshifts and SNR (10-30) vary. Resumable."
+    )
     task = "lensing"
     summary_columns = ["substructure", "theta_e", "n_sub", "m_sub", "snr", "z_lens", "z_source"]
-
-    def __init__(self, params: LensingParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> LensingSource:
-        d = dict(d)
-        lens = {k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("lens", {}).items()}
-        return cls(LensingParams(lens=LensParams(**lens), **d))
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "sie-lens"}  # Model A or B: params.lens.model

@@ -22,8 +22,9 @@ import torch.nn.functional as F
 from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import split_of
 
-from .lenses import CLASSES, SCORES, psf_sigma_pixels
+from .lenses import CLASSES, SCORES, LensParams, psf_sigma_pixels
 from .nets import AAE, DCAE, RBM, ConvVAE, ResNet18, check_size
+from .source import LensingParams
 from .symmetry import dihedral
 
 KINDS = ("dcae", "vae", "aae", "rbm", "resnet")
@@ -140,14 +141,14 @@ class Lensing(Task):
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        lens = {
-            "model": d.config,
-            "size": d.size,
-            "m_min": d.subhalo_mass[0],
-            "m_max": d.subhalo_mass[1],
-            "vortex_fraction": list(d.vortex_fraction),
-        }
-        return Simulation("lensing", dict(n=d.n, n_none=d.n_none, seed=d.seed, lens=lens))
+        lens = LensParams(
+            model=d.config,
+            size=d.size,
+            m_min=d.subhalo_mass[0],
+            m_max=d.subhalo_mass[1],
+            vortex_fraction=tuple(d.vortex_fraction),
+        )
+        return Simulation("lensing", LensingParams(n=d.n, n_none=d.n_none, seed=d.seed, lens=lens))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """Training: images without substructure only (their shards), or all three classes for the

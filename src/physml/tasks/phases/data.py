@@ -58,19 +58,21 @@ def adapt_keeping_train_size(cfg_dict: dict, data_params: dict) -> dict:
 
 
 def simulation(d: IsingData) -> Simulation:
+    from physml.tasks.ising.params import IsingParams, XYParams, parse_temperatures
+
+    Params = XYParams if d.model == "xy" else IsingParams
     algorithm = d.algorithm if d.model == "ising" else "metropolis"
     return Simulation(
         d.model,
-        dict(
-            L=list(d.L),
-            temperatures=d.temperatures,
+        Params(
+            L=tuple(d.L),
+            temperatures=parse_temperatures(d.temperatures),
             replicas=d.replicas,
             sweeps=d.sweeps,
             thermalize=d.thermalize,
             every=d.every,
             algorithm=algorithm,
             seed=d.seed,
-            model=d.model,
         ),
     )
 

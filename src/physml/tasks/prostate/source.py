@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import BOTH, CONVERT, option
 from physml.tasks.sources import Estimate, ItemSource
 
 from .phantom import SITES, Z_EXTENT, phantom
@@ -26,14 +27,14 @@ from .volumes import CaseError, find_cases, read_case, write_mhd
 class ProstateParams:
     """What defines a prostate dataset (its manifest params)."""
 
-    cases: int = 50  # simulated cases (ignored with src)
-    sites: str = "ABCD"  # sites dealt to cases in turn (phantom.SITES)
-    size: int = 64  # pixels per side after resampling and centre crop
-    spacing: float = 2.0  # in-plane pixel size after resampling, mm
-    seed: int = 0  # root seed of the simulated cases
-    depth: int = 0  # 0 = one row per slice (2D); D >= 2 = one row per slab of D slices (3D)
-    src: str = ""  # a directory of real cases (PROMISE12 .mhd or NIfTI); "" = simulate
-    raw: str = ""  # keep the simulated PROMISE12 files in this local directory; "" = discard
+    cases: int = option(50, "simulated cases (PROMISE12's labelled set has 50)")
+    sites: str = option("ABCD", "sites dealt to cases in turn, letters of ABCD")
+    size: int = option(64, "pixels per side of a slice after resampling and centre crop", modes=BOTH)
+    spacing: float = option(2.0, "in-plane pixel size after resampling, mm", modes=BOTH)
+    seed: int = option(0, "root seed of the simulated cases")
+    depth: int = option(0, "0 = one row per slice (2D); D >= 2 = one row per slab of D slices (3D patches)", modes=BOTH)
+    src: str = option("", "directory of cases (PROMISE12 layout or NIfTI)", modes=CONVERT, positional=True)
+    raw: str = option("", "also keep the simulated PROMISE12 files in this local directory")
 
     def __post_init__(self):
         if self.cases < 1:
@@ -55,15 +56,19 @@ class ProstateSource(ItemSource):
     """Items = cases; ``make`` turns one into the rows of :mod:`slices`."""
 
     kind = "prostate"
+    params_type = ProstateParams
+    summary = "simulated PROMISE12-format T2w prostate MRI cases, one Ray task each"
+    description = (
+        "Simulate prostate MRI cases from several sites (resolution, contrast, noise, endorectal coil), write "
+        "each as PROMISE12 CaseNN.mhd + CaseNN_segmentation.mhd, read it back with the PROMISE12 reader, "
+        "resample and slice it into shards at --out. Resumable."
+    )
+    convert_summary = "<id>.mhd or <id>.nii.gz cases with <id>_segmentation.* labels"
+    convert_description = "Resample cases to a common in-plane grid, one shard per case."
+    example = "physml simulate prostate --cases 50 --out data/prostate"
+    convert_example = "physml convert prostate path/to/PROMISE12/TrainingData --out data/promise12"
     task = "prostate"  # MLflow experiment of `physml simulate prostate`
     summary_columns = ["case", "site", "slice", "foreground", "spacing_x", "spacing_y", "spacing_z", "labelled"]
-
-    def __init__(self, params: ProstateParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ProstateSource:
-        return cls(ProstateParams(**d))
 
     def manifest_params(self) -> dict:
         d = asdict(self.p)

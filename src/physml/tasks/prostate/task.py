@@ -21,6 +21,7 @@ from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 
 from .metrics import soft_dice
 from .phantom import SITES
+from .source import ProstateParams
 from .unet import UNet, check_arch, check_size
 
 PUBLISHED = {"dsc_minmax": (0.729, 0.779), "dsc_bn": (0.790, 0.846)}
@@ -159,13 +160,14 @@ class ProstateSegmentation(Task):
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
         return Simulation(
-            "prostate", dict(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed, depth=d.depth)
+            "prostate",
+            ProstateParams(cases=d.cases, sites=d.sites, size=d.size, spacing=d.spacing, seed=d.seed, depth=d.depth),
         )
 
     def ingest(self, cfg, directory: str) -> Simulation:
         """A directory of real cases (PROMISE12 .mhd / NIfTI) on the grid the model was trained on."""
         d = cfg.data
-        return Simulation("prostate", dict(src=str(directory), size=d.size, spacing=d.spacing, depth=d.depth))
+        return Simulation("prostate", ProstateParams(src=str(directory), size=d.size, spacing=d.spacing, depth=d.depth))
 
     def _index(self, uri: str) -> dict[str, int]:
         self.sites = dataset_cases(uri)

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physml.tasks.options import option
+
 PIXEL = 0.396  # SDSS pixel scale, arcsec
 
 
 @dataclass(frozen=True)
 class CutoutParams:
-    size: int = 32  # pixels per side
-    seeing: float = 1.4  # median PSF FWHM, arcsec
+    size: int = option(32, "pixels per side")
+    seeing: float = option(1.4, "median PSF FWHM, arcsec")
     seeing_sd: float = 0.2  # its spread (normal, clipped to >= 0.7")
     mag_min: float = 14.0
     mag_max: float = 22.0

@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import option
 from physml.tasks.sources import Estimate, ItemSource
 
-from .cutouts import CutoutParams
 from .fields import FieldParams, draw_field
 
 CHUNK = 250  # fields per shard
@@ -20,8 +20,8 @@ CHUNK = 250  # fields per shard
 
 @dataclass(frozen=True)
 class FieldsParams:
-    n: int = 2000  # fields
-    seed: int = 0
+    n: int = option(2000, "fields")
+    seed: int = option(0, "root seed")
     field: FieldParams = field(default_factory=FieldParams)
 
     def __post_init__(self):
@@ -31,18 +31,16 @@ class FieldsParams:
 
 class FieldSource(ItemSource):
     kind = "stargalaxy-fields"
+    params_type = FieldsParams
+    example = "physml simulate stargalaxy-fields --n 2000 --out data/fields"
+    summary = "SDSS-like fields of several stars and galaxies with truth masks (GalSim), Ray tasks"
+    description = (
+        'Simulate fields at 0.396"/px holding 1 + Poisson(objects - 1) stars and galaxies (as `simulate '
+        "stargalaxy`, r 16-21), with truth masks (noiseless flux above 1 sky sigma) for "
+        "stargalaxy-segmentation. Resumable."
+    )
     task = "stargalaxy-segmentation"
     summary_columns = ["n_objects", "n_stars", "foreground"]
-
-    def __init__(self, params: FieldsParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> FieldSource:
-        d = dict(d)
-        f = dict(d.pop("field", {}))
-        cutout = CutoutParams(**f.pop("cutout")) if "cutout" in f else FieldParams().cutout
-        return cls(FieldsParams(field=FieldParams(cutout=cutout, **f), **d))
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": "sdss-r-fields"}

@@ -12,16 +12,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from physml.tasks.options import option
+
 from .cutouts import PIXEL, CutoutParams, draw_truth, profile
 
 
 @dataclass(frozen=True)
 class FieldParams:
-    size: int = 64  # pixels per side
-    objects: float = 4.0  # mean objects per field (>= 1 each)
-    star_fraction: float = 0.5
+    size: int = option(64, "pixels per side, a multiple of 8")
+    objects: float = option(4.0, "mean objects per field (>= 1 each)")
+    star_fraction: float = option(0.5, "fraction of stars")
     mask_sigma: float = 1.0  # truth mask: noiseless flux > mask_sigma x sky noise
-    cutout: CutoutParams = field(default_factory=lambda: CutoutParams(mag_min=16.0, mag_max=21.0))
+    cutout: CutoutParams = field(  # the objects drawn; their size and seeing are not options of the fields
+        default_factory=lambda: CutoutParams(mag_min=16.0, mag_max=21.0), metadata={"options": False}
+    )
 
     def __post_init__(self):
         if self.size < 16 or self.size % 8:

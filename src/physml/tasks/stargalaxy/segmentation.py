@@ -19,6 +19,8 @@ import torch
 from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import rows_of, stack_images
 
+from .field_source import FieldsParams
+from .fields import FieldParams
 from .hypercolumns import (
     HypercolumnAE,
     fit_clusters,
@@ -124,7 +126,9 @@ class StarGalaxySegmentation(Task):
         d = cfg.data
         return Simulation(
             "stargalaxy-fields",
-            dict(n=d.n, seed=d.seed, field={"size": d.size, "objects": d.objects, "star_fraction": d.star_fraction}),
+            FieldsParams(
+                n=d.n, seed=d.seed, field=FieldParams(size=d.size, objects=d.objects, star_fraction=d.star_fraction)
+            ),
         )
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from physml.tasks.options import CONVERT, option
 from physml.tasks.sources import Estimate, ItemSource
 
 from .cutouts import CutoutParams, draw, draw_truth
@@ -22,13 +23,15 @@ CHUNK = 2000  # cutouts per shard
 
 @dataclass(frozen=True)
 class StarGalaxyParams:
-    n: int = 20000  # cutouts
-    star_fraction: float = 0.5
-    labelled_fraction: float = 0.2  # set A; the rest is set B
-    seed: int = 0
+    n: int = option(20000, "cutouts")
+    star_fraction: float = option(0.5, "fraction of stars")
+    labelled_fraction: float = option(0.2, "fraction in set A (labelled); the rest is set B")
+    seed: int = option(0, "root seed")
     cutout: CutoutParams = field(default_factory=CutoutParams)
-    src: str = ""  # a directory of FITS cutouts; "" = simulate
-    labels: str = ""  # optional CSV (id, label) for src
+    src: str = option("", "directory of .fits files", modes=CONVERT, positional=True)
+    labels: str = option(
+        "", "CSV with columns id (file name without extension), label (0 star, 1 galaxy)", modes=CONVERT
+    )
 
     def __post_init__(self):
         if self.n < 1:
@@ -62,16 +65,21 @@ def optimal_snr(image: np.ndarray, noise_sd: float) -> float:
 
 class StarGalaxySource(ItemSource):
     kind = "stargalaxy"
+    params_type = StarGalaxyParams
+    summary = "SDSS-like r-band star and galaxy cutouts (GalSim), Ray tasks"
+    description = (
+        'Simulate cutouts at 0.396"/px: stars = the Moffat PSF (seeing around 1.4"), galaxies = bulge + disk '
+        "convolved with it, magnitudes uniform in 14..22, sky and CCD noise; set A labelled, set B unlabelled. "
+        "Resumable."
+    )
+    convert_summary = "a directory of FITS cutouts (+ a CSV of labels)"
+    example = "physml simulate stargalaxy --n 20000 --out data/stargalaxy"
+    convert_example = "physml convert stargalaxy path/to/fits/ --labels labels.csv --out data/sdss"
+    convert_description = (
+        "FITS cutouts of one size (the first 2D image HDU of each file); labelled ones form set A, the others set B."
+    )
     task = "stargalaxy"
     summary_columns = ["set", "label", "magnitude", "r50", "seeing", "snr"]
-
-    def __init__(self, params: StarGalaxyParams):
-        self.p = params
-
-    @classmethod
-    def from_dict(cls, d: dict) -> StarGalaxySource:
-        d = dict(d)
-        return cls(StarGalaxyParams(cutout=CutoutParams(**d.pop("cutout", {})), **d))
 
     def manifest_params(self) -> dict:
         d = asdict(self.p)

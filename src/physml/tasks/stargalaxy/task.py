@@ -23,7 +23,9 @@ from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
 from physml.tasks.splits import split_of
 
 from .assign import cluster_scores, embed, judge, orientation
+from .cutouts import CutoutParams
 from .nets import CNNClassifier, ConvVAE, HierarchicalAEVAE, kl_bimodal, kl_normal
+from .source import StarGalaxyParams
 
 KINDS = ("vae", "bimodal-vae", "hierarchical", "cnn")
 PUBLISHED = {"vae": (0.76, 0.89, 0.56, 0.1), "hierarchical": (0.90, 0.91, 0.90, 0.002)}  # mean, max, min, std
@@ -145,12 +147,12 @@ class StarGalaxy(Task):
         d = cfg.data
         return Simulation(
             "stargalaxy",
-            dict(
+            StarGalaxyParams(
                 n=d.n,
                 star_fraction=d.star_fraction,
                 labelled_fraction=d.labelled_fraction,
                 seed=d.seed,
-                cutout={"size": d.size, "seeing": d.seeing},
+                cutout=CutoutParams(size=d.size, seeing=d.seeing),
             ),
         )
 
