@@ -424,7 +424,10 @@ def _work_done(s) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     from physml.platform.configs import resolve
 
-    task, cfg = resolve(a.task, a.config, a.sets, a.resume)  # refused here, before Ray or MLflow is imported
+    cfg = resolve(a.task, a.config, a.sets, a.resume)  # refused here, before torch, Ray or MLflow is imported
+    from physml.tasks import TASKS, load
+
+    task = load(TASKS[a.task])()
     if a.dry_run:
         from physml.platform.plan import describe_run
 
@@ -454,6 +457,12 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
+    from physml.platform.locations import model_is_remote
+    from physml.tasks import TASKS
+
+    if a.task not in TASKS:
+        raise CliError(f"unknown task {a.task!r}; choose one of {', '.join(TASKS)}")
+    model_is_remote(a.model)  # a missing local model is refused before torch and MLflow are imported
     from physml.platform.run import evaluate_task
 
     run_id, metrics, figures = evaluate_task(a.task, a.model, a.data)
@@ -463,7 +472,16 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_settings(a: argparse.Namespace) -> dict:
+    keys = ("samples", "max_concurrent", "scheduler", "metric", "mode")
+    return {k: getattr(a, k) for k in keys}
+
+
 def cmd_sweep(a: argparse.Namespace) -> int:
+    from physml.platform.sweep.request import prepare
+
+    if a.task and a.status is None and a.resume is None:  # refused here, before Ray, Tune or MLflow is imported
+        req = prepare(a.task, a.config, a.sets, _sweep_settings(a))
     from physml.platform.sweep import driver as sweep
     from physml.platform.sweep.report import format_table, status_text
 
@@ -475,14 +493,6 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     else:
         if not a.task:
             raise CliError("physml sweep: give a TASK (see `physml tasks`), or --status/--resume DIR")
-        cli = {
-            "samples": a.samples,
-            "max_concurrent": a.max_concurrent,
-            "scheduler": a.scheduler,
-            "metric": a.metric,
-            "mode": a.mode,
-        }
-        req = sweep.prepare(a.task, a.config, a.sets, cli)
         if a.dry_run:
             print(sweep.describe_sweep(req, a.address))
             return 0
@@ -541,8 +551,7 @@ def cmd_config(a: argparse.Namespace) -> int:
     from physml.config import annotated_toml
     from physml.platform.configs import resolve
 
-    _, cfg = resolve(a.task, a.config, a.sets)
-    print(annotated_toml(cfg), end="")
+    print(annotated_toml(resolve(a.task, a.config, a.sets)), end="")
     return 0
 
 

@@ -91,7 +91,8 @@ def test_every_task_simulation_is_an_instance_of_its_source_params():
     from physml.tasks import TASKS, shipped_configs
 
     for name in TASKS:
-        task, cfg = resolve(name, shipped_configs(name)[0], [])
+        cfg = resolve(name, shipped_configs(name)[0], [])
+        task = load(TASKS[name])()
         sim = task.simulation(cfg)
         assert isinstance(sim.params, sim.source().params_type), name
 
@@ -144,6 +145,22 @@ def test_only_the_chosen_source_is_imported():
     code = (
         "import sys; from physml.cli import build_parser; build_parser(''); "
         "print(sorted(m for m in sys.modules if m.startswith('physml.tasks.') and m.count('.') > 2))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
+
+
+def test_config_class_is_the_tasks_and_needs_no_torch():
+    """`physml config` and input errors resolve a config from the task's torch-free config module."""
+    import subprocess
+
+    from physml.tasks import TASKS, config_class
+
+    for name in TASKS:
+        assert config_class(name) is load(TASKS[name]).Config, name
+    code = (
+        "import sys; from physml.tasks import TASKS, config_class; [config_class(n) for n in TASKS]; "
+        "print(sorted(m for m in ('torch', 'ray', 'mlflow') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out

@@ -28,7 +28,7 @@ from ray.cluster_utils import Cluster
 
 from physml.platform.data.shards import read_manifest
 from physml.platform.simulate import simulate
-from physml.tasks import SOURCES
+from physml.tasks import SOURCES, TASKS, load
 from physml.tasks.ising.params import IsingParams
 
 PARAMS = IsingParams(
@@ -105,7 +105,8 @@ def run_mode(home: str) -> None:
     from physml.platform.run import run_task
 
     sets = ["train.workers=2", "train.cpus_per_worker=1.0", "train.epochs=6", "train.max_failures=1"]
-    task, cfg = resolve("phases-supervised", "smoke", sets)
+    cfg = resolve("phases-supervised", "smoke", sets)
+    task = load(TASKS["phases-supervised"])()
     res = run_task("phases-supervised", cfg, task, progress=False)
     report.update(run_id=res.run_id, test_acc=res.metrics.get("test/acc"))
     print("RESULT " + json.dumps(report), flush=True)
@@ -222,7 +223,8 @@ def _node_local_refused(out: str) -> str:
 
     os.environ.pop("PHYSML_SHARED_FS")
     os.environ["PHYSML_HOME"] = f"{out}-home"
-    task, cfg = resolve("phases-supervised", "smoke", [])
+    cfg = resolve("phases-supervised", "smoke", [])
+    task = load(TASKS["phases-supervised"])()
     try:
         run_task("phases-supervised", cfg, task, progress=False)
         return ""

@@ -12,6 +12,7 @@ import torch
 from physml.config import dump_toml, load_toml, to_dict
 from physml.errors import ConfigError
 from physml.platform import tracking
+from physml.platform.locations import model_is_remote
 
 
 def write_model(model: torch.nn.Module, cfg, task_name: str, d: Path) -> Path:
@@ -33,13 +34,7 @@ def load_model(model_uri: str, option: str = "--model"):
     """(task name, config dict, state dict) from ``runs:/RUN_ID/model`` or a local model directory;
     errors name ``option``."""
     local = Path(model_uri)
-    remote = model_uri.startswith(("runs:/", "models:/", "mlflow-artifacts:")) or "://" in model_uri
-    if not remote and not local.exists():
-        raise ConfigError(
-            f"{option} {model_uri}: no such model directory; give runs:/RUN_ID/model or a directory "
-            "that `physml run` wrote (state_dict.pt, config.toml, task.txt)"
-        )
-    if remote:
+    if model_is_remote(model_uri, option):
         tracking.require_store(option, model_uri)
         mlflow.set_tracking_uri(tracking.tracking_uri())
         try:

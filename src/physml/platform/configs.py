@@ -1,6 +1,6 @@
 """A task's config resolved from what the user typed (a shipped config name or a TOML file, --set
 overrides): light on purpose, so that a bad value is refused in well under two seconds (no Ray, no
-MLflow imported; only the task's own module)."""
+MLflow, no torch imported: only the task's config module, see ``physml.tasks.config_class``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from physml.config import from_dict, load_toml, merge
 from physml.errors import ConfigError
-from physml.tasks import TASKS, config_path, load, shipped_configs
+from physml.tasks import TASKS, config_class, config_path, shipped_configs
 
 
 def config_dict(task_name: str, config: str | None) -> dict:
@@ -27,13 +27,12 @@ def config_dict(task_name: str, config: str | None) -> dict:
 
 
 def resolve(task_name: str, config: str | None, sets: list[str], resume: str | None = None):
-    """(task instance, typed config) from a shipped config name or a TOML path plus --set overrides;
-    with ``resume`` and no config, the resumed run's own config is the base."""
+    """The typed config from a shipped config name or a TOML path plus --set overrides; with ``resume``
+    and no config, the resumed run's own config is the base."""
     if resume and config is None:
         from physml.platform.plan import resumed_config  # MLflow: only to read a run's own config
 
         base = resumed_config(task_name, resume)
     else:
         base = config_dict(task_name, config)
-    task = load(TASKS[task_name])()
-    return task, from_dict(task.Config, merge(base, sets))
+    return from_dict(config_class(task_name), merge(base, sets))

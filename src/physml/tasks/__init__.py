@@ -55,23 +55,48 @@ def source_path(name: str) -> str:
     raise KeyError(f"unknown data source {name!r}; choose one of {', '.join(SOURCES)} or give 'pkg.module:Class'")
 
 
+def _class_value(path: str, attr: str) -> tuple[ast.expr | None, ast.Module, str]:
+    """(the expression assigned to ``attr`` in the class body of ``"pkg.module:Class"`` or of a base class
+    defined in the same module, the module's syntax tree, the module's package)."""
+    mod, _, cls = path.partition(":")
+    spec = importlib.util.find_spec(mod)
+    tree = ast.parse(Path(spec.origin).read_text())
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    todo = [cls]
+    while todo:
+        node = classes.get(todo.pop(0))
+        if node is None:
+            continue
+        for item in node.body:
+            targets = [item.target] if isinstance(item, ast.AnnAssign) else getattr(item, "targets", [])
+            value = getattr(item, "value", None)
+            if value is not None and any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                return value, tree, spec.parent
+        todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
+    return None, tree, spec.parent
+
+
 def class_attr(path: str, attr: str):
     """The literal value of class attribute ``attr`` of ``"pkg.module:Class"``, read from its source without
     importing it (so that `physml tasks` and `--help` answer at once); None when the class does not set it."""
-    mod, _, cls = path.partition(":")
-    tree = ast.parse(Path(importlib.util.find_spec(mod).origin).read_text())
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == cls:
-            for item in node.body:
-                if isinstance(item, ast.AnnAssign):
-                    targets, value = [item.target], item.value
-                elif isinstance(item, ast.Assign):
-                    targets, value = item.targets, item.value
-                else:
-                    continue
-                if any(isinstance(t, ast.Name) and t.id == attr for t in targets) and value is not None:
-                    return ast.literal_eval(value)
-    return None
+    value, _, _ = _class_value(path, attr)
+    try:
+        return None if value is None else ast.literal_eval(value)
+    except ValueError:  # an expression, not a literal: the caller imports the class
+        return None
+
+
+def config_class(name: str) -> type:
+    """The config dataclass of task ``name``. A task keeps it in a module of its own, without torch, and
+    sets ``Config = SomeConfig`` imported from there: that module alone is imported, so that
+    `physml config` and every input error answer at once. Else the task's module is imported."""
+    value, tree, package = _class_value(TASKS[name], "Config")
+    if isinstance(value, ast.Name):
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and any(a.name == value.id and not a.asname for a in node.names):
+                module = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                return getattr(importlib.import_module(module), value.id)
+    return load(TASKS[name]).Config
 
 
 def describe(name: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-KERNELS = ("mean", "rbf")
+from .config import KERNELS  # noqa: F401
+
 BANDWIDTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  #: Gaussian kernel widths, in units of the features' spread
 
 

@@ -16,8 +16,7 @@ from torch.func import functional_call
 from physml.physics import TC
 
 from .bank import TemperatureBank
-
-ESTIMATORS = ("identity", "tanh")
+from .config import ESTIMATORS
 
 
 def scale(

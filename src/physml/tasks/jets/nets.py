@@ -8,15 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def check_pixels(pixels: int, depth: int) -> None:
-    """Both networks halve the image ``depth`` times: the side must be a multiple of 2^depth."""
-    step = 2**depth
-    if pixels < step or pixels % step:
-        ok = ", ".join(str(step * k) for k in range(1, 7))
-        raise ValueError(
-            f"data.pixels = {pixels}: the networks take sides that are multiples of 2^model.depth = {step} ({ok}, ...)"
-        )
+from .config import check_pixels  # noqa: F401  (also checked in the config)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:

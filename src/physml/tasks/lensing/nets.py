@@ -10,16 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def check_size(size: int, depth: int) -> None:
-    """The encoders halve the image ``depth`` times: S must be a multiple of 2^depth."""
-    step = 2**depth
-    if size < step or size % step:
-        ok = ", ".join(str(step * k) for k in range(max(1, size // step - 1), size // step + 3) if k > 0)
-        raise ValueError(
-            f"image size {size}: the encoder halves it {depth} times (model.depth), so it must be a "
-            f"multiple of {step}, e.g. {ok}; set data.resize"
-        )
+from .config import check_size
 
 
 def _down(c_in: int, c_out: int) -> nn.Sequential:

@@ -11,7 +11,6 @@ in one model, so one training loop serves the whole scan.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,24 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from physml.tasks.base import Task, TrainConfig
+from physml.tasks.base import Task
 
 from . import data as phases_data
+from .confusion_config import ConfusionConfig, ConfusionModel  # noqa: F401
 from .nets import ConvClassifier
-
-
-@dataclass(frozen=True)
-class ConfusionModel:
-    channels: int = 4  # per classifier
-    hidden: int = 8  # hidden units of each network of the ensemble
-    proposals: str = "1.0:3.5:26"  # proposed Tc' (start:stop:count or list); span the data's T range
-
-
-@dataclass(frozen=True)
-class ConfusionConfig:
-    data: phases_data.IsingData = field(default_factory=lambda: phases_data.IsingData(L=(16,), exclude=0.0))
-    model: ConfusionModel = field(default_factory=ConfusionModel)
-    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def proposals(text: str) -> np.ndarray:

@@ -9,7 +9,6 @@ other sizes it never saw.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,31 +16,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from physml.tasks.base import Task, TrainConfig
+from physml.tasks.base import Task
 
 from . import data as phases_data
 from .crossing import extrapolate_inverse_L, half_crossing
 from .nets import ConvClassifier, DenseClassifier
+from .supervised_config import ModelConfig, SupervisedConfig  # noqa: F401
 
 PUBLISHED_TC = 2.266
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    kind: str = "cnn"  # cnn (any L, global pooling) | dense (the paper's net, train_L only)
-    channels: int = 16  # cnn: convolution channels
-    hidden: int = 32  # cnn: head width; dense: hidden sigmoid units (paper: 100)
-
-    def __post_init__(self):
-        if self.kind not in ("cnn", "dense"):
-            raise ValueError(f"model.kind = {self.kind!r}: choose one of cnn, dense")
-
-
-@dataclass(frozen=True)
-class SupervisedConfig:
-    data: phases_data.IsingData = field(default_factory=phases_data.IsingData)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 class SupervisedPhases(Task):

@@ -9,7 +9,6 @@ slice."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -17,79 +16,15 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task
 
+from .config import ProstateConfig, ProstateData, ProstateModel, check_arch, check_size  # noqa: F401
 from .metrics import soft_dice
-from .phantom import SITES
 from .source import ProstateParams
-from .unet import UNet, check_arch, check_size
+from .unet import UNet
 
 PUBLISHED = {"dsc_minmax": (0.729, 0.779), "dsc_bn": (0.790, 0.846)}
 COLUMNS = ["case", "slice", "slices", "depth", "image", "label", "vmin", "vmax", "spacing_x", "spacing_y", "spacing_z"]
-
-
-@dataclass(frozen=True)
-class ProstateData:
-    """The [data] section: a dataset (uri) or the simulated cases to make (cached by these values)."""
-
-    uri: str = ""  # dataset URI (physml simulate/convert prostate); "" = simulate below
-    cases: int = 50  # simulated cases (PROMISE12 has 50 labelled)
-    sites: str = "ABCD"  # simulated sites dealt to cases in turn (phantom.SITES)
-    size: int = 64  # pixels per side of a slice after resampling
-    spacing: float = 2.0  # in-plane pixel size after resampling, mm
-    seed: int = 0  # simulation seed
-    depth: int = 0  # 0 = 2D slices; D >= 2 = 3D slabs of D slices (with model.dims = 3)
-    val_cases: int = 7  # cases held out for validation (per-epoch metrics, early stopping)
-    test_cases: int = 8  # cases held out for the final test
-    split_seed: int = 0  # permutation of the cases into train/val/test
-
-    def __post_init__(self):
-        if self.val_cases < 1 or self.test_cases < 1:
-            raise ValueError(f"data.val_cases = {self.val_cases}, data.test_cases = {self.test_cases}: each >= 1")
-        if self.cases < self.val_cases + self.test_cases + 1:
-            raise ValueError(
-                f"data.cases = {self.cases}: needs > val_cases + test_cases = {self.val_cases + self.test_cases}"
-            )
-        bad = [s for s in self.sites if s not in SITES]
-        if bad or not self.sites:
-            raise ValueError(f"data.sites = {self.sites!r}: use letters of {''.join(SITES)}")
-
-
-@dataclass(frozen=True)
-class ProstateModel:
-    """The [model] section: the axes of the source's Table 3 plus the input normalization."""
-
-    layers: int = 4  # encoder levels (Table 3: 4 or 5)
-    down: tuple[int, ...] = (20, 20, 20, 20)  # channels per encoder level
-    up: tuple[int, ...] = (20, 20, 10, 5, 1)  # decoder channels per up level, extra convs, output (1)
-    dilation: tuple[int, ...] = (2, 2, 1, 1)  # per encoder level; missing levels = 1
-    residual: str = "conv1-4"  # residual encoder levels: "none" or "convA-B"
-    norm: str = "bn"  # minmax (0-1 only) | bn (0-1, then a learned BN CNN)
-    dims: int = 2  # 2 = slices, 3 = slabs (data.depth > 0)
-    threshold: float = 0.5  # probability above which a pixel is gland
-    augment: bool = True  # training: random left-right flips (pelvis symmetry)
-
-    def __post_init__(self):
-        check_arch(self.layers, self.down, self.up, self.dilation, self.residual, self.norm, self.dims)
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"model.threshold = {self.threshold}: must be in (0, 1)")
-
-
-@dataclass(frozen=True)
-class ProstateConfig:
-    data: ProstateData = field(default_factory=ProstateData)
-    model: ProstateModel = field(default_factory=ProstateModel)
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def __post_init__(self):
-        check_size(self.data.size, self.model.layers)
-        if (self.model.dims == 3) != (self.data.depth > 0):
-            raise ValueError(
-                f"model.dims = {self.model.dims} with data.depth = {self.data.depth}: 2D nets read "
-                "slices (depth 0), 3D nets slabs (depth >= 2)"
-            )
-        if self.data.depth:
-            check_size(self.data.depth, self.model.layers, "data.depth")
 
 
 def to_arrays(batch: dict, index: dict[str, int]) -> dict:

@@ -10,25 +10,19 @@ the last entry being the output map (1 channel); ``dilation`` per encoder level 
 
 from __future__ import annotations
 
-import re
-
 import torch
 from torch import nn
+
+from .config import (  # noqa: F401  (also checked in the config)
+    check_arch,
+    check_size,
+    residual_levels,
+)
 
 CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 CONVT = {2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 BN = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 POOL = {2: nn.MaxPool2d, 3: nn.MaxPool3d}
-
-
-def residual_levels(spec: str) -> range:
-    """ "conv1-4" -> levels 1..4 (1-based); "none" -> no residual level."""
-    if spec == "none":
-        return range(0)
-    m = re.fullmatch(r"conv(\d+)-(\d+)", spec)
-    if not m or int(m.group(1)) < 1 or int(m.group(1)) > int(m.group(2)):
-        raise ValueError(f'model.residual = {spec!r}: use "none" or "convA-B" (levels A..B, e.g. conv1-4)')
-    return range(int(m.group(1)), int(m.group(2)) + 1)
 
 
 class ConvBlock(nn.Module):
@@ -125,38 +119,3 @@ class UNet(nn.Module):
         for k, up in enumerate(self.up):
             x = up(x, skips[self.layers - 2 - k])
         return self.head(self.extra(x))
-
-
-def check_arch(layers: int, down, up, dilation, residual: str, norm: str, dims: int) -> None:
-    """Raise ValueError naming the first inconsistent architecture value."""
-    if layers not in range(2, 8):
-        raise ValueError(f"model.layers = {layers}: choose 2..7")
-    if len(down) != layers:
-        raise ValueError(f"model.down = {list(down)}: needs one channel count per level ({layers})")
-    if len(up) < layers:
-        raise ValueError(
-            f"model.up = {list(up)}: needs >= {layers} entries ({layers - 1} up levels, then the output channels)"
-        )
-    if up[-1] != 1:
-        raise ValueError(f"model.up = {list(up)}: the last entry is the output map and must be 1")
-    if len(dilation) > layers or any(d < 1 for d in dilation):
-        raise ValueError(f"model.dilation = {list(dilation)}: at most {layers} values >= 1")
-    if any(c < 1 for c in list(down) + list(up)):
-        raise ValueError("model.down / model.up: channel counts must be >= 1")
-    levels = residual_levels(residual)
-    if levels and levels[-1] > layers:
-        raise ValueError(f"model.residual = {residual!r}: the net has {layers} levels")
-    if norm not in ("minmax", "bn"):
-        raise ValueError(f"model.norm = {norm!r}: choose minmax or bn")
-    if dims not in (2, 3):
-        raise ValueError(f"model.dims = {dims}: choose 2 or 3")
-
-
-def check_size(size: int, layers: int, what: str = "data.size") -> None:
-    """The input must halve cleanly at every pooling level."""
-    step = 2 ** (layers - 1)
-    if size % step:
-        raise ValueError(
-            f"{what} = {size}: a {layers}-level U-Net needs a multiple of {step} "
-            f"(e.g. {max(step, size // step * step)} or {size // step * step + step})"
-        )

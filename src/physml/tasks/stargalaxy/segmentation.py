@@ -8,7 +8,6 @@ scikit-image ships: the Hubble Deep Field."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -16,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from physml.tasks.base import DatasetSpec, Simulation, Task, TrainConfig
+from physml.tasks.base import DatasetSpec, Simulation, Task
 from physml.tasks.splits import rows_of, stack_images
 
 from .field_source import FieldsParams
@@ -29,50 +28,11 @@ from .hypercolumns import (
     predict_masks,
     threshold_masks,
 )
+from .segmentation_config import SegmentationConfig, SegmentationData, SegmentationModel  # noqa: F401
 from .task import stretch
 
 COLUMNS = ["id", "image", "mask"]
 CHUNK_FIELDS = 16  # fields per hypercolumn pass (memory: fields x channels x S^2 floats)
-
-
-@dataclass(frozen=True)
-class SegmentationData:
-    uri: str = ""  # dataset URI (physml simulate stargalaxy-fields); "" = simulate
-    n: int = 2000  # simulated fields
-    size: int = 64  # pixels per side (0.396"/px)
-    objects: float = 4.0  # mean objects per field
-    star_fraction: float = 0.5  # simulated: fraction of stars among the objects
-    seed: int = 0  # root seed of the simulated fields
-    holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
-
-    def __post_init__(self):
-        if self.holdout < 3:
-            raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
-
-
-@dataclass(frozen=True)
-class SegmentationModel:
-    channels: int = 8  # first level's width (doubling per level)
-    depth: int = 3  # stride-2 levels below the first
-    residual: bool = False  # add the first level's activations to the decoder's output features
-    threshold: float = 1.5  # the baseline: pixels above threshold x noise sigma
-    hdf: bool = True  # also segment scikit-image's Hubble Deep Field (logged as an overlay)
-
-    def __post_init__(self):
-        if self.channels < 1 or self.depth < 1:
-            raise ValueError(f"model.channels = {self.channels}, model.depth = {self.depth}: must be >= 1")
-
-
-@dataclass(frozen=True)
-class SegmentationConfig:
-    data: SegmentationData = field(default_factory=SegmentationData)
-    model: SegmentationModel = field(default_factory=SegmentationModel)
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def __post_init__(self):
-        step = 2**self.model.depth
-        if self.data.size % step:
-            raise ValueError(f"data.size = {self.data.size}: must be a multiple of 2^model.depth = {step}")
 
 
 def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
