@@ -429,7 +429,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     task = load(TASKS[a.task])()
     if a.dry_run:
-        from physml.platform.plan import describe_run
+        from physml.platform.dryrun import describe_run
 
         print(describe_run(a.task, task, cfg, a.address))
         return 0

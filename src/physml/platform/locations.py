@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from physml.errors import ConfigError
@@ -17,3 +18,8 @@ def model_is_remote(model_uri: str, option: str = "--model") -> bool:
             "that `physml run` wrote (state_dict.pt, config.toml, task.txt)"
         )
     return remote
+
+
+def tracking_uri() -> str:
+    """The tracking URI in force: the environment's, or the local SQLite store in the cwd."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"

@@ -4,20 +4,18 @@ from and the weights it starts from. `physml run` and `physml sweep` share these
 
 from __future__ import annotations
 
-import os
 import tomllib
 
 import mlflow
 
-from physml.config import annotated_toml, dump_toml, from_dict, to_dict
-from physml.errors import ConfigError, DatasetError
+from physml.config import dump_toml, from_dict, to_dict
+from physml.errors import ConfigError
 from physml.platform import cluster, tracking
 from physml.platform.artifacts import load_model
 from physml.platform.data import storage
 from physml.platform.data.shards import read_manifest
-from physml.platform.simulate import cache_uri, ensure_dataset
+from physml.platform.simulate import ensure_dataset
 from physml.tasks import TASKS
-from physml.tasks.sources import ItemSource
 
 
 def check_resources(cfg, info: dict) -> None:
@@ -130,43 +128,3 @@ def initial_state(task, cfg, task_name: str) -> dict | None:
         detail = " ".join(str(err).split())[:300]
         raise ConfigError(f"train.init_from = {uri}: its weights do not fit this model.* config ({detail})") from None
     return state
-
-
-def describe_run(task_name: str, task, cfg, address: str | None) -> str:
-    """What `physml run` would do, for ``--dry-run``: the resolved config (annotated), the resources,
-    where the data comes from and where the run logs. Starts nothing and writes nothing."""
-    t = cfg.train
-    lines = [annotated_toml(cfg), f"# physml run {task_name}: dry run, nothing started"]
-    runner = "in this process (train.runner = local)" if t.runner == "local" else "Ray Train"
-    gpu = f", {t.workers} GPU(s)" if t.gpu else ""
-    lines.append(f"# training: {t.workers} worker(s) x {t.cpus_per_worker:g} CPU{gpu}, {runner}, {t.epochs} epoch(s)")
-    lines.append(f"# data: {_data_line(task, cfg)}")
-    addr = address or os.environ.get("RAY_ADDRESS")
-    lines.append(f"# ray: {'the cluster at ' + addr if addr else 'a private local instance'}")
-    home = storage.home()
-    lines.append(
-        f"# mlflow: {tracking.tracking_uri()}, experiment '{task_name}'; checkpoints under "
-        f"{storage.join(home, 'runs', task_name)}"
-    )
-    return "\n".join(lines)
-
-
-def _data_line(task, cfg) -> str:
-    """Where the run's data comes from, and its size when it exists."""
-    if cfg.data.uri:
-        m = read_manifest(cfg.data.uri)
-        rows = sum(s["rows"] for s in m["shards"])
-        return f"data.uri = {cfg.data.uri} (kind {m.get('kind')!r}, {rows} rows in {len(m['shards'])} shards)"
-    sim = task.simulation(cfg)
-    uri = cache_uri(sim.sampler, sim.params, storage.join(storage.home(), "cache"))
-    source = sim.source()
-    try:
-        done = read_manifest(uri).get("complete", False)
-    except DatasetError:
-        done = False
-    if isinstance(source, ItemSource):
-        size = f"{len(source.items())} shard(s) of independent items"
-    else:
-        size = f"{len(source.units())} unit(s) of Markov chains"
-    state = "cached, complete" if done else "to be simulated first"
-    return f"simulated by {sim.sampler} ({size}) into {uri} ({state})"

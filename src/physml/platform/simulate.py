@@ -4,8 +4,6 @@ MLflow. A generator is a Markov-chain sampler (``units``/``plan``/``step``: chai
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import tempfile
 import time
@@ -14,11 +12,11 @@ from pathlib import Path
 
 from physml import __version__
 from physml.platform import cluster, tracking
-from physml.platform.data import storage
+from physml.platform.data.cache import cache_uri
 from physml.platform.data.ensemble import EnsembleStats, run_ensemble
 from physml.platform.data.items import CaseStats, run_items
 from physml.platform.data.shards import DatasetWriter, read_manifest, read_table
-from physml.tasks import SOURCES, load, source_path
+from physml.tasks import load, source_path
 from physml.tasks.sources import ItemSource, human_bytes
 
 
@@ -76,17 +74,6 @@ def simulate(
                 tracking.log_artifacts([p], p.parent.name)
         tracking.log_dict(read_manifest(out), "dataset/manifest.json")
         return SimulationResult(active.info.run_id, analysis, stats, info)
-
-
-def cache_uri(sampler_name: str, params, cache_root: str | Path) -> str:
-    """Where the dataset of ``sampler_name`` (a ``SOURCES`` key or an import path) with ``params`` (its
-    parameter dataclass or plain values) is cached under ``cache_root``: a directory named by the source
-    and a hash of it and its manifest parameters (so both forms of the same parameters share it)."""
-    manifest = load(source_path(sampler_name)).of(params).manifest_params()
-    key = hashlib.sha256(json.dumps([sampler_name, manifest], sort_keys=True).encode()).hexdigest()[:16]
-    prefix = sampler_name if sampler_name in SOURCES else load(source_path(sampler_name)).kind
-    root = str(cache_root) if storage.is_remote(str(cache_root)) else str(Path(cache_root).resolve())
-    return storage.join(root, f"{prefix}-{key}")
 
 
 def ensure_dataset(

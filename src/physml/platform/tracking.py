@@ -7,7 +7,6 @@ With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with 
 from __future__ import annotations
 
 import logging
-import os
 import platform as _stdlib_platform
 import subprocess
 import sys
@@ -21,14 +20,10 @@ import mlflow
 
 from physml import __version__
 from physml.errors import ConfigError
+from physml.platform.locations import tracking_uri
 
 for _name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
     logging.getLogger(_name).setLevel(logging.WARNING)
-
-
-def tracking_uri() -> str:
-    """The tracking URI in force: the environment's, or the local SQLite store in the cwd."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
 
 
 def require_store(option: str, value: str) -> None:
