@@ -114,6 +114,7 @@ def _source_parser(kinds, name: str, path: str, verb: str, summary: str) -> None
     p.add_argument("--out", required=True, help="dataset URI: path, file://, memory://, s3://, gs://")
     if issubclass(cls, ChainSampler):
         p.add_argument("--actors", type=_at_least_one, default=None, help="Ray actors (default: one per CPU)")
+    p.add_argument("--brief", action="store_true", help="print a few summary lines, not the whole table")
     _cluster_options(p)
 
 
@@ -401,7 +402,7 @@ def cmd_source(a: argparse.Namespace, argv: list[str], verb: str) -> int:
         "physml " + shlex.join(argv),
         verb=verb,
     )
-    print(res.analysis["text"])
+    print(res.analysis.get("brief", res.analysis["text"]) if a.brief else res.analysis["text"])
     print(f"\n{_work_done(res.stats)}; data: {a.out}")
     print(f"MLflow run {res.run_id} (experiment '{source.task}'); open it with: physml ui")
     return 0
@@ -627,6 +628,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
         "wolff",
         "--seed",
         "0",
+        "--brief",
         "--out",
         a.out,
     ]

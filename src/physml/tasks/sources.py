@@ -92,8 +92,9 @@ class DataSource(ABC):
     @abstractmethod
     def analyse(self, table: pa.Table) -> dict:
         """Summary of the finished dataset (``summary_columns`` only): ``{"rows": list, "metrics":
-        {name: float}, "series": {name: list[float]}, "text": str}``; metrics are logged to MLflow
-        (namespaced ``sim/...``), the text printed."""
+        {name: float}, "series": {name: list[float]}, "text": str}`` and optionally ``"brief"``: a few
+        lines for `physml simulate --brief`; metrics are logged to MLflow (namespaced ``sim/...``), the
+        text printed."""
 
     def report(self, analysis: dict, out_dir: str | Path) -> list[Path]:
         """Figures and tables of :meth:`analyse`'s result under ``out_dir`` (default: none)."""

@@ -100,3 +100,27 @@ def format_table(rows: list[dict]) -> str:
             f"{r['U4']:>7.4f} {r['tau_e']:>6.2f}"
         )
     return "\n".join(lines)
+
+
+def format_brief(rows: list[dict]) -> str:
+    """One line per L: how the energies agree with the exact finite-L values (Kaufman 1949), as
+    chi^2 = sum((<e> - e_exact) / err)^2 over the temperatures and the largest |deviation| in sigmas."""
+    lines = []
+    for L in sorted({r["L"] for r in rows}):
+        devs = [
+            (r["e"] - r["e_exact"]) / r["e_err"]
+            for r in rows
+            if r["L"] == L and r["e_err"] > 0 and np.isfinite(r.get("e_exact", np.nan))
+        ]
+        n_t = sum(r["L"] == L for r in rows)
+        temps = f"{n_t} temperature{'s' if n_t != 1 else ''}"
+        if devs:
+            chi2 = float(np.sum(np.square(devs)))
+            worst = float(np.max(np.abs(devs)))
+            lines.append(
+                f"L = {L}: {temps}; <e> vs exact: chi^2 = {chi2:.1f} for {len(devs)} points, "
+                f"largest |dev| {worst:.2f} sigma"
+            )
+        else:
+            lines.append(f"L = {L}: {temps} (no exact values to compare)")
+    return "\n".join(lines)

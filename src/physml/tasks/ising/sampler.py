@@ -198,7 +198,7 @@ def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
     """Summary rows, Binder crossings, MLflow metrics and the terminal text for a finished dataset."""
     from physml.physics import TC
 
-    from .report import format_table
+    from .report import format_brief, format_table
     from .summary import binder_crossings, summarize
 
     ising = sampler.p.model == "ising"
@@ -211,14 +211,13 @@ def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
     for r in rows:
         for key in ("e", "e_err", "abs_m", "chi", "C", "U4", "tau_e"):
             series.setdefault(f"sim/L{r['L']}/{key}", []).append(r[key])
-    text = [format_table(rows)]
-    for c in crossings:
-        dev = 100 * (c["tc"] / TC - 1)
-        text.append(
-            f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
-            f"(exact {TC:.6f}, {dev:+.2f}%)"
-        )
-    return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": "\n".join(text)}
+    binder = [
+        f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
+        f"(exact {TC:.6f}, {100 * (c['tc'] / TC - 1):+.2f}%)"
+        for c in crossings
+    ]
+    text, brief = "\n".join([format_table(rows), *binder]), "\n".join([format_brief(rows), *binder])
+    return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": text, "brief": brief}
 
 
 class XYSampler(IsingSampler):
