@@ -414,6 +414,8 @@ def _work_done(s) -> str:
 
     if isinstance(s, CaseStats):
         return f"{s.items} items ({s.made} made now, {s.rows} rows) in {s.seconds:.1f} s on {s.nodes} node(s)"
+    if not s.spin_updates:
+        return "the dataset was complete already: nothing simulated"
     lost = f"; {s.actor_failures} actor(s) lost, their chains restarted from saved states" if s.actor_failures else ""
     rate = s.spin_updates / max(s.seconds, 1e-9) / 1e9
     return (
