@@ -56,7 +56,7 @@ class EpochEcho:
 
     def __init__(self, run_id: str, every: float = 1.0):
         self.run_id, self.every, self.seen = run_id, every, 0
-        self.stop, self.started = threading.Event(), time.monotonic()
+        self.stop, self.started = threading.Event(), time.time()
         self.thread = threading.Thread(target=self._poll, daemon=True)
 
     def __enter__(self) -> EpochEcho:
@@ -74,15 +74,25 @@ class EpochEcho:
             self._show()
 
     def _show(self) -> None:
+        """Print the epochs logged since the last look, each from its own values (epochs shorter than the
+        polling interval are read back from the metric histories, where the step is the epoch)."""
         from physml.platform.training.loop import epoch_line
 
+        client = mlflow.MlflowClient(tracking_uri())
         try:
-            metrics = mlflow.MlflowClient(tracking_uri()).get_run(self.run_id).data.metrics
+            latest = client.get_run(self.run_id).data.metrics
+            if int(latest.get("epoch", 0)) <= self.seen:
+                return
+            keys = [k for k in latest if k.startswith("val/") or k in ("train/epoch_loss", "epoch")]
+            history = {k: {m.step: m for m in client.get_metric_history(self.run_id, k)} for k in keys}
         except Exception:
             return
-        if int(metrics.get("epoch", 0)) > self.seen:
-            self.seen = int(metrics["epoch"])
-            print(epoch_line(metrics, time.monotonic() - self.started), file=sys.stderr, flush=True)
+        for epoch in range(self.seen + 1, int(latest["epoch"]) + 1):
+            values = {k: h[epoch].value for k, h in history.items() if epoch in h}
+            if "epoch" in values:
+                done = history["epoch"][epoch].timestamp / 1000 - self.started
+                print(epoch_line(values, done), file=sys.stderr, flush=True)
+        self.seen = int(latest["epoch"])
 
 
 def experiment(name: str) -> str:
