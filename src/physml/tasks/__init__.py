@@ -27,6 +27,7 @@ TASKS: dict[str, str] = {
     "jets": "physml.tasks.jets.task:JetTagging",
     "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
     "example-oscillator": "physml.tasks.example.task:Oscillator",
+    "gpe": "physml.tasks.gpe.task:GroundStates",
 }
 
 SOURCES: dict[str, str] = {
@@ -37,6 +38,7 @@ SOURCES: dict[str, str] = {
     "stargalaxy-fields": "physml.tasks.stargalaxy.field_source:FieldSource",
     "lensing": "physml.tasks.lensing.source:LensingSource",
     "jets": "physml.tasks.jets.source:JetsSource",
+    "gpe": "physml.tasks.gpe.source:GPESource",
 }
 
 
@@ -116,4 +118,6 @@ def config_path(task_name: str, config: str) -> Path:
 
 
 def shipped_configs(task_name: str) -> list[str]:
-    return sorted(p.stem for p in config_path(task_name, "x").parent.glob("*.toml"))
+    """The configs a task ships: default and smoke first, then the others by name."""
+    names = sorted(p.stem for p in config_path(task_name, "x").parent.glob("*.toml"))
+    return sorted(names, key=lambda n: (n not in ("default", "smoke"), n != "default", n))
