@@ -6,9 +6,10 @@ a harmonic trap of random frequency omega and centre x0, an optical lattice of r
 wave number k, and Gaussian disorder: ``bumps`` Gaussians of random sign and strength a_j ~ N(0,
 disorder^2), centres c_j within the trap, widths w_j. The interaction g is drawn log-uniformly in
 1 + g over [g_min, g_max]. V is shifted so that its minimum is 0 (the zero of energy is arbitrary;
-this one makes E >= 0, so that relative energy errors are meaningful). The set spans the weak-interaction regime (g -> 0: the Gaussian of the
-trap) and the Thomas-Fermi regime (mu >> omega: |psi|^2 ~ (mu - V) / g where positive), as the
-family of Liang et al., Sci. Rep. 8, 16337 (2018) spans harmonic, lattice and disordered traps.
+this one makes E >= 0, so that relative energy errors are meaningful). The set spans the weak-
+interaction regime (g -> 0: the Gaussian of the trap) and the Thomas-Fermi regime (mu >> omega:
+|psi|^2 ~ (mu - V) / g where positive), as the family of Liang et al., Sci. Rep. 8, 16337 (2018)
+spans harmonic, lattice and disordered traps.
 """
 
 from __future__ import annotations
