@@ -119,3 +119,32 @@ def test_source_rows_are_normalised_deterministic_and_shifted():
 def test_bad_parameters_are_named(kw, needle):
     with pytest.raises(ValueError, match=needle.replace("[", r"\[").replace("]", r"\]")):
         GPESource.from_dict(kw)
+
+
+def test_the_loop_learns_ground_states():
+    """The smoke data in this process, 30 epochs of the one loop: held-out states far closer than the
+    best constant guess (the training states' mean), fidelity near 1, and the energy functional of the
+    predictions near the true energies."""
+    from physml.config import from_dict, load_toml
+    from physml.platform.data.local import write_in_process
+    from physml.platform.data.shards import DatasetWriter, read_table
+    from physml.platform.evaluation import evaluate_splits
+    from physml.platform.training.inline import inline_splits, train_inline
+    from physml.platform.training.runplan import RunPlan
+    from physml.tasks import config_path
+    from physml.tasks.gpe.task import GroundStates, to_arrays
+
+    task = GroundStates()
+    smoke = load_toml(config_path(task.name, "smoke"))
+    cfg = from_dict(task.Config, {**smoke, "train": {**smoke["train"], "epochs": 30}})
+    src = task.simulation(cfg).source()
+    uri = "memory://tests/gpe-smoke"
+    write_in_process(src, DatasetWriter(uri, src.kind, src.manifest_params(), 0, "test"))
+    specs = task.datasets(cfg, uri)
+    model, _ = train_inline(task, RunPlan(task.name, cfg), inline_splits(cfg, specs))
+    metrics = evaluate_splits(task, model, cfg, specs)
+    rows = {k: v.to_numpy(zero_copy_only=False) for k, v in zip(read_table(uri).column_names, read_table(uri).columns)}
+    train, test = to_arrays(rows, 2, cfg.data), to_arrays(rows, 1, cfg.data)
+    constant = ((test["y"] - train["y"].mean(0)) ** 2).mean()
+    assert metrics["test/mse"] < 0.02 * constant
+    assert metrics["test/fidelity"] > 0.995 and metrics["test/e_rel_err"] < 0.01

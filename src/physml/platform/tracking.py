@@ -24,6 +24,7 @@ from physml.platform.locations import tracking_uri
 
 for _name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # physml prints its own lines
 
 
 def require_store(option: str, value: str) -> None:

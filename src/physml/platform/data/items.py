@@ -44,7 +44,7 @@ def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progr
     bar = tqdm(
         total=len(items),
         initial=len(items) - len(todo),
-        unit="case",
+        unit="shard",
         disable=not progress,
         desc=f"{source.kind} x{int(ray.available_resources().get('CPU', 1))} CPUs",
     )
