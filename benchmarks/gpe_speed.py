@@ -56,13 +56,14 @@ def main() -> None:
     print(f"  solver, one state        {one * 1e3:9.3f} ms")
     print(f"  solver, per state of 256 {batch * 1e3:9.3f} ms")
     print(f"  network, batch of 1      {net1 * 1e3:9.3f} ms  (speed-up {one / net1:6.1f}x against one solve)")
-    print(f"  network, per state of 256 {net256 * 1e3:8.3f} ms  (speed-up {batch / net256:6.1f}x against batched solves)")
+    print(f"  network, per state of 256 {net256 * 1e3:8.3f} ms  (speed-up {batch / net256:6.1f}x against batched)")
     if a.model:
         with torch.no_grad():
             start = model(x).numpy().astype(np.float64)
         _, cold = ground_states(V, g, grid)
         _, warm = ground_states(V, g, grid, psi=start)
-        print(f"  solver steps from its own start {cold['steps'].mean():.0f}, from the network's {warm['steps'].mean():.0f}")
+        steps = (cold["steps"].mean(), warm["steps"].mean())
+        print(f"  solver steps from its own start {steps[0]:.0f}, from the network's {steps[1]:.0f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ With no ``MLFLOW_TRACKING_URI`` the store is ``sqlite:///<cwd>/mlflow.db`` with 
 from __future__ import annotations
 
 import logging
+import os
 import platform as _stdlib_platform
 import subprocess
 import sys
