@@ -48,6 +48,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.lensing_throughput
 	$(BIN)/python -m benchmarks.jets_scale
 	$(BIN)/python -m benchmarks.first_step
+	$(BIN)/python -m benchmarks.cli_latency
+	$(BIN)/python -m benchmarks.gpe_speed
 
 # The README's MLflow UI screenshot: the latest sweep in the store of directory STORE, shown by
 # headless Chromium from Debian's packages (installed here when missing; not part of `make test`).

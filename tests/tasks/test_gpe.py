@@ -102,6 +102,7 @@ def test_source_rows_are_normalised_deterministic_and_shifted():
     assert np.allclose(V.min(1), 0.0) and np.all(a.column("E").to_numpy() > 0)
     g = a.column("g").to_numpy()
     assert g.min() >= 0 and g.max() <= 100
+    assert a.column("converged").to_numpy(zero_copy_only=False).all() and a.column("residual").to_numpy().max() < 5e-3
     other = GPESource(GPEParams(n=40, points=64, box=16.0, seed=4)).make(item)
     assert not np.allclose(other.column("g").to_numpy(), g)
 

@@ -29,9 +29,13 @@ def profiles(states: dict, path: Path) -> Path:
         title = f"{label}: g = {states['g'][i]:.3g}, mse {states['mse'][i]:.2e}, dE/E {states['e_rel'][i]:.1e}"
         if two_d:
             t, p = states["true"][i], states["pred"][i]
+            top = float(np.abs(p - t).max()) or 1.0
             for ax, img, name in zip(axes[row], (t, p, p - t), ("true", "predicted", "predicted - true")):
-                im = ax.imshow(img, cmap="RdBu_r" if name.startswith("pred -") or "-" in name else "viridis")
-                ax.set_title(f"{name}" if name != "true" else title, fontsize=8)
+                diff = name == "predicted - true"
+                im = ax.imshow(
+                    img, cmap="RdBu_r" if diff else "viridis", vmin=-top if diff else None, vmax=top if diff else None
+                )
+                ax.set_title(title if name == "true" else name, fontsize=8)
                 fig.colorbar(im, ax=ax, fraction=0.046)
             continue
         ax = axes[row]

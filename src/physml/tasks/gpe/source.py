@@ -3,7 +3,9 @@ by imaginary-time split-step Fourier propagation (:mod:`.solver`), ``CHUNK`` sta
 
 Rows: ``id``, ``g``, ``omega``, ``lattice``, ``disorder``, ``V`` and ``psi`` (float32 lists of
 n^dim values, row-major; shape in the schema metadata), ``mu``, ``E``, ``e_kin``, ``e_pot``,
-``e_int``, ``residual`` (||H psi - mu psi||_2) and ``steps``.
+``e_int``, ``residual`` (||H psi - mu psi||_2), ``steps`` and ``converged`` (every stage of the
+solver met its energy criterion within its step limit; the residual says how well the state solves
+the GPE).
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class GPEParams:
 
 def schema(grid: Grid) -> pa.Schema:
     size = grid.n**grid.dim
-    fields = [("id", pa.string())] + [(f, pa.float64()) for f in FLOATS] + [("steps", pa.int64())]
+    fields = [("id", pa.string())] + [(f, pa.float64()) for f in FLOATS]
+    fields += [("steps", pa.int64()), ("converged", pa.bool_())]
     fields += [("V", pa.list_(pa.float32(), size)), ("psi", pa.list_(pa.float32(), size))]
     meta = {"grid_shape": json.dumps(list(grid.shape)), "box": json.dumps(grid.box)}
     return pa.schema(fields, metadata=meta)
@@ -74,7 +77,7 @@ class GPESource(ItemSource):
         "propagation on a periodic grid, and write V, g, psi, mu, E and the residual. Resumable."
     )
     example = "physml simulate gpe --n 4000 --dim 1 --out data/gpe1d"
-    summary_columns = ["g", "mu", "E", "residual", "steps"]
+    summary_columns = ["g", "mu", "E", "residual", "steps", "converged"]
 
     def manifest_params(self) -> dict:
         return {**asdict(self.p), "model": f"gpe-{self.p.dim}d"}
@@ -99,16 +102,18 @@ class GPESource(ItemSource):
         ids = [f"gpe-{self.p.seed}-{item['chunk'] * CHUNK + i:07d}" for i in range(item["n"])]
         values = {**drawn, **{f"e_{k}": info[k] for k in ("kin", "pot", "int")}, **info}
         cols = [pa.array(ids)] + [pa.array(np.asarray(values[f], np.float64)) for f in FLOATS]
-        cols.append(pa.array(info["steps"]))
+        cols += [pa.array(info["steps"]), pa.array(info["converged"])]
         for arr in (drawn["V"], psi):
             cols.append(pa.FixedSizeListArray.from_arrays(pa.array(arr.astype(np.float32).ravel()), size))
         return pa.Table.from_arrays(cols, schema=schema(grid))
 
     def analyse(self, table: pa.Table) -> dict:
         g, res, steps = (table.column(c).to_numpy() for c in ("g", "residual", "steps"))
+        stuck = int((~table.column("converged").to_numpy(zero_copy_only=False)).sum())
         text = (
             f"{len(g)} ground states, g {g.min():.3g}..{g.max():.3g}; residual ||H psi - mu psi|| median "
-            f"{np.median(res):.2e}, max {res.max():.2e}; {np.median(steps):.0f} imaginary-time steps (median)"
+            f"{np.median(res):.2e}, max {res.max():.2e}; {np.median(steps):.0f} imaginary-time steps (median); "
+            f"{stuck} not converged within the step limit"
         )
-        metrics = {"sim/states": float(len(g)), "sim/residual_max": float(res.max())}
+        metrics = {"sim/states": float(len(g)), "sim/residual_max": float(res.max()), "sim/not_converged": float(stuck)}
         return {"rows": [], "metrics": metrics, "series": {}, "text": text}
