@@ -47,17 +47,30 @@ class JetsData:
         return {"chunk": list(range(-(-self.max_rows // (processes * CHUNK))))}
 
 
+KINDS = ("cnn", "pfn", "edgeconv")
+
+
 @dataclass(frozen=True)
 class JetsModel:
-    channels: int = 16  # first convolution width
+    kind: str = "cnn"  # jets: cnn (jet images) | pfn (Particle Flow Network) | edgeconv (ParticleNet-style)
+    channels: int = 16  # first convolution width; pfn: per-particle width; edgeconv: first block's width
     depth: int = 2  # CNN: conv blocks (2x2 pooling each); autoencoder: stride-2 levels
-    dense: int = 64  # CNN: dense layer width
-    latent: int = 32  # autoencoder: code size
+    dense: int = 64  # CNN, pfn, edgeconv: dense layer width
+    latent: int = 32  # autoencoder: code size; pfn: the summed latent space
+    constituents: int = 64  # pfn, edgeconv: constituents per jet, hardest first (the rest are cut)
+    neighbours: int = 8  # edgeconv: k nearest neighbours
 
     def __post_init__(self):
-        for name in ("channels", "depth", "dense", "latent"):
+        if self.kind not in KINDS:
+            raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
+        for name in ("channels", "depth", "dense", "latent", "constituents", "neighbours"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+
+    @property
+    def points(self) -> bool:
+        """Whether the model reads constituents (point clouds) rather than images."""
+        return self.kind != "cnn"
 
 
 @dataclass(frozen=True)
@@ -68,3 +81,13 @@ class JetsConfig:
 
     def __post_init__(self):
         check_pixels(self.data.pixels, self.model.depth)
+
+
+@dataclass(frozen=True)
+class AnomalyConfig(JetsConfig):
+    """jets-anomaly's config: the autoencoder reads jet images only."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.model.points:
+            raise ValueError(f"model.kind = {self.model.kind!r}: jets-anomaly's autoencoder reads images (cnn)")

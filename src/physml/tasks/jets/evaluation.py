@@ -60,9 +60,13 @@ def summarise(
     fpr, tpr, _ = roc_curve(y, score)
     bfpr, btpr, _ = roc_curve(y, base)
     sc = sculpting(y, score, mass)
+    se = bootstrap(y, score)
     return {
         "auc": float(roc_auc_score(y, score)),
+        "auc_se": se["auc"],
         "rejection30": rejection(y, score),
+        "rejection30_se": se["rejection30"],
+        "rejection50": rejection(y, score, 0.5),
         "baseline_auc": float(roc_auc_score(y, base)),
         "baseline_rejection30": rejection(y, base),
         "mass_jsd": sc["jsd"],
@@ -73,6 +77,19 @@ def summarise(
         "y": y,
         "mass": mass,
     }
+
+
+def bootstrap(y: np.ndarray, score: np.ndarray, draws: int = 100, seed: int = 0) -> dict[str, float]:
+    """Standard errors of the AUC and of 1/eps_B(0.3) over ``draws`` bootstrap resamples of the jets."""
+    rng = np.random.default_rng(seed)
+    aucs, rejs = [], []
+    for _ in range(draws):
+        i = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[i])) < 2:
+            continue
+        aucs.append(roc_auc_score(y[i], score[i]))
+        rejs.append(rejection(y[i], score[i]))
+    return {"auc": float(np.std(aucs, ddof=1)), "rejection30": float(np.std(rejs, ddof=1))}
 
 
 def collect(model, batches: Iterable[dict], score_fn) -> dict | None:
@@ -86,6 +103,7 @@ def collect(model, batches: Iterable[dict], score_fn) -> dict | None:
     for b in batches:
         x = b["x"].to(device)
         s = score_fn(model, x)
+        x = b.get("image", b["x"]).to(device)  # the images, whatever the model reads
         parts["score"].append(s.detach().float().cpu().numpy())
         for k in ("y", "mass", "tau32"):
             parts[k].append(np.asarray(b[k].cpu() if torch.is_tensor(b[k]) else b[k], np.float64))

@@ -22,26 +22,35 @@ import torch.nn.functional as F
 from physml.tasks.base import DatasetSpec, Simulation, Task
 from physml.tasks.splits import rows_of, stack_images
 
-from .config import JetsConfig, JetsData, JetsModel, check_pixels  # noqa: F401
+from .config import AnomalyConfig, JetsConfig, JetsData, JetsModel, check_pixels  # noqa: F401
 from .nets import JetAutoencoder, JetCNN
-from .source import JetParams
+from .points import EdgeConvNet, ParticleFlowNetwork, point_features
+from .source import CONSTITUENTS, JetParams
 
 COLUMNS = ["id", "label", "image", "mass", "tau32"]
+POINT_COLUMNS = COLUMNS + ["pt", "eta", "phi", *CONSTITUENTS]
 PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detector)
 
 
-def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
+def to_arrays(batch: dict, split: int | None, holdout: int, points: int = 0) -> dict:
     """Rows of ``split`` (None: all) -> {"x": float32[n, 1, P, P] (each image over its brightest
-    pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}."""
+    pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}; with ``points`` > 0, "x" is the
+    point cloud float32[n, points, 5] (:func:`.points.point_features`) and "image" the image."""
     keep = rows_of(batch["id"], split, holdout)
     img = stack_images(batch["image"], keep)[:, None].copy()
     if len(img):
         img /= np.maximum(img.reshape(len(img), -1).max(1), 1e-12)[:, None, None, None]
+    extra = {}
+    if points:
+        jet = [np.asarray(batch[k], np.float64) for k in ("pt", "eta", "phi")]
+        cols = [batch[c] for c in CONSTITUENTS]
+        extra = {"image": img, "x": point_features(*cols, *jet, keep, points)}
     return {
         "x": img,
         "y": np.asarray(batch["label"], np.float32)[keep],
         "mass": np.asarray(batch["mass"], np.float32)[keep],
         "tau32": np.asarray(batch["tau32"], np.float32)[keep],
+        **extra,
     }
 
 
@@ -53,7 +62,10 @@ class _JetsTask(Task):
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16, 32]}}
     metrics: ClassVar[tuple[str, ...]] = (
         "auc",
+        "auc_se",
         "rejection30",
+        "rejection30_se",
+        "rejection50",
         "mass_jsd",
         "baseline_auc",
         "baseline_rejection30",
@@ -73,24 +85,29 @@ class _JetsTask(Task):
         d = cfg.data
         return Simulation("jets", JetParams(n=d.n, seed=d.seed, pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels))
 
+    @staticmethod
+    def _reading(cfg) -> tuple[list[str], int]:
+        """(columns, constituents per jet: 0 for images) the model needs."""
+        m = cfg.model
+        return (POINT_COLUMNS, m.constituents) if m.points else (COLUMNS, 0)
+
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d = cfg.data
-        arrays = partial(to_arrays, holdout=d.holdout)
+        cols, points = self._reading(cfg)
+        arrays = partial(to_arrays, holdout=d.holdout, points=points)
         return {
-            "train": DatasetSpec(uri, COLUMNS, partial(arrays, split=2), where={**d.where(), **self.train_where}),
-            "val": DatasetSpec(uri, COLUMNS, partial(arrays, split=0), where=d.where()),
-            "test": DatasetSpec(uri, COLUMNS, partial(arrays, split=1), where=d.where()),
+            "train": DatasetSpec(uri, cols, partial(arrays, split=2), where={**d.where(), **self.train_where}),
+            "val": DatasetSpec(uri, cols, partial(arrays, split=0), where=d.where()),
+            "test": DatasetSpec(uri, cols, partial(arrays, split=1), where=d.where()),
         }
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         """A new dataset is scored on all its rows (up to ``data.max_rows``); the one the model was
         trained on (``data.uri``) on its test split only."""
         split = 1 if uri == cfg.data.uri else None
-        return {
-            "test": DatasetSpec(
-                uri, COLUMNS, partial(to_arrays, split=split, holdout=cfg.data.holdout), where=cfg.data.where()
-            )
-        }
+        cols, points = self._reading(cfg)
+        arrays = partial(to_arrays, split=split, holdout=cfg.data.holdout, points=points)
+        return {"test": DatasetSpec(uri, cols, arrays, where=cfg.data.where())}
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
         """Another dataset must have images of the model's size."""
@@ -108,6 +125,8 @@ class _JetsTask(Task):
         if len(np.unique(got["y"])) < 2:
             raise ValueError("the evaluation data hold one class only; ROC-AUC needs top and qcd jets")
         res = summarise(got["y"], got["score"], got["mass"], got["tau32"], cfg.data.mass_window)
+        if "accuracy" in self.metrics:  # a probability: the tag at 0.5
+            res["accuracy"] = float(((got["score"] >= 0.5) == (got["y"] == 1)).mean())
         return {**res, "examples": got["examples"], "mean_image": got["mean_image"], "kind": self.name}
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
@@ -118,10 +137,17 @@ class _JetsTask(Task):
 
 class JetTagging(_JetsTask):
     name: ClassVar[str] = "jets"
-    summary: ClassVar[str] = "a CNN tags boosted hadronic tops against QCD jets from Pythia jet images"
+    summary: ClassVar[str] = (
+        "tags boosted hadronic tops against QCD jets: a CNN on jet images, a PFN or an EdgeConv network on constituents"
+    )
+    metrics: ClassVar[tuple[str, ...]] = (*_JetsTask.metrics, "accuracy")
 
     def model(self, cfg) -> torch.nn.Module:
         m = cfg.model
+        if m.kind == "pfn":
+            return ParticleFlowNetwork(m.channels * 4, m.latent * 2)
+        if m.kind == "edgeconv":
+            return EdgeConvNet((m.channels * 2, m.channels * 4), m.neighbours, m.dense)
         return JetCNN(cfg.data.pixels, m.channels, m.depth, m.dense)
 
     def loss(self, model, batch: dict, cfg) -> dict:
@@ -135,6 +161,7 @@ class JetTagging(_JetsTask):
 
 class JetAnomaly(_JetsTask):
     name: ClassVar[str] = "jets-anomaly"
+    Config: ClassVar[type] = AnomalyConfig
     summary: ClassVar[str] = "an autoencoder trained on QCD jets only finds top jets by their reconstruction error"
     train_where: ClassVar[dict] = {"process": "qcd"}
 
