@@ -10,24 +10,15 @@ Run: `python -m benchmarks.gpe_speed [--dim 1|2] [--model URI]`.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 
+from benchmarks.common import best_of
 from physml.platform.configs import resolve
 from physml.tasks.gpe.potentials import PotentialFamily, draw
 from physml.tasks.gpe.solver import ground_states
 from physml.tasks.gpe.task import GroundStates, grid_of, inputs
-
-
-def timed(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
@@ -40,8 +31,8 @@ def main() -> None:
     d, grid = cfg.data, grid_of(cfg.data)
     drawn = draw(np.random.default_rng(7), PotentialFamily(g=(0.0, d.g_max)), grid, 256)
     V, g = drawn["V"], drawn["g"]
-    one = timed(lambda: ground_states(V[:1], g[:1], grid), repeat=5)
-    batch = timed(lambda: ground_states(V, g, grid), repeat=1) / len(V)
+    one = best_of(lambda: ground_states(V[:1], g[:1], grid), repeat=5)
+    batch = best_of(lambda: ground_states(V, g, grid), repeat=1) / len(V)
     model = GroundStates().model(cfg).eval()
     if a.model:
         from physml.platform.artifacts import load_model
@@ -50,8 +41,8 @@ def main() -> None:
         model.load_state_dict(state)
     x = torch.from_numpy(inputs(V, g, d))
     with torch.no_grad():
-        net1 = timed(lambda: model(x[:1]), repeat=20)
-        net256 = timed(lambda: model(x), repeat=5) / len(V)
+        net1 = best_of(lambda: model(x[:1]), repeat=20)
+        net256 = best_of(lambda: model(x), repeat=5) / len(V)
     print(f"gpe {a.dim}D, {grid.n} points per side, one core (torch threads 1):")
     print(f"  solver, one state        {one * 1e3:9.3f} ms")
     print(f"  solver, per state of 256 {batch * 1e3:9.3f} ms")
