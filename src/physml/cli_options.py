@@ -36,6 +36,15 @@ def finite(text: str) -> float:
     return value
 
 
+def _flag(name: str, opt: Option) -> str:
+    return opt.flag or "--" + name.replace("_", "-")
+
+
+def _dest(name: str, opt: Option) -> str:
+    """The argparse attribute of field ``name``: its own name when positional, else its flag's."""
+    return name if opt.positional else _flag(name, opt)[2:].replace("-", "_")
+
+
 @dataclass(frozen=True)
 class Leaf:
     """One option: the field's path in the nested dataclass, its declaration, type and default."""
@@ -47,11 +56,11 @@ class Leaf:
 
     @property
     def flag(self) -> str:
-        return self.opt.flag or "--" + self.path[-1].replace("_", "-")
+        return _flag(self.path[-1], self.opt)
 
     @property
     def dest(self) -> str:
-        return self.path[-1] if self.opt.positional else self.flag[2:].replace("-", "_")
+        return _dest(self.path[-1], self.opt)
 
 
 def leaves(params_type: type, base: Any = None, path: tuple[str, ...] = ()) -> list[Leaf]:
@@ -132,7 +141,7 @@ def _build(params_type: type, ns: argparse.Namespace, mode: str, base: Any) -> A
         opt = f.metadata.get("option")
         if opt is None or mode not in opt.modes:
             continue
-        value = getattr(ns, Leaf((f.name,), opt, None, None).dest, None)
+        value = getattr(ns, _dest(f.name, opt), None)
         if value is None:
             continue
         if opt.parse:

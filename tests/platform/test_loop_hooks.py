@@ -46,11 +46,13 @@ class Toy(Task):
     def data_kind(self, cfg):
         return ("toy", "toy")
 
+    # The loop-hook tests hand the loop in-memory batches: this toy task has no data to make or read, so
+    # the two abstract members below are never called (a call would be a failure of the test itself).
     def simulation(self, cfg):
-        raise NotImplementedError
+        raise NotImplementedError("the toy task has no simulated data")
 
     def datasets(self, cfg, uri):
-        raise NotImplementedError
+        raise NotImplementedError("the toy task reads no dataset")
 
     def model(self, cfg):
         return torch.nn.ModuleDict({"a": torch.nn.Linear(3, 1), "b": torch.nn.Linear(3, 1)})

@@ -11,6 +11,7 @@ on the command line). Nothing is imported until a name is used: no task imports 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 from pathlib import Path
@@ -57,12 +58,18 @@ def source_path(name: str) -> str:
     raise KeyError(f"unknown data source {name!r}; choose one of {', '.join(SOURCES)} or give 'pkg.module:Class'")
 
 
+@functools.cache
+def _syntax(mod: str) -> tuple[ast.Module, str]:
+    """(the syntax tree, the package) of module ``mod``, read from its file once per process."""
+    spec = importlib.util.find_spec(mod)
+    return ast.parse(Path(spec.origin).read_text()), spec.parent
+
+
 def _class_value(path: str, attr: str) -> tuple[ast.expr | None, ast.Module, str]:
     """(the expression assigned to ``attr`` in the class body of ``"pkg.module:Class"`` or of a base class
     defined in the same module, the module's syntax tree, the module's package)."""
     mod, _, cls = path.partition(":")
-    spec = importlib.util.find_spec(mod)
-    tree = ast.parse(Path(spec.origin).read_text())
+    tree, package = _syntax(mod)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     todo = [cls]
     while todo:
@@ -73,9 +80,9 @@ def _class_value(path: str, attr: str) -> tuple[ast.expr | None, ast.Module, str
             targets = [item.target] if isinstance(item, ast.AnnAssign) else getattr(item, "targets", [])
             value = getattr(item, "value", None)
             if value is not None and any(isinstance(t, ast.Name) and t.id == attr for t in targets):
-                return value, tree, spec.parent
+                return value, tree, package
         todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
-    return None, tree, spec.parent
+    return None, tree, package
 
 
 def class_attr(path: str, attr: str):

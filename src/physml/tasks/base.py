@@ -25,6 +25,13 @@ import numpy as np
 MAX_EPOCHS = 100_000  #: train.epochs above this is a typo, not an experiment
 
 
+def at_least_one(section: str, obj: Any, names: tuple[str, ...]) -> None:
+    """Raise ValueError naming the first field of ``names`` below 1, as ``section.name`` (config checks)."""
+    for name in names:
+        if getattr(obj, name) < 1:
+            raise ValueError(f"{section}.{name} = {getattr(obj, name)}: must be >= 1")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """The [train] section every task has; read by the platform only."""
@@ -66,9 +73,7 @@ class TrainConfig:
             )
         if self.select == "best" and not self.early_stop_metric:
             raise ValueError('train.select = "best" needs train.early_stop_metric (e.g. "val/loss")')
-        for name in ("epochs", "batch_size", "workers", "patience", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} = {getattr(self, name)}: must be >= 1")
+        at_least_one("train", self, ("epochs", "batch_size", "workers", "patience", "log_every"))
         if self.max_failures < -1:
             raise ValueError(f"train.max_failures = {self.max_failures}: must be >= 0, or -1 for unlimited")
         if not self.lr > 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import TrainConfig, at_least_one
 
 KINDS = ("resnet", "cnn")
 
@@ -39,9 +39,7 @@ class GPEModel:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
-        for name in ("channels", "blocks"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+        at_least_one("model", self, ("channels", "blocks"))
         if not self.dilations or min(self.dilations) < 1:
             raise ValueError(f"model.dilations = {list(self.dilations)}: integers >= 1")
 

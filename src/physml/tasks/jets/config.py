@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import TrainConfig, at_least_one
 
 from .source import CHUNK
 
@@ -63,9 +63,7 @@ class JetsModel:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
-        for name in ("channels", "depth", "dense", "latent", "constituents", "neighbours"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+        at_least_one("model", self, ("channels", "depth", "dense", "latent", "constituents", "neighbours"))
 
     @property
     def points(self) -> bool:

@@ -28,30 +28,30 @@ from .points import EdgeConvNet, ParticleFlowNetwork, point_features
 from .source import CONSTITUENTS, JetParams
 
 COLUMNS = ["id", "label", "image", "mass", "tau32"]
-POINT_COLUMNS = COLUMNS + ["pt", "eta", "phi", *CONSTITUENTS]
+POINT_COLUMNS = ["id", "label", "mass", "tau32", "pt", "eta", "phi", *CONSTITUENTS]  # training point models
 PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detector)
 
 
 def to_arrays(batch: dict, split: int | None, holdout: int, points: int = 0) -> dict:
     """Rows of ``split`` (None: all) -> {"x": float32[n, 1, P, P] (each image over its brightest
     pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}; with ``points`` > 0, "x" is the
-    point cloud float32[n, points, 5] (:func:`.points.point_features`) and "image" the image."""
+    point cloud float32[n, points, 5] (:func:`.points.point_features`), and "image" the image when the
+    batch holds images (evaluation: the figures show them; training reads no image)."""
     keep = rows_of(batch["id"], split, holdout)
-    img = stack_images(batch["image"], keep)[:, None].copy()
-    if len(img):
-        img /= np.maximum(img.reshape(len(img), -1).max(1), 1e-12)[:, None, None, None]
-    extra = {}
-    if points:
-        jet = [np.asarray(batch[k], np.float64) for k in ("pt", "eta", "phi")]
-        cols = [batch[c] for c in CONSTITUENTS]
-        extra = {"image": img, "x": point_features(*cols, *jet, keep, points)}
-    return {
-        "x": img,
+    out = {
         "y": np.asarray(batch["label"], np.float32)[keep],
         "mass": np.asarray(batch["mass"], np.float32)[keep],
         "tau32": np.asarray(batch["tau32"], np.float32)[keep],
-        **extra,
     }
+    if "image" in batch:
+        img = stack_images(batch["image"], keep)[:, None].copy()
+        if len(img):
+            img /= np.maximum(img.reshape(len(img), -1).max(1), 1e-12)[:, None, None, None]
+        out["image" if points else "x"] = img
+    if points:
+        jet = [np.asarray(batch[k], np.float64) for k in ("pt", "eta", "phi")]
+        out["x"] = point_features(*(batch[c] for c in CONSTITUENTS), *jet, keep, points)
+    return out
 
 
 class _JetsTask(Task):
@@ -86,17 +86,20 @@ class _JetsTask(Task):
         return Simulation("jets", JetParams(n=d.n, seed=d.seed, pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels))
 
     @staticmethod
-    def _reading(cfg) -> tuple[list[str], int]:
-        """(columns, constituents per jet: 0 for images) the model needs."""
+    def _reading(cfg, training: bool = False) -> tuple[list[str], int]:
+        """(columns, constituents per jet: 0 for images) a split needs: a point model's evaluated splits
+        also read the images, for the figures."""
         m = cfg.model
-        return (POINT_COLUMNS, m.constituents) if m.points else (COLUMNS, 0)
+        if not m.points:
+            return COLUMNS, 0
+        return (POINT_COLUMNS if training else POINT_COLUMNS + ["image"]), m.constituents
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d = cfg.data
-        cols, points = self._reading(cfg)
+        (train_cols, points), (cols, _) = self._reading(cfg, training=True), self._reading(cfg)
         arrays = partial(to_arrays, holdout=d.holdout, points=points)
         return {
-            "train": DatasetSpec(uri, cols, partial(arrays, split=2), where={**d.where(), **self.train_where}),
+            "train": DatasetSpec(uri, train_cols, partial(arrays, split=2), where={**d.where(), **self.train_where}),
             "val": DatasetSpec(uri, cols, partial(arrays, split=0), where=d.where()),
             "test": DatasetSpec(uri, cols, partial(arrays, split=1), where=d.where()),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from physml.tasks.base import TrainConfig
+from physml.tasks.base import TrainConfig, at_least_one
 
 from .lenses import SCORES
 
@@ -76,9 +76,7 @@ class LensingModel:
             raise ValueError(f"model.kind = {self.kind!r}: choose one of {', '.join(KINDS)}")
         if self.score not in SCORES:
             raise ValueError(f"model.score = {self.score!r}: choose one of {', '.join(SCORES)}")
-        for name in ("channels", "depth", "latent", "hidden", "cd_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"model.{name} = {getattr(self, name)}: must be >= 1")
+        at_least_one("model", self, ("channels", "depth", "latent", "hidden", "cd_steps"))
 
 
 @dataclass(frozen=True)
