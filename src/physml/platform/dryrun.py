@@ -34,6 +34,12 @@ def describe_run(task_name: str, task, cfg, address: str | None) -> str:
 
 def _data_line(task, cfg) -> str:
     """Where the run's data comes from, and its size when it exists."""
+    reader = task.reader(cfg, cfg.data.uri) if cfg.data.uri else None
+    if reader is not None:
+        try:
+            return f"data.uri = {cfg.data.uri} ({reader.describe()})"
+        except ValueError as err:
+            raise DatasetError(f"data.uri {cfg.data.uri}: {err}") from None
     if cfg.data.uri:
         m = read_manifest(cfg.data.uri)
         rows = sum(s["rows"] for s in m["shards"])

@@ -13,7 +13,7 @@ from physml.errors import ConfigError
 from physml.platform import cluster, tracking
 from physml.platform.artifacts import load_model
 from physml.platform.data import storage
-from physml.platform.data.shards import read_manifest
+from physml.platform.data.local import data_params
 from physml.platform.simulate import ensure_dataset
 from physml.tasks import TASKS
 
@@ -47,12 +47,13 @@ def data_uri(task, cfg, progress: bool) -> str:
     return ensure_dataset(sim.sampler, sim.params, storage.join(storage.home(), "cache"), progress=progress)
 
 
-def for_data(task, cfg, uri: str, user_data: bool):
-    """A user's dataset decides what the config says of its shape (e.g. the sizes L it holds)."""
+def for_data(task, cfg, uri: str, user_data: bool, reader=None):
+    """A user's dataset (or the files ``reader`` reads in place) decides what the config says of its
+    shape (e.g. the sizes L it holds)."""
     if not user_data:
         return cfg
     try:
-        return from_dict(task.Config, task.adapt(to_dict(cfg), read_manifest(uri).get("params", {})))
+        return from_dict(task.Config, task.adapt(to_dict(cfg), data_params(uri, reader)))
     except ValueError as err:
         raise ConfigError(f"data.uri {uri}: {err}") from None
 

@@ -11,7 +11,7 @@ from physml.config import ConfigError, dump_toml, from_dict, to_dict
 from physml.platform import cluster, tracking
 from physml.platform.artifacts import load_model, log_model
 from physml.platform.data import storage
-from physml.platform.data.local import check_kind
+from physml.platform.data.local import check_data
 from physml.platform.data.shards import DatasetError, read_manifest
 from physml.platform.data.streams import ray_dataset
 from physml.platform.evaluation import evaluate_and_log
@@ -40,14 +40,14 @@ def run_task(
         check_resumable(task_name, resume, cfg)
     init = initial_state(task, cfg, task_name)
     storage.home()  # a PHYSML_HOME Ray cannot use fails here, before Ray starts
-    if cfg.data.uri:  # a missing or foreign dataset is refused before Ray starts
-        check_kind(cfg.data.uri, task.data_kind(cfg), task_name)
+    if cfg.data.uri:  # a missing or foreign dataset, or a bad file, is refused before Ray starts
+        check_data(task, cfg, cfg.data.uri, task_name)
     info = cluster.connect(address)
     check_resources(cfg, info)
     shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
-    check_kind(uri, task.data_kind(cfg), task_name)
-    cfg = for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, user_data=bool(cfg.data.uri))
+    reader = check_data(task, cfg, uri, task_name)
+    cfg = for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, bool(cfg.data.uri), reader)
     specs = task.datasets(cfg, uri)
     tracking.experiment(task_name)
     run_id = resume_id(task_name, resume)
@@ -81,6 +81,8 @@ def run_task(
 def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
     """``data_uri`` itself when it is a dataset; a directory of raw files (e.g. PROMISE12 cases) that
     the task can read (``task.ingest``) is converted once into the data cache and that URI returned."""
+    if task.reader(cfg, data_uri) is not None:  # files the task reads in place
+        return data_uri
     try:
         read_manifest(data_uri)
         return data_uri
@@ -107,8 +109,8 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     task = load(TASKS[task_name])()
     data_uri = ingested(task, from_dict(task.Config, cfg_dict), data_uri)
     cfg_dict.setdefault("data", {})["uri"] = data_uri
-    check_kind(data_uri, task.data_kind(from_dict(task.Config, cfg_dict)), task_name)
-    cfg = for_data(task, from_dict(task.Config, cfg_dict), data_uri, user_data=True)
+    reader = check_data(task, from_dict(task.Config, cfg_dict), data_uri, task_name)
+    cfg = for_data(task, from_dict(task.Config, cfg_dict), data_uri, True, reader)
     model = task.model(cfg)
     model.load_state_dict(state)
     tags = {"data.uri": data_uri, "model.uri": model_uri, "physml.kind": "evaluate"}

@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from physml.tasks.sources import FileReader
+
 MAX_EPOCHS = 100_000  #: train.epochs above this is a typo, not an experiment
 
 
@@ -124,6 +126,7 @@ class DatasetSpec:
     columns: list[str]
     preprocess: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
     where: dict = field(default_factory=dict)
+    reader: FileReader | None = None  #: files in the field's own format at ``uri``, read in place (see reader())
 
 
 class Task(ABC):
@@ -146,8 +149,9 @@ class Task(ABC):
     summary: ClassVar[str] = ""
 
     @abstractmethod
-    def data_kind(self, cfg) -> tuple[str, str]:
-        """(manifest kind, params.model) of the data the task accepts, e.g. ("ising", "xy")."""
+    def data_kind(self, cfg) -> tuple[str, str | tuple[str, ...]]:
+        """(manifest kind, params.model) of the data the task accepts, e.g. ("ising", "xy"); the model
+        may be a tuple of several (e.g. simulated and converted jets)."""
 
     @abstractmethod
     def simulation(self, cfg) -> Simulation:
@@ -165,6 +169,12 @@ class Task(ABC):
     def ingest(self, cfg, directory: str) -> Simulation | None:
         """The source that converts a directory of raw files (e.g. PROMISE12 cases) into a dataset,
         so that `physml evaluate --data DIR` takes the directory; None (default): no such source."""
+        return None
+
+    def reader(self, cfg, uri: str) -> FileReader | None:
+        """The reader of files in the field's own format at ``uri`` (e.g. the top-tagging HDF5 table),
+        read in place without conversion; None (default) when ``uri`` is not such files. A task that
+        returns one also passes it to its :class:`DatasetSpec`s."""
         return None
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:

@@ -164,6 +164,37 @@ class ItemSource(DataSource):
         """The rows of one item (deterministic: from the root seed and the item alone)."""
 
 
+class FileReader(ABC):
+    """Files in a field's own format (the top-tagging HDF5 table, Delphes ROOT trees, ...) read in place
+    as rows of ``kind``, piece by piece: a piece is a file or a range of its rows, read in one Ray Data
+    read task (or in the driver), so no file is ever held whole and no copy is needed to train.
+
+    The platform lists the pieces once, selects them by their fields like shards (``DatasetSpec.where``;
+    a ``where`` key a piece lacks filters rows by that column), and reads each with :meth:`read`. `physml
+    convert` writes the same pieces as shards, so a converted dataset holds the same rows."""
+
+    kind: ClassVar[str]  #: the manifest kind of the rows, e.g. "jets"
+
+    @abstractmethod
+    def pieces(self) -> list[dict]:
+        """Every piece: ``{"path": a shard name unique in the dataset, "rows": rows or an upper bound,
+        ...scalar fields readers select by}``; files are opened here (metadata only) so a missing,
+        truncated or foreign file fails before anything starts."""
+
+    @abstractmethod
+    def read(self, piece: dict, columns: list[str] | None = None) -> pa.Table:
+        """The rows of one piece (``columns``: those the caller needs; a reader may leave out costly
+        ones it was not asked for)."""
+
+    @abstractmethod
+    def manifest_params(self) -> dict:
+        """What defines the rows, as a dataset's manifest params (with ``"model"``: the format)."""
+
+    def describe(self) -> str:
+        """One line for `physml run --dry-run`: the files and their format."""
+        return f"{len(self.pieces())} piece(s) of {self.kind} files"
+
+
 class Generator(ABC):
     """A task whose trained model writes a dataset of kind ``generates`` (`physml generate KIND`),
     in the schema of that kind's simulator so that the simulator's analysis reads it unchanged."""
@@ -185,4 +216,4 @@ class Generator(ABC):
         """A terminal summary of the generated dataset (its ``generated_columns``)."""
 
 
-__all__ = ["DataSource", "ChainSampler", "ItemSource", "Generator", "Unit", "Estimate"]
+__all__ = ["DataSource", "ChainSampler", "ItemSource", "FileReader", "Generator", "Unit", "Estimate"]

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from physml.errors import DatasetError
+from physml.platform.data.readers import reader_tables, task_reader
 from physml.platform.data.shards import DatasetWriter, iter_tables, read_manifest
 from physml.tasks.base import DatasetSpec
 from physml.tasks.sources import ChainSampler, DataSource, ItemSource
@@ -50,8 +51,9 @@ def write_in_process(source: DataSource, writer: DatasetWriter) -> int:
 
 def local_batches(spec: DatasetSpec, batch_size: int = 512, as_numpy: bool = False) -> Iterator[dict]:
     """The split's preprocessed batches as torch tensors (or numpy), read in this process (no Ray),
-    one shard at a time (memory of one shard, whatever the dataset's size)."""
-    for table in iter_tables(spec.uri, columns=spec.columns, where=spec.where):
+    one shard (or piece of files read in place) at a time (memory of one, whatever the dataset's size)."""
+    tables = reader_tables(spec) if spec.reader else iter_tables(spec.uri, columns=spec.columns, where=spec.where)
+    for table in tables:
         for rb in table.to_batches(max_chunksize=batch_size):
             cols = {name: rb.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(rb.schema.names)}
             out = spec.preprocess(cols)
@@ -64,12 +66,28 @@ def local_batches(spec: DatasetSpec, batch_size: int = 512, as_numpy: bool = Fal
             )
 
 
-def check_kind(uri: str, kind: tuple[str, str], task: str) -> None:
-    """Refuse a dataset of another kind/model (e.g. XY shards for an Ising task)."""
+def check_kind(uri: str, kind: tuple, task: str) -> None:
+    """Refuse a dataset of another kind/model (e.g. XY shards for an Ising task); ``kind[1]`` may be
+    a tuple of the models the task accepts (e.g. simulated or converted jets)."""
     m = read_manifest(uri)
     have = (m.get("kind"), m.get("params", {}).get("model"))
-    if have != tuple(kind):
+    models = kind[1] if isinstance(kind[1], (tuple, list)) else (kind[1],)
+    if have[0] != kind[0] or have[1] not in models:
         raise DatasetError(
             f"data.uri {uri} holds kind={have[0]!r}, model={have[1]!r}; task {task} needs "
-            f"kind={kind[0]!r}, model={kind[1]!r}"
+            f"kind={kind[0]!r}, model={' or '.join(repr(x) for x in models)}"
         )
+
+
+def check_data(task, cfg, uri: str, task_name: str):
+    """A dataset of the task's kind at ``uri``, or files the task reads in place (its reader, returned,
+    with every file opened and checked); anything else is refused before Ray starts."""
+    reader = task_reader(task, cfg, uri)
+    if reader is None:
+        check_kind(uri, task.data_kind(cfg), task_name)
+    return reader
+
+
+def data_params(uri: str, reader) -> dict:
+    """What defines the data at ``uri``: its manifest's params, or the reader's."""
+    return reader.manifest_params() if reader is not None else read_manifest(uri).get("params", {})

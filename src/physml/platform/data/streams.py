@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
 from physml.platform.data.local import local_batches
+from physml.platform.data.readers import pieces_of, read_piece, reader_memory
 from physml.platform.data.shards import (
     DatasetError,
     matches,
@@ -46,7 +48,9 @@ def materialize_limit() -> int:
 def split_memory(spec: DatasetSpec) -> int:
     """The split's shards' size in memory as Arrow tables of its columns: bytes per row of the first
     shard (read whole) times the rows the manifest lists. On disk, compressed and encoded, it can be
-    100x less."""
+    100x less. Files read in place: the first piece's bytes per row times the pieces' rows."""
+    if spec.reader:
+        return reader_memory(spec)
     fs, root = open_uri(spec.uri)
     entries = [e for e in read_manifest(spec.uri)["shards"] if matches(e, spec.where)]
     if not entries:
@@ -85,6 +89,8 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> ray.data.
     if split_memory(spec) < materialize_limit():
         ds = ray.data.from_arrow(_arrow_blocks(spec))  # read_table verifies the hashes
         return ds.randomize_block_order(seed=shuffle_seed) if shuffle_seed is not None else ds
+    if spec.reader:
+        return _pieces_dataset(spec, shuffle_seed).map_batches(spec.preprocess, batch_format="numpy")
     paths = shard_paths(spec, verify=True)
     local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
     shuffle = FileShuffleConfig(seed=shuffle_seed) if shuffle_seed is not None else None
@@ -94,6 +100,38 @@ def ray_dataset(spec: DatasetSpec, shuffle_seed: int | None = None) -> ray.data.
         paths, filesystem=None if local else fs, shuffle=shuffle, columns=spec.columns, override_num_blocks=len(paths)
     )
     return ds.map_batches(spec.preprocess, batch_format="numpy")
+
+
+class PiecesDatasource(ray.data.Datasource):
+    """Files read in place by a task's reader: one read task per piece (a file or a range of its
+    rows), in a seeded shuffled order; rows a ``where`` key selects are filtered in the task."""
+
+    def __init__(self, spec: DatasetSpec, shuffle_seed: int | None = None):
+        self.spec, self.pieces = spec, pieces_of(spec)
+        if shuffle_seed is not None:
+            order = np.random.default_rng(shuffle_seed).permutation(len(self.pieces))
+            self.pieces = [self.pieces[i] for i in order]
+
+    def estimate_inmemory_data_size(self) -> int | None:
+        return None
+
+    def get_read_tasks(self, parallelism: int, per_task_row_limit=None, data_context=None) -> list:
+        from ray.data import ReadTask
+        from ray.data.block import BlockMetadata
+
+        reader, columns, where = self.spec.reader, self.spec.columns, self.spec.where
+        tasks = []
+        for piece in self.pieces:
+            where_from = (piece.get("file", piece["path"]),)
+            meta = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=where_from)
+            tasks.append(ReadTask(lambda p=piece: [read_piece(reader, p, columns, where)], meta))
+        return tasks
+
+
+def _pieces_dataset(spec: DatasetSpec, shuffle_seed: int | None) -> ray.data.Dataset:
+    """A Ray dataset streaming the pieces of files read in place (one block per piece)."""
+    source = PiecesDatasource(spec, shuffle_seed)
+    return ray.data.read_datasource(source, override_num_blocks=len(source.pieces))
 
 
 def _arrow_blocks(spec: DatasetSpec, rows: int = 4096) -> list:

@@ -24,7 +24,7 @@ import mlflow
 from physml.config import ConfigError, annotated_toml, from_dict
 from physml.platform import cluster, tracking
 from physml.platform.data import storage
-from physml.platform.data.local import check_kind
+from physml.platform.data.local import check_data
 from physml.platform.data.streams import materialize_limit, split_memory
 from physml.platform.plan import check_resources, data_uri, initial_state, shared
 from physml.platform.sweep.log import META, SweepLogger
@@ -191,7 +191,7 @@ def run_sweep(
     info = cluster.connect(address)
     shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
-    check_kind(uri, task.data_kind(cfg), req.task)
+    check_data(task, cfg, uri, req.task)
     plan_ = plan(req, cfg, info, _small(TASKS[req.task], cfg, uri))
     name = name or time.strftime("sweep-%Y%m%d-%H%M%S")
     sweep_dir = storage.join(storage.home(), "sweeps", req.task, name)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from physml.tasks.base import TrainConfig, at_least_one
 
+from .files import JetFiles
 from .source import CHUNK
 
 
@@ -21,7 +22,7 @@ def check_pixels(pixels: int, depth: int) -> None:
 
 @dataclass(frozen=True)
 class JetsData:
-    uri: str = ""  # dataset URI (physml simulate jets); "" = simulate
+    uri: str = ""  # dataset URI (physml simulate|convert jets) or jet files (.h5, .root, a dir, a glob); "" = simulate
     n: int = 10000  # simulated jets per process (qcd, top)
     pt: tuple[float, float] = (500.0, 600.0)  # simulated jet pT window, GeV
     pixels: int = 40  # image pixels per side (simulated; read as stored)
@@ -29,6 +30,7 @@ class JetsData:
     max_rows: int = 0  # use only the first shards: about this many jets (0 = all)
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
     mass_window: tuple[float, float] = (140.0, 200.0)  # baseline: top-mass window, GeV
+    files: JetFiles = field(default_factory=JetFiles)  # uri = jet files read in place: format, branches, ...
 
     def __post_init__(self):
         if self.holdout < 3:

@@ -2,31 +2,30 @@
 shard per chunk). Each chunk runs its own Pythia (seeded from the root seed, process and chunk),
 passes the visible final state through the calorimeter, clusters the towers with anti-kT and keeps the
 two hardest jets with pT in the window and |eta| < eta_max; top jets must contain the b and both W
-quarks of a hadronic top (dR < R). Rows: ``id``, ``label`` (0 qcd, 1 top), ``process``, ``event``,
-``pt`` GeV, ``eta``, ``phi``, ``mass`` GeV, ``tau1``..``tau3``, ``tau21``, ``tau32``,
-``n_constituents``, ``image`` fixed_size_list<float32>[pixels^2] (unit sum) and the constituent
-towers ``c_pt``, ``c_eta``, ``c_phi``, ``c_e`` (list<float32>, hardest first)."""
+quarks of a hadronic top (dR < R). The rows are those of :mod:`.rows` (the towers are the
+constituents). `physml convert jets FILES` writes the same rows from the top-tagging HDF5 files or
+Delphes ROOT trees (:mod:`.reader`), one shard per piece."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
 
-from physml.tasks.options import option
+from physml.tasks.options import BOTH, CONVERT, option
 from physml.tasks.sources import Estimate, ItemSource
 
 from .calorimeter import Calorimeter, deposit, eta_phi
 from .events import PROCESSES, final_state, hadronic_tops, make_pythia, seed_of
-from .images import jet_image, wrap
-from .substructure import antikt_jets, mass, ratio, tau_n
+from .files import JetFiles
+from .images import wrap
+from .rows import CONSTITUENTS, jet_row, jets_table  # noqa: F401  (CONSTITUENTS: the tasks' columns)
+from .substructure import antikt_jets
 
 CHUNK = 500  # jets per shard
 MAX_EVENTS = 50  # events tried per jet wanted before a chunk gives up
-FLOATS = ["pt", "eta", "phi", "mass", "tau1", "tau2", "tau3", "tau21", "tau32"]
-CONSTITUENTS = ["c_pt", "c_eta", "c_phi", "c_e"]
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,28 @@ class JetParams:
     n: int = option(10000, "jets per process")
     seed: int = option(0, "root seed")
     processes: tuple[str, ...] = option(PROCESSES, "processes: qcd (label 0), top (label 1)", metavar="NAME")
-    pt_min: float = option(500.0, "jet pT window, GeV", flag="--pt", pair="pt_max", metavar=("LOW", "HIGH"))
+    pt_min: float = option(
+        500.0,
+        "jet pT window, GeV (converting: Delphes jets)",
+        flag="--pt",
+        pair="pt_max",
+        metavar=("LOW", "HIGH"),
+        modes=BOTH,
+    )
     pt_max: float = 600.0
-    eta_max: float = option(2.0, "jets' |eta| below this")
-    radius: float = option(0.8, "anti-kT R")
+    eta_max: float = option(2.0, "jets' |eta| below this", modes=BOTH)
+    radius: float = option(0.8, "anti-kT R (converting: constituents within R of a Delphes jet)", modes=BOTH)
     ecm: float = option(14000.0, "sqrt(s), GeV")
-    pixels: int = option(40, "image pixels per side")
-    width: float = option(1.6, "image side in eta and phi (2R)")
+    pixels: int = option(40, "image pixels per side", modes=BOTH)
+    width: float = option(1.6, "image side in eta and phi (2R)", modes=BOTH)
     calo: Calorimeter = field(default_factory=Calorimeter)
+    src: str = option(
+        "",
+        "jet files: a .h5/.hdf5 or .root file, a directory or a glob (any fsspec URI)",
+        modes=CONVERT,
+        positional=True,
+    )
+    files: JetFiles = field(default_factory=JetFiles)
 
     def __post_init__(self):
         bad = [p for p in self.processes if p not in PROCESSES]
@@ -71,19 +84,6 @@ class JetParams:
         return (0.85 * self.pt_min, 1.15 * self.pt_max)
 
 
-def schema(pixels: int) -> pa.Schema:
-    fields = [
-        ("id", pa.string()),
-        ("label", pa.int8()),
-        ("process", pa.string()),
-        ("event", pa.int64()),
-        ("n_constituents", pa.int32()),
-    ]
-    fields += [(f, pa.float64()) for f in FLOATS] + [("image", pa.list_(pa.float32(), pixels * pixels))]
-    fields += [(c, pa.list_(pa.float32())) for c in CONSTITUENTS]
-    return pa.schema(fields, metadata={"image_shape": json.dumps([pixels, pixels])})
-
-
 def contains_top(jet_eta: float, jet_phi: float, tops: list[np.ndarray], radius: float) -> bool:
     """Whether the b and both W quarks of one of ``tops`` lie within ``radius`` of the jet axis."""
     for t in tops:
@@ -91,33 +91,6 @@ def contains_top(jet_eta: float, jet_phi: float, tops: list[np.ndarray], radius:
         if (np.hypot(eta - jet_eta, wrap(phi - jet_phi)) < radius).all():
             return True
     return False
-
-
-def jet_row(towers: np.ndarray, p: JetParams) -> dict:
-    """The observables, image and constituents of one jet (its towers float[k, 4])."""
-    pt, eta, phi = eta_phi(towers)
-    order = np.argsort(-pt)
-    towers, pt, eta, phi = towers[order], pt[order], eta[order], phi[order]
-    j = towers.sum(0)[None]
-    jpt, jeta, jphi = (float(v[0]) for v in eta_phi(j))
-    taus = [tau_n(towers, k, p.radius) for k in (1, 2, 3)]
-    return {
-        "pt": jpt,
-        "eta": jeta,
-        "phi": jphi,
-        "mass": mass(towers),
-        "tau1": taus[0],
-        "tau2": taus[1],
-        "tau3": taus[2],
-        "tau21": ratio(taus[1], taus[0]),
-        "tau32": ratio(taus[2], taus[1]),
-        "n_constituents": len(towers),
-        "image": jet_image(pt, eta, phi, jeta, jphi, p.pixels, p.width).ravel(),
-        "c_pt": pt,
-        "c_eta": eta,
-        "c_phi": phi,
-        "c_e": towers[:, 3],
-    }
 
 
 def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list[dict]:
@@ -131,7 +104,7 @@ def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list
             continue
         if process == "top" and not contains_top(eta, phi, tops, p.radius):
             continue
-        rows.append(jet_row(towers[idx], p))
+        rows.append(jet_row(towers[idx], p.pixels, p.width, p.radius))
     return rows
 
 
@@ -148,16 +121,39 @@ class JetsSource(ItemSource):
     )
     task = "jets"
     summary_columns = ["process", "pt", "mass", "tau32", "n_constituents", "event"]
+    convert_summary = "the top-tagging HDF5 files (pandas, key table) or Delphes ROOT trees"
+    convert_description = (
+        "Read jet files (the top-tagging reference data, a pandas HDF5 table; or Delphes ROOT trees: the two "
+        "hardest jets in the pT window, their particle-flow constituents within R) in pieces of 1000 rows or "
+        "events, one Ray task and one shard each, in the schema `physml simulate jets` writes. The jets task "
+        "also reads such files in place (data.uri = the files); this makes a copy only where wanted. Resumable."
+    )
+    convert_example = "physml convert jets toptagging/train.h5 --out data/toptagging-train"
+
+    @cached_property
+    def reader(self):
+        """The files of ``src`` (convert mode)."""
+        from .reader import JetFileReader
+
+        return JetFileReader(self.p.src, self.p)
 
     def manifest_params(self) -> dict:
-        return {**asdict(self.p), "model": "pythia8"}
+        if self.p.src:
+            return self.reader.manifest_params()
+        d = asdict(self.p)
+        d.pop("src"), d.pop("files")  # reading files only: the simulated datasets' params stay as they were
+        return {**d, "model": "pythia8"}
 
     def estimate(self) -> Estimate:
         """A float32 image of pixels^2 and up to ~100 constituents (4 floats) per jet."""
-        n = len(self.p.processes) * self.p.n
+        n = sum(p["rows"] for p in self.reader.pieces()) if self.p.src else len(self.p.processes) * self.p.n
         return Estimate(float(n * (4 * self.p.pixels**2 + 1600 + 200)), float(n), "jets")
 
     def items(self) -> list[dict]:
+        """Simulated: one chunk of ``CHUNK`` jets of one process each; converted: one piece of the files
+        each (checked here: missing, truncated or mixed files fail before Ray starts)."""
+        if self.p.src:
+            return [{k: v for k, v in piece.items() if k != "rows"} for piece in self.reader.pieces()]
         out = []
         for proc in self.p.processes:
             label = PROCESSES.index(proc)
@@ -174,7 +170,9 @@ class JetsSource(ItemSource):
         return out
 
     def make(self, item: dict) -> pa.Table:
-        """``item["n"]`` jets of one process: events until the chunk is full."""
+        """``item["n"]`` jets of one process: events until the chunk is full (converted: one piece)."""
+        if self.p.src:
+            return self.reader.read(item)
         seq = np.random.SeedSequence([self.p.seed, item["label"], item["chunk"]])
         pythia_seq, calo_seq = seq.spawn(2)
         py = make_pythia(item["process"], self.p.ecm, self.p.pt_hat, seed_of(pythia_seq))
@@ -195,20 +193,8 @@ class JetsSource(ItemSource):
 
     def _table(self, rows: list[dict], item: dict) -> pa.Table:
         base = f"{item['process']}-{self.p.seed}-{item['chunk']:05d}"
-        cols = {
-            "id": [f"{base}-{i:04d}" for i in range(len(rows))],
-            "label": np.full(len(rows), item["label"], np.int8),
-            "process": [item["process"]] * len(rows),
-            "event": np.array([r["event"] for r in rows], np.int64),
-            "n_constituents": np.array([r["n_constituents"] for r in rows], np.int32),
-        }
-        cols.update({f: np.array([r[f] for r in rows], np.float64) for f in FLOATS})
-        px = self.p.pixels**2
-        cols["image"] = pa.FixedSizeListArray.from_arrays(pa.array(np.concatenate([r["image"] for r in rows])), px)
-        cols.update(
-            {c: pa.array([r[c].astype(np.float32) for r in rows], pa.list_(pa.float32())) for c in CONSTITUENTS}
-        )
-        return pa.Table.from_pydict(cols, schema=schema(self.p.pixels))
+        ids = [f"{base}-{i:04d}" for i in range(len(rows))]
+        return jets_table(rows, ids, [item["label"]] * len(rows), [r["event"] for r in rows], self.p.pixels)
 
     def analyse(self, table: pa.Table) -> dict:
         """Jets, events and median observables per process (MLflow metrics and terminal text)."""

@@ -28,7 +28,8 @@ from .points import EdgeConvNet, ParticleFlowNetwork, point_features
 from .source import CONSTITUENTS, JetParams
 
 COLUMNS = ["id", "label", "image", "mass", "tau32"]
-POINT_COLUMNS = ["id", "label", "mass", "tau32", "pt", "eta", "phi", *CONSTITUENTS]  # training point models
+POINT_COLUMNS = ["id", "label", "mass", "tau32", "pt", "eta", "phi", *CONSTITUENTS]
+TRAINING = ("tau32",)  # read for the evaluation's baseline only: files read in place skip FastJet for them
 PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detector)
 
 
@@ -39,9 +40,9 @@ def to_arrays(batch: dict, split: int | None, holdout: int, points: int = 0) -> 
     batch holds images (evaluation: the figures show them; training reads no image)."""
     keep = rows_of(batch["id"], split, holdout)
     out = {
-        "y": np.asarray(batch["label"], np.float32)[keep],
-        "mass": np.asarray(batch["mass"], np.float32)[keep],
-        "tau32": np.asarray(batch["tau32"], np.float32)[keep],
+        k: np.asarray(batch[c], np.float32)[keep]
+        for k, c in (("y", "label"), ("mass", "mass"), ("tau32", "tau32"))
+        if c in batch
     }
     if "image" in batch:
         img = stack_images(batch["image"], keep)[:, None].copy()
@@ -78,8 +79,8 @@ class _JetsTask(Task):
 
     train_where: ClassVar[dict] = {}
 
-    def data_kind(self, cfg) -> tuple[str, str]:
-        return ("jets", "pythia8")
+    def data_kind(self, cfg) -> tuple[str, tuple[str, ...]]:
+        return ("jets", ("pythia8", "toptagging", "delphes"))  # simulated, or converted by `physml convert jets`
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
@@ -90,18 +91,34 @@ class _JetsTask(Task):
         """(columns, constituents per jet: 0 for images) a split needs: a point model's evaluated splits
         also read the images, for the figures."""
         m = cfg.model
-        if not m.points:
-            return COLUMNS, 0
-        return (POINT_COLUMNS if training else POINT_COLUMNS + ["image"]), m.constituents
+        cols = POINT_COLUMNS if m.points else COLUMNS
+        if training:
+            cols = [c for c in cols if c not in TRAINING]
+        elif m.points:
+            cols = [*cols, "image"]
+        return cols, m.constituents if m.points else 0
+
+    def reader(self, cfg, uri: str):
+        """Top-tagging HDF5 or Delphes ROOT files at ``uri`` (a file, a directory, a glob), read in
+        place with the config's image size, pT window and ``data.files``; None for a physml dataset."""
+        from .files import looks_like_files
+
+        if not looks_like_files(uri):
+            return None
+        from .reader import JetFileReader
+
+        d = cfg.data
+        return JetFileReader(uri, JetParams(pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels, src=uri, files=d.files))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
-        d = cfg.data
+        d, reader = cfg.data, self.reader(cfg, uri)
         (train_cols, points), (cols, _) = self._reading(cfg, training=True), self._reading(cfg)
         arrays = partial(to_arrays, holdout=d.holdout, points=points)
+        train_where = {**d.where(), **self.train_where}
         return {
-            "train": DatasetSpec(uri, train_cols, partial(arrays, split=2), where={**d.where(), **self.train_where}),
-            "val": DatasetSpec(uri, cols, partial(arrays, split=0), where=d.where()),
-            "test": DatasetSpec(uri, cols, partial(arrays, split=1), where=d.where()),
+            "train": DatasetSpec(uri, train_cols, partial(arrays, split=2), where=train_where, reader=reader),
+            "val": DatasetSpec(uri, cols, partial(arrays, split=0), where=d.where(), reader=reader),
+            "test": DatasetSpec(uri, cols, partial(arrays, split=1), where=d.where(), reader=reader),
         }
 
     def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
@@ -110,10 +127,10 @@ class _JetsTask(Task):
         split = 1 if uri == cfg.data.uri else None
         cols, points = self._reading(cfg)
         arrays = partial(to_arrays, split=split, holdout=cfg.data.holdout, points=points)
-        return {"test": DatasetSpec(uri, cols, arrays, where=cfg.data.where())}
+        return {"test": DatasetSpec(uri, cols, arrays, where=cfg.data.where(), reader=self.reader(cfg, uri))}
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        """Another dataset must have images of the model's size."""
+        """Another dataset must have images of the model's size (files read in place are imaged at it)."""
         px = data_params.get("pixels", 40)
         if px != cfg_dict["data"].get("pixels", 40):
             raise ValueError(f"its images are {px} x {px} pixels; the model takes {cfg_dict['data'].get('pixels', 40)}")

@@ -1,0 +1,182 @@
+"""Jet files read in place (no copy): the top-tagging HDF5 table and Delphes ROOT trees as rows of
+the ``jets`` schema (:mod:`.rows`), in pieces of ``PIECE`` file rows or events, one read task each.
+`physml convert jets` writes the same pieces as shards, so both paths give the same rows."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import asdict
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+
+from physml.tasks.sources import FileReader
+
+from .files import list_files
+from .rows import TAUS, jet_row, jets_table
+from .source import CHUNK, JetParams
+
+PIECE = 2 * CHUNK  #: file rows (top tagging) or events (Delphes) per piece: one chunk of both processes
+
+
+def stem(path: str) -> str:
+    """A file's name without directory and suffix: the prefix of its rows' ids."""
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+class JetFileReader(FileReader):
+    """The files ``src`` names (a file, directory or glob on any fsspec filesystem), read with the
+    image, window and constituent settings of ``p`` (its ``files`` say the format and branches)."""
+
+    kind = "jets"
+
+    def __init__(self, src: str, p: JetParams):
+        self.src, self.p = src, p
+
+    @cached_property
+    def _listing(self):
+        try:
+            return list_files(self.src, self.p.files.format)
+        except (ImportError, OSError) as err:
+            raise ValueError(f"{self.src}: cannot list ({err})") from None
+
+    @property
+    def format(self) -> str:
+        return self._listing[2]
+
+    @contextlib.contextmanager
+    def _open(self, path: str):
+        """The file as h5py or uproot opens it: its local path, else an fsspec file object (ranged reads)."""
+        fs = self._listing[0]
+        protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+        if "file" in protocols or "local" in protocols:
+            yield path
+            return
+        with fs.open(path, "rb") as f:
+            yield f
+
+    @contextlib.contextmanager
+    def _frame(self, path: str):
+        import h5py
+
+        from .hdf5 import PandasFrame
+
+        with self._open(path) as src:
+            try:
+                f = h5py.File(src, "r")
+            except (OSError, ValueError) as err:
+                raise ValueError(f"{path}: unreadable HDF5 ({err}); truncated or not HDF5?") from None
+            with f:
+                yield PandasFrame(f, self.p.files.key, path)
+
+    @contextlib.contextmanager
+    def _tree(self, path: str):
+        import uproot
+
+        with self._open(path) as src:
+            try:
+                f = uproot.open(src)
+            except Exception as err:  # uproot raises many kinds for a truncated or foreign file
+                raise ValueError(f"{path}: unreadable ROOT file ({type(err).__name__}: {err}); truncated?") from None
+            with f:
+                tree = self.p.files.tree
+                if tree not in f:
+                    have = ", ".join(k.split(";")[0] for k in f.keys()) or "nothing"
+                    raise ValueError(f"{path}: no tree {tree!r} (found {have})")
+                yield f[tree]
+
+    def _entries(self, path: str) -> int:
+        """Rows (top tagging) or events (Delphes) of one file, its structure checked."""
+        if self.format == "toptagging":
+            from .hdf5 import LABEL, constituents_in
+
+            with self._frame(path) as frame:
+                constituents_in(frame)
+                frame.read([LABEL], 0, 0)
+                return frame.rows
+        from .delphes import collections
+
+        with self._tree(path) as tree:
+            collections(tree, self.p.files.jet, self.p.files.particles, path)
+            return int(tree.num_entries)
+
+    @cached_property
+    def _pieces(self) -> list[dict]:
+        out = []
+        for path in self._listing[1]:
+            n = self._entries(path)
+            for k, start in enumerate(range(0, n, PIECE)):
+                stop = min(n, start + PIECE)
+                rows = stop - start if self.format == "toptagging" else 2 * (stop - start)
+                out.append(
+                    {
+                        "path": f"{stem(path)}/rows-{start:09d}.parquet",
+                        "file": path,
+                        "start": start,
+                        "stop": stop,
+                        "rows": rows,
+                        "chunk": k,
+                    }
+                )
+        return out
+
+    def pieces(self) -> list[dict]:
+        return [dict(p) for p in self._pieces]
+
+    def manifest_params(self) -> dict:
+        p = self.p
+        keep = ("pixels", "width", "radius", "pt_min", "pt_max", "eta_max")
+        return {"model": self.format, "src": self.src, **{k: getattr(p, k) for k in keep}, "files": asdict(p.files)}
+
+    def describe(self) -> str:
+        files = self._listing[1]
+        return f"{len(files)} {self.format} file(s) read in place, {len(self._pieces)} piece(s) of up to {PIECE}"
+
+    def read(self, piece: dict, columns: list[str] | None = None) -> pa.Table:
+        taus = columns is None or any(c in TAUS for c in columns)
+        jets = self._toptagging(piece) if self.format == "toptagging" else self._delphes(piece)
+        p, keep = self.p, self.p.files.constituents
+        rows = [jet_row(p4, p.pixels, p.width, p.radius, keep, taus) for p4, _, _, _ in jets]
+        return jets_table(rows, [j[1] for j in jets], [j[2] for j in jets], [j[3] for j in jets], p.pixels)
+
+    def _cut(self, path: str, counts: np.ndarray) -> None:
+        keep = self.p.files.constituents
+        if (counts > keep).any():
+            warnings.warn(
+                f"{path}: jets with up to {counts.max()} constituents; the {keep} hardest of each are kept "
+                "(files.constituents)",
+                stacklevel=3,
+            )
+
+    def _toptagging(self, piece: dict) -> list[tuple]:
+        """[(constituents float[k, 4], id, label, file row)] of one row range; padding (E = 0) dropped."""
+        from .hdf5 import constituents_in, four_vectors
+
+        path, start, stop = piece["file"], piece["start"], piece["stop"]
+        with self._frame(path) as frame:
+            p4, labels = four_vectors(frame, start, stop, constituents_in(frame))
+        real = p4[:, :, 3] > 0
+        self._cut(path, real.sum(1))
+        return [(p4[r][real[r]], f"{stem(path)}-{start + r:08d}", labels[r], start + r) for r in range(stop - start)]
+
+    def _delphes(self, piece: dict) -> list[tuple]:
+        """[(constituents float[k, 4], id, label, event)]: the selected jets of an entry range."""
+        from .delphes import collections, event_arrays, event_particles, selected_jets, within
+
+        path, start, stop, f = piece["file"], piece["start"], piece["stop"], self.p.files
+        with self._tree(path) as tree:
+            ev = event_arrays(tree, collections(tree, f.jet, f.particles, path), start, stop)
+        label, out, counts = int(f.is_signal(path)), [], []
+        for i in range(stop - start):
+            parts = event_particles(ev, i, f.particles)
+            if not np.isfinite(parts).all():
+                raise ValueError(f"{path}: event {start + i}: non-finite constituent four-vectors; clean or skip it")
+            for j, (eta, phi) in enumerate(selected_jets(ev, i, (self.p.pt_min, self.p.pt_max), self.p.eta_max)):
+                c = within(parts, eta, phi, self.p.radius)
+                if len(c):
+                    out.append((c, f"{stem(path)}-{start + i:08d}-{j}", label, start + i))
+                    counts.append(len(c))
+        self._cut(path, np.array(counts or [0]))
+        return out
