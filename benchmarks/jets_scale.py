@@ -162,7 +162,8 @@ def replicate(uri: str, out: str, times: int) -> None:
 
 def peak_memory(cmd: list[str], env: dict) -> tuple[float, float]:
     """(peak summed PSS in GiB of ``cmd``'s process tree, seconds)."""
-    proc = psutil.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = tempfile.TemporaryFile()
+    proc = psutil.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
     peak, t0 = 0.0, time.perf_counter()
     while proc.poll() is None:
         total = 0
@@ -174,7 +175,9 @@ def peak_memory(cmd: list[str], env: dict) -> tuple[float, float]:
         peak = max(peak, total)
         time.sleep(0.5)
     if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode})")
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n" + "\n".join(tail))
     return peak / 2**30, time.perf_counter() - t0
 
 

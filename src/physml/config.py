@@ -214,7 +214,8 @@ def reference(cls, prefix: str = "") -> list[KeyDoc]:
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         name = getattr(hint, "__name__", None) if typing.get_origin(hint) is None else None
-        out.append(KeyDoc(prefix + f.name, name or str(hint).replace("typing.", ""), default, docs.get(f.name, "")))
+        text = docs.get(f.name) or getattr(f.metadata.get("option"), "help", "")  # a comment, or option()'s help
+        out.append(KeyDoc(prefix + f.name, name or str(hint).replace("typing.", ""), default, text))
     return out
 
 

@@ -10,15 +10,16 @@ import pandas as pd
 
 
 def toy_jets(
-    n: int, rng: np.random.Generator, size: int = 30, top: bool | None = None
+    n: int, rng: np.random.Generator, size: int = 30, top: bool | None = None, most: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """(float[n, size, 4] (px, py, pz, E) zero-padded and pT-ordered, labels int[n]): tops (three
     prongs about 0.3 apart) and QCD jets (one prong), alternating (``top`` None) or all of one kind;
-    jet pT about 600 GeV, |eta| < 1."""
+    jet pT about 600 GeV, |eta| < 1; between ``most``/2 and ``most`` (default ``size``) constituents."""
     labels = np.arange(n) % 2 if top is None else np.full(n, int(top))
     out = np.zeros((n, size, 4))
     for j in range(n):
-        k = int(rng.integers(size // 2, size + 1))
+        most_ = most or size
+        k = int(rng.integers(most_ // 2, most_ + 1))
         prongs = 3 if labels[j] else 1
         centres = rng.normal(0, 0.3, (prongs, 2)) if prongs > 1 else np.zeros((1, 2))
         which = rng.integers(0, prongs, k)
@@ -31,9 +32,9 @@ def toy_jets(
     return out, labels
 
 
-def toptagging_frame(n: int, seed: int = 0, size: int = 30) -> pd.DataFrame:
+def toptagging_frame(n: int, seed: int = 0, size: int = 30, most: int = 0) -> pd.DataFrame:
     """A DataFrame with the top-tagging data's columns (``size`` constituents instead of 200)."""
-    p4, labels = toy_jets(n, np.random.default_rng(seed), size)
+    p4, labels = toy_jets(n, np.random.default_rng(seed), size, most=most)
     cols = {}
     for name, k in (("E", 3), ("PX", 0), ("PY", 1), ("PZ", 2)):
         cols.update({f"{name}_{i}": p4[:, i, k].astype(np.float32) for i in range(size)})
@@ -44,14 +45,14 @@ def toptagging_frame(n: int, seed: int = 0, size: int = 30) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def write_toptagging(path, n: int, seed: int = 0, size: int = 30, layout: str = "fixed") -> pd.DataFrame:
+def write_toptagging(path, n: int, seed: int = 0, size: int = 30, layout: str = "fixed", most: int = 0) -> pd.DataFrame:
     """The file at ``path`` (``layout``: pandas' "fixed" or "table"); returns the frame written."""
-    df = toptagging_frame(n, seed, size)
+    df = toptagging_frame(n, seed, size, most)
     df.to_hdf(path, key="table", format=layout)
     return df
 
 
-def write_delphes(path, events: int, top: bool, seed: int = 0, tower: bool = False) -> list[dict]:
+def write_delphes(path, events: int, top: bool, seed: int = 0, tower: bool = False, most: int = 30) -> list[dict]:
     """A Delphes-like ROOT file: tree ``Delphes`` with ``Jet.PT/Eta/Phi`` and ``EFlowTrack.PT``,
     ``EFlowPhoton.ET``, ``EFlowNeutralHadron.ET`` (+ Eta, Phi), or ``Tower.ET/E/Eta/Phi``; one toy jet
     per event (a top or a QCD jet; its particles split between the collections) plus a soft one
@@ -61,7 +62,7 @@ def write_delphes(path, events: int, top: bool, seed: int = 0, tower: bool = Fal
     import uproot
 
     rng = np.random.default_rng(seed)
-    p4, _ = toy_jets(events, rng, top=top)
+    p4, _ = toy_jets(events, rng, size=most, top=top)
     truth, coll = [], {}
     names = ("Tower",) if tower else ("EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron")
     parts = {c: [] for c in names}

@@ -53,10 +53,10 @@ class Calorimeter:
 
 
 def eta_phi(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pT, pseudorapidity and azimuth (-pi, pi] of 4-vectors float[n, 4] = (px, py, pz, E)."""
-    pt = np.hypot(p4[:, 0], p4[:, 1])
-    eta = np.arcsinh(p4[:, 2] / np.maximum(pt, 1e-12))
-    return pt, eta, np.arctan2(p4[:, 1], p4[:, 0])
+    """pT, pseudorapidity and azimuth (-pi, pi] of 4-vectors float[..., 4] = (px, py, pz, E)."""
+    pt = np.hypot(p4[..., 0], p4[..., 1])
+    eta = np.arcsinh(p4[..., 2] / np.maximum(pt, 1e-12))
+    return pt, eta, np.arctan2(p4[..., 1], p4[..., 0])
 
 
 def deposit(p4: np.ndarray, calo: Calorimeter, rng: np.random.Generator | None) -> np.ndarray:

@@ -15,7 +15,7 @@ import pyarrow as pa
 from physml.tasks.sources import FileReader
 
 from .files import list_files
-from .rows import TAUS, jet_row, jets_table
+from .rows import jets_table, pad
 from .source import CHUNK, JetParams
 
 PIECE = 2 * CHUNK  #: file rows (top tagging) or events (Delphes) per piece: one chunk of both processes
@@ -135,11 +135,10 @@ class JetFileReader(FileReader):
         return f"{len(files)} {self.format} file(s) read in place, {len(self._pieces)} piece(s) of up to {PIECE}"
 
     def read(self, piece: dict, columns: list[str] | None = None) -> pa.Table:
-        taus = columns is None or any(c in TAUS for c in columns)
-        jets = self._toptagging(piece) if self.format == "toptagging" else self._delphes(piece)
+        """Rows of one piece; with ``columns``, the image and the N-subjettiness only when asked."""
+        p4, ids, labels, events = self._toptagging(piece) if self.format == "toptagging" else self._delphes(piece)
         p, keep = self.p, self.p.files.constituents
-        rows = [jet_row(p4, p.pixels, p.width, p.radius, keep, taus) for p4, _, _, _ in jets]
-        return jets_table(rows, [j[1] for j in jets], [j[2] for j in jets], [j[3] for j in jets], p.pixels)
+        return jets_table(p4, ids, labels, events, p.pixels, p.width, p.radius, keep, columns)
 
     def _cut(self, path: str, counts: np.ndarray) -> None:
         keep = self.p.files.constituents
@@ -150,25 +149,26 @@ class JetFileReader(FileReader):
                 stacklevel=3,
             )
 
-    def _toptagging(self, piece: dict) -> list[tuple]:
-        """[(constituents float[k, 4], id, label, file row)] of one row range; padding (E = 0) dropped."""
+    def _toptagging(self, piece: dict) -> tuple:
+        """(constituents float[n, N, 4] zero-padded, ids, labels, file rows) of one row range."""
         from .hdf5 import constituents_in, four_vectors
 
         path, start, stop = piece["file"], piece["start"], piece["stop"]
         with self._frame(path) as frame:
             p4, labels = four_vectors(frame, start, stop, constituents_in(frame))
-        real = p4[:, :, 3] > 0
-        self._cut(path, real.sum(1))
-        return [(p4[r][real[r]], f"{stem(path)}-{start + r:08d}", labels[r], start + r) for r in range(stop - start)]
+        self._cut(path, (p4[:, :, 3] > 0).sum(1))
+        rows = np.arange(start, stop)
+        return p4, [f"{stem(path)}-{r:08d}" for r in rows], labels, rows
 
-    def _delphes(self, piece: dict) -> list[tuple]:
-        """[(constituents float[k, 4], id, label, event)]: the selected jets of an entry range."""
+    def _delphes(self, piece: dict) -> tuple:
+        """(constituents float[n, k, 4] zero-padded, ids, labels, events): the selected jets of an
+        entry range."""
         from .delphes import collections, event_arrays, event_particles, selected_jets, within
 
         path, start, stop, f = piece["file"], piece["start"], piece["stop"], self.p.files
         with self._tree(path) as tree:
             ev = event_arrays(tree, collections(tree, f.jet, f.particles, path), start, stop)
-        label, out, counts = int(f.is_signal(path)), [], []
+        label, jets, ids, events = int(f.is_signal(path)), [], [], []
         for i in range(stop - start):
             parts = event_particles(ev, i, f.particles)
             if not np.isfinite(parts).all():
@@ -176,7 +176,8 @@ class JetFileReader(FileReader):
             for j, (eta, phi) in enumerate(selected_jets(ev, i, (self.p.pt_min, self.p.pt_max), self.p.eta_max)):
                 c = within(parts, eta, phi, self.p.radius)
                 if len(c):
-                    out.append((c, f"{stem(path)}-{start + i:08d}-{j}", label, start + i))
-                    counts.append(len(c))
-        self._cut(path, np.array(counts or [0]))
-        return out
+                    jets.append(c)
+                    ids.append(f"{stem(path)}-{start + i:08d}-{j}")
+                    events.append(start + i)
+        self._cut(path, np.array([len(c) for c in jets] or [0]))
+        return pad(jets), ids, [label] * len(jets), events

@@ -21,7 +21,7 @@ from .calorimeter import Calorimeter, deposit, eta_phi
 from .events import PROCESSES, final_state, hadronic_tops, make_pythia, seed_of
 from .files import JetFiles
 from .images import wrap
-from .rows import CONSTITUENTS, jet_row, jets_table  # noqa: F401  (CONSTITUENTS: the tasks' columns)
+from .rows import CONSTITUENTS, jets_table, pad  # noqa: F401  (CONSTITUENTS: the tasks' columns)
 from .substructure import antikt_jets
 
 CHUNK = 500  # jets per shard
@@ -93,19 +93,20 @@ def contains_top(jet_eta: float, jet_phi: float, tops: list[np.ndarray], radius:
     return False
 
 
-def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list[dict]:
-    """Rows of the (up to two) hardest jets of the current event that pass the selection."""
+def event_jets(py, p: JetParams, process: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """The towers float[k, 4] of each of the (up to two) hardest jets of the current event that pass
+    the selection."""
     towers = deposit(final_state(py), p.calo, rng)
     tops = hadronic_tops(py) if process == "top" else []
-    rows = []
+    jets = []
     for idx in antikt_jets(towers, p.radius, 0.5 * p.pt_min)[:2]:
         pt, eta, phi = (float(v[0]) for v in eta_phi(towers[idx].sum(0)[None]))
         if not (p.pt_min <= pt <= p.pt_max and abs(eta) < p.eta_max):
             continue
         if process == "top" and not contains_top(eta, phi, tops, p.radius):
             continue
-        rows.append(jet_row(towers[idx], p.pixels, p.width, p.radius))
-    return rows
+        jets.append(towers[idx])
+    return jets
 
 
 class JetsSource(ItemSource):
@@ -177,24 +178,23 @@ class JetsSource(ItemSource):
         pythia_seq, calo_seq = seq.spawn(2)
         py = make_pythia(item["process"], self.p.ecm, self.p.pt_hat, seed_of(pythia_seq))
         rng = np.random.default_rng(calo_seq)
-        rows, events, limit = [], 0, MAX_EVENTS * item["n"]
-        while len(rows) < item["n"]:
-            if events >= limit:
+        jets, events, tried, limit = [], [], 0, MAX_EVENTS * item["n"]
+        while len(jets) < item["n"]:
+            if tried >= limit:
                 raise RuntimeError(
-                    f"{item['process']}: {len(rows)} jets in pT {self.p.pt_min}-{self.p.pt_max} GeV "
-                    f"after {events} events; widen the window or check the process"
+                    f"{item['process']}: {len(jets)} jets in pT {self.p.pt_min}-{self.p.pt_max} GeV "
+                    f"after {tried} events; widen the window or check the process"
                 )
-            events += 1
+            tried += 1
             if not py.next():
                 continue
-            for r in event_jets(py, self.p, item["process"], rng)[: item["n"] - len(rows)]:
-                rows.append({**r, "event": events - 1})
-        return self._table(rows, item)
-
-    def _table(self, rows: list[dict], item: dict) -> pa.Table:
+            for towers in event_jets(py, self.p, item["process"], rng)[: item["n"] - len(jets)]:
+                jets.append(towers)
+                events.append(tried - 1)
         base = f"{item['process']}-{self.p.seed}-{item['chunk']:05d}"
-        ids = [f"{base}-{i:04d}" for i in range(len(rows))]
-        return jets_table(rows, ids, [item["label"]] * len(rows), [r["event"] for r in rows], self.p.pixels)
+        ids = [f"{base}-{i:04d}" for i in range(len(jets))]
+        p = self.p
+        return jets_table(pad(jets), ids, [item["label"]] * len(jets), events, p.pixels, p.width, p.radius)
 
     def analyse(self, table: pa.Table) -> dict:
         """Jets, events and median observables per process (MLflow metrics and terminal text)."""
