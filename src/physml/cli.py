@@ -132,7 +132,7 @@ def _add_simulate(sub, chosen: str | None) -> None:
 def _add_convert(sub, chosen: str | None) -> None:
     p = sub.add_parser(
         "convert",
-        help="convert real data (PROMISE12 .mhd, NIfTI, FITS cutouts) into a sharded dataset",
+        help="convert real data (PROMISE12, NIfTI, FITS cutouts, top-tagging HDF5, Delphes ROOT) into a dataset",
         description="Read a directory of real files into Parquet shards at --out in parallel Ray "
         "tasks, in the schema the simulator of the same kind writes. Resumable.",
     )

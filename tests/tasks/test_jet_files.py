@@ -151,9 +151,7 @@ def test_delphes_jets_take_their_particles_within_r(tmp_path, tower):
     for j, ev in enumerate(truth):
         inside = _within(ev)
         assert t.column("n_constituents")[j].as_py() == len(inside)
-        np.testing.assert_allclose(
-            np.sort(t.column("c_pt")[j].values.to_numpy()), np.sort(inside[:, 0]), rtol=1e-5
-        )
+        np.testing.assert_allclose(np.sort(t.column("c_pt")[j].values.to_numpy()), np.sort(inside[:, 0]), rtol=1e-5)
 
 
 def test_delphes_labels_by_file_name_and_missing_branches(tmp_path):

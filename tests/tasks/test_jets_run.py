@@ -77,7 +77,6 @@ def test_jet_files_train_and_evaluate_in_place_and_converted(workdir, capsys, mo
     def learnt(m: dict) -> bool:  # better than chance by more than 5 bootstrap standard errors
         return m["test/auc"] - 0.5 > 5 * m["test/auc_se"]
 
-
     monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "0")  # stream: one Ray Data read task per piece
     assert main(["run", "jets", *pfn, "--set", f'data.uri="{workdir / "train.h5"}"']) == 0
     out = capsys.readouterr().out
