@@ -1,15 +1,18 @@
 """Jets as point clouds of constituents, and the taggers that read them.
 
-Inputs float[n, P, 5] per jet, constituents hardest first, zero-padded to P: log(pT_i / pT_jet),
-d_eta = eta_i - eta_jet, d_phi = phi_i - phi_jet (wrapped), log(E_i / E_jet), and a mask (1 for a
-constituent, 0 for padding), the inputs of the benchmark papers (Kasieczka et al., SciPost Phys. 7,
-014 (2019), section 3).
+Inputs float[n, P, 6] per jet, constituents hardest first, zero-padded to P: log(pT_i / pT_jet); the
+constituent's (phi, eta) relative to the jet after the jet images' standardisation (centred on the pT
+centroid, the principal axis along the second coordinate, the heavier halves positive:
+:func:`.images.standardise_batch`, so the point clouds and the images see the same frame); log(E_i /
+E_jet); dR to the jet axis; and a mask (1 for a constituent, 0 for padding). The inputs of the
+benchmark papers (Kasieczka et al., SciPost Phys. 7, 014 (2019), section 3) with the images'
+standardised frame instead of raw (d_eta, d_phi): a symmetry the network need not learn from data.
 
 * :class:`ParticleFlowNetwork`: a Particle Flow Network / Deep Sets (Komiske, Metodiev & Thaler,
   JHEP 01 (2019) 121): a per-particle network Phi, a masked sum, a network F of the sum.
 * :class:`EdgeConvNet`: a ParticleNet-style network (Qu & Gouskos, Phys. Rev. D 101, 056019 (2020)),
-  CPU-sized: EdgeConv blocks over the k nearest neighbours in (d_eta, d_phi) (the first block) and in
-  the learnt features (the next), a masked mean, a dense head.
+  CPU-sized: EdgeConv blocks over the k nearest neighbours in the (standardised) plane (the first
+  block) and in the learnt features (the next), a masked mean, a dense head.
 """
 
 from __future__ import annotations
@@ -18,28 +21,44 @@ import numpy as np
 import torch
 from torch import nn
 
-FEATURES = 5  # log pT_rel, d_eta, d_phi, log E_rel, mask
+from .images import standardise_batch, wrap
+
+FEATURES = 6  # log pT_rel, x, y (standardised frame), log E_rel, dR, mask
+
+
+def padded(columns, rows: np.ndarray, size: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """(each column float[n, size] zero-padded, mask bool[n, size]) of the ``rows`` of list columns
+    (object arrays of float arrays, hardest first; more than ``size`` are cut, the softest go)."""
+    out = [np.zeros((len(rows), size)) for _ in columns]
+    mask = np.zeros((len(rows), size), bool)
+    for j, r in enumerate(rows):
+        k = min(len(columns[0][r]), size)
+        mask[j, :k] = True
+        for o, c in zip(out, columns):
+            o[j, :k] = np.asarray(c[r], np.float64)[:k]
+    return out, mask
 
 
 def point_features(
     c_pt, c_eta, c_phi, c_e, jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray, keep: np.ndarray, size: int
 ) -> np.ndarray:
-    """float32[n, size, 5] of the ``keep`` jets from their constituent columns (object arrays of
+    """float32[n, size, 6] of the ``keep`` jets from their constituent columns (object arrays of
     float arrays, hardest first; more than ``size`` are cut, the softest go)."""
     rows = np.flatnonzero(keep)
-    out = np.zeros((len(rows), size, FEATURES), np.float32)
-    for j, r in enumerate(rows):
-        pt, eta, phi, e = (np.asarray(c[r], np.float64)[:size] for c in (c_pt, c_eta, c_phi, c_e))
-        k = len(pt)
-        if not k:
-            continue
-        dphi = np.mod(phi - jet_phi[r] + np.pi, 2 * np.pi) - np.pi
-        out[j, :k, 0] = np.log(np.maximum(pt, 1e-6) / jet_pt[r])
-        out[j, :k, 1] = eta - jet_eta[r]
-        out[j, :k, 2] = dphi
-        out[j, :k, 3] = np.log(np.maximum(e, 1e-6) / e.sum())
-        out[j, :k, 4] = 1.0
-    return out
+    (pt, eta, phi, e), mask = padded((c_pt, c_eta, c_phi, c_e), rows, size)
+    deta, dphi = eta - jet_eta[rows, None], wrap(phi - jet_phi[rows, None])
+    w = np.where(mask, pt, 0.0)
+    x, y = standardise_batch(w, dphi, deta)
+    e_sum = np.where(mask, e, 0.0).sum(1, keepdims=True)
+    feats = [
+        np.log(np.maximum(pt, 1e-6) / jet_pt[rows, None]),
+        x,
+        y,
+        np.log(np.maximum(e, 1e-6) / np.maximum(e_sum, 1e-6)),
+        np.hypot(deta, dphi),
+    ]
+    out = np.stack([*feats, np.ones_like(x)], -1) * mask[..., None]
+    return out.astype(np.float32)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -50,7 +69,7 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class ParticleFlowNetwork(nn.Module):
-    """float[n, P, 5] -> logit float[n]: F(sum_i mask_i Phi(p_i))."""
+    """float[n, P, 6] -> logit float[n]: F(sum_i mask_i Phi(p_i))."""
 
     def __init__(self, width: int = 64, latent: int = 64):
         super().__init__()
@@ -58,8 +77,8 @@ class ParticleFlowNetwork(nn.Module):
         self.f = nn.Sequential(_mlp([latent, width, width]), nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mask = x[..., 4:]
-        return self.f((self.phi(x[..., :4]) * mask).sum(1))[:, 0]
+        mask = x[..., -1:]
+        return self.f((self.phi(x[..., :-1]) * mask).sum(1))[:, 0]
 
 
 def knn(coords: torch.Tensor, mask: torch.Tensor, k: int) -> torch.Tensor:
@@ -87,7 +106,7 @@ class EdgeConv(nn.Module):
 
 
 class EdgeConvNet(nn.Module):
-    """float[n, P, 5] -> logit float[n]: EdgeConv blocks (``widths``), a masked mean, a dense head."""
+    """float[n, P, 6] -> logit float[n]: EdgeConv blocks (``widths``), a masked mean, a dense head."""
 
     def __init__(self, widths: tuple[int, ...] = (32, 64), k: int = 8, dense: int = 64):
         super().__init__()
@@ -97,7 +116,7 @@ class EdgeConvNet(nn.Module):
         self.head = nn.Sequential(nn.Linear(widths[-1], dense), nn.ReLU(), nn.Linear(dense, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mask, h = x[..., 4:], x[..., :4]
+        mask, h = x[..., -1:], x[..., :-1]
         idx = knn(x[..., 1:3], mask, self.k)
         for i, block in enumerate(self.blocks):
             if i:

@@ -36,7 +36,7 @@ PUBLISHED_AUC = 0.98  # image CNNs on top jets, arXiv 1902.09914 (Delphes detect
 def to_arrays(batch: dict, split: int | None, holdout: int, points: int = 0) -> dict:
     """Rows of ``split`` (None: all) -> {"x": float32[n, 1, P, P] (each image over its brightest
     pixel), "y": float32[n] (1 top), "mass" GeV, "tau32": float32[n]}; with ``points`` > 0, "x" is the
-    point cloud float32[n, points, 5] (:func:`.points.point_features`), and "image" the image when the
+    point cloud float32[n, points, 6] (:func:`.points.point_features`), and "image" the image when the
     batch holds images (evaluation: the figures show them; training reads no image)."""
     keep = rows_of(batch["id"], split, holdout)
     out = {
