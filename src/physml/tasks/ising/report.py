@@ -124,3 +124,34 @@ def format_brief(rows: list[dict]) -> str:
         else:
             lines.append(f"L = {L}: {temps} (no exact values to compare)")
     return "\n".join(lines)
+
+
+def plot_reweighted(rw: dict, path: Path, title: str = "") -> Path:
+    """The reweighted curves (jackknife bands) of U4, C and chi per L, with the exact finite-L C
+    (Kaufman) and the Binder crossings: where the figure of the crossing is read."""
+    sizes = sorted(rw["curves"])
+    colours = {L: plt.cm.viridis(i / max(1, len(sizes) - 1) * 0.85) for i, L in enumerate(sizes)}
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for ax, key, label in zip(axes, ("U4", "C", "chi"), ("Binder cumulant $U_4$", "specific heat $C$", r"$\chi$")):
+        for L in sizes:
+            c = rw["curves"][L]
+            ax.plot(c["T"], c[key], color=colours[L], lw=1, label=f"L={L}")
+            ax.fill_between(c["T"], c[key] - c[f"{key}_err"], c[key] + c[f"{key}_err"], color=colours[L], alpha=0.3)
+            if key == "C":
+                ax.plot(c["T"], kaufman_specific_heat(L, c["T"]), "k:", lw=0.8)
+        ax.axvline(TC, color="grey", lw=0.6, ls="--")
+        ax.set_xlabel("T [J/k$_B$]")
+        ax.set_ylabel(label)
+    for c in rw["crossings"]:
+        if np.isfinite(c["tc"]):
+            axes[0].axvspan(c["tc"] - c["tc_err"], c["tc"] + c["tc_err"], color="red", alpha=0.25)
+            axes[0].set_xlim(c["tc"] - 0.15, c["tc"] + 0.15)
+    t = rw["tc"]
+    axes[0].set_title(f"Tc = {t['tc']:.5f} +- {t['tc_err']:.5f}", fontsize=9)
+    axes[0].legend(fontsize=8)
+    fig.suptitle((title + "  " if title else "") + "multiple-histogram reweighting (dotted: exact C, Kaufman)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -109,7 +109,12 @@ class IsingSampler(ChainSampler):
             write_csv(analysis["rows"], out / "tables" / "summary.csv"),
         ]
         if analysis["crossings"]:
-            paths.append(write_csv(analysis["crossings"], out / "tables" / "binder.csv"))
+            keep = [{k: v for k, v in c.items() if k != "tc_jack"} for c in analysis["crossings"]]
+            paths.append(write_csv(keep, out / "tables" / "binder.csv"))
+        if analysis.get("reweighted"):
+            from .report import plot_reweighted
+
+            paths.append(plot_reweighted(analysis["reweighted"], out / "plots" / "reweighted.png", title))
         return paths
 
     def units(self) -> list[Unit]:
@@ -195,15 +200,16 @@ class IsingSampler(ChainSampler):
 
 
 def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
-    """Summary rows, Binder crossings, MLflow metrics and the terminal text for a finished dataset."""
-    from physml.physics import TC
-
+    """Summary rows, the reweighted curves and Binder crossings (Ising, h = 0), Tc, MLflow metrics
+    and the terminal text for a finished dataset."""
     from .report import format_brief, format_table
-    from .summary import binder_crossings, summarize
+    from .reweighting import analyse_series
+    from .summary import _series, summarize
 
     ising = sampler.p.model == "ising"
     rows = summarize(table, sampler.p.field, exact=ising)
-    crossings = binder_crossings(rows) if sampler.p.field == 0 and ising else []
+    rw = analyse_series(_series(table)) if sampler.p.field == 0 and ising else None
+    crossings = rw["crossings"] if rw else []
     metrics, series = {}, {}
     for c in crossings:
         metrics[f"sim/tc_binder_L{c['L1']}_L{c['L2']}"] = c["tc"]
@@ -211,13 +217,36 @@ def analyse(sampler: IsingSampler, table: pa.Table) -> dict:
     for r in rows:
         for key in ("e", "e_err", "abs_m", "chi", "C", "U4", "tau_e"):
             series.setdefault(f"sim/L{r['L']}/{key}", []).append(r[key])
-    binder = [
-        f"Binder crossing L={c['L1']}/{c['L2']}: Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
-        f"(exact {TC:.6f}, {100 * (c['tc'] / TC - 1):+.2f}%)"
-        for c in crossings
-    ]
-    text, brief = "\n".join([format_table(rows), *binder]), "\n".join([format_brief(rows), *binder])
-    return {"rows": rows, "crossings": crossings, "metrics": metrics, "series": series, "text": text, "brief": brief}
+    lines = [crossing_line(c) for c in crossings]
+    if rw and np.isfinite(rw["tc"]["tc"]):
+        metrics.update({"sim/tc": rw["tc"]["tc"], "sim/tc_err": rw["tc"]["tc_err"]})
+        lines.append(tc_line(rw["tc"]))
+    text, brief = "\n".join([format_table(rows), *lines]), "\n".join([format_brief(rows), *lines])
+    return {
+        "rows": rows,
+        "crossings": crossings,
+        "reweighted": rw,
+        "metrics": metrics,
+        "series": series,
+        "text": text,
+        "brief": brief,
+    }
+
+
+def crossing_line(c: dict) -> str:
+    """One Binder crossing against Onsager's Tc: value, error, relative and in standard errors."""
+    from physml.physics import TC
+
+    sig = (c["tc"] - TC) / c["tc_err"] if c["tc_err"] > 0 else float("nan")
+    return (
+        f"Binder crossing L={c['L1']}/{c['L2']} (reweighted): Tc = {c['tc']:.4f} +- {c['tc_err']:.4f} "
+        f"(exact {TC:.6f}, {100 * (c['tc'] / TC - 1):+.2f}%, {sig:+.1f} sigma)"
+    )
+
+
+def tc_line(tc: dict) -> str:
+    """``Tc = <value> +- <error> (<method>)``: the dataset's estimate."""
+    return f"Tc = {tc['tc']:.5f} +- {tc['tc_err']:.5f} ({tc['method']})"
 
 
 class XYSampler(IsingSampler):
