@@ -295,6 +295,16 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     ev.add_argument("task", help="task name")
     ev.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
     ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`)")
+    an = sub.add_parser(
+        "analyse",
+        help="analyse a dataset again (Ising: reweighting, Binder crossings, Tc); logs an MLflow run",
+        description="Read a dataset made by `physml simulate KIND` (any filesystem), print its analysis "
+        "(Ising: the per-L table, the Binder crossings on multiple-histogram reweighted curves and a line "
+        "Tc = <value> +- <error> (<method>)) and log it with its figures as an MLflow run. Starts no Ray.",
+    )
+    an.add_argument("kind", metavar="KIND", help="the data source (e.g. ising, xy, jets)")
+    an.add_argument("--data", required=True, help="dataset URI (made by `physml simulate KIND`)")
+    an.add_argument("--brief", action="store_true", help="print a few summary lines, not the whole table")
     _add_sweep(sub)
     _add_generate(sub)
     sub.add_parser(
@@ -352,6 +362,7 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
 EXAMPLES = {
     "run": "physml run phases-supervised -c smoke --set train.epochs=5",
     "evaluate": "physml evaluate prostate --model runs:/RUN_ID/model --data path/to/PROMISE12",
+    "analyse": "physml analyse ising --data physml-data/demo-ising",
     "sweep": "physml sweep prostate -c sweeps/prostate_table3.toml --max-concurrent 2",
     "generate": "physml generate ising --model runs:/RUN_ID/model --L 64 --temperatures 1.5:3.5:11 --out data/gen",
     "ui": "physml ui --port 5001",
@@ -472,6 +483,19 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     _print_metrics(metrics)
     print(f"figures: {figures}")
     print(f"MLflow evaluation run {run_id} (experiment '{a.task}')")
+    return 0
+
+
+def cmd_analyse(a: argparse.Namespace, argv: list[str]) -> int:
+    from physml.tasks import SOURCES
+
+    if a.kind not in SOURCES:
+        raise CliError(f"unknown data source {a.kind!r}; choose one of {', '.join(SOURCES)}")
+    from physml.platform.simulate import analyse_dataset
+
+    run_id, analysis = analyse_dataset(a.kind, a.data, "physml " + shlex.join(argv))
+    print(analysis.get("brief", analysis["text"]) if a.brief else analysis["text"])
+    print(f"MLflow run {run_id}; open it with: physml ui")
     return 0
 
 
@@ -684,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)
+        if args.command == "analyse":
+            return cmd_analyse(args, argv)
         if args.command == "sweep":
             return cmd_sweep(args)
         if args.command == "tasks":

@@ -108,19 +108,6 @@ def test_supervised_crossing_within_3_percent_of_tc():
     assert abs(res["tc"] / TC - 1) < 0.03, res
 
 
-def test_binder_crossing_picks_the_critical_crossing_not_the_tail():
-    from physml.tasks.ising.summary import binder_crossings
-
-    t = np.r_[np.linspace(2.0, 2.5, 11), 2.8, 3.2]
-    rows = []
-    for L in (16, 32):  # U4 = U*(1 - tanh(L (T - Tc)/3))/... both vanish at high T
-        u = 0.61 * 0.5 * (1 - np.tanh(L / 16 * (t - 2.27) / 0.1))
-        u[-2:] = 0.0
-        rows += [dict(L=L, T=x, U4=y, U4_err=1e-3) for x, y in zip(t, u)]
-    (c,) = binder_crossings(rows)
-    assert abs(c["tc"] - 2.27) < 0.01
-
-
 def test_confusion_w_curve_peaks_near_tc():
     """van Nieuwenburg et al.: accuracy vs proposed Tc' is high at both ends and peaks again in the
     middle near Tc (here within two grid steps, 0.2 J, on a small L = 12 data set)."""

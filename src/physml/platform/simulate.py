@@ -66,14 +66,40 @@ def simulate(
     with tracking.run(sampler.task, f"{verb}-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
         tracking.announce(active, sampler.task)
         stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
-        analysis = sampler.analyse(read_table(out, columns=sampler.summary_columns))
-        tracking.log_metrics({**analysis["metrics"], **metrics, "sim/seconds": time.perf_counter() - t0})
-        tracking.log_series(analysis["series"])
-        with tempfile.TemporaryDirectory() as tmp:
-            for p in sampler.report(analysis, tmp):
-                tracking.log_artifacts([p], p.parent.name)
-        tracking.log_dict(read_manifest(out), "dataset/manifest.json")
+        analysis = log_analysis(sampler, out, {**metrics, "sim/seconds": time.perf_counter() - t0})
         return SimulationResult(active.info.run_id, analysis, stats, info)
+
+
+def log_analysis(sampler, uri: str, metrics: dict | None = None) -> dict:
+    """The source's analysis of the dataset at ``uri``, logged to the active MLflow run (metrics,
+    series, the report's figures and tables, the manifest); returns the analysis."""
+    analysis = sampler.analyse(read_table(uri, columns=sampler.summary_columns))
+    tracking.log_metrics({**analysis["metrics"], **(metrics or {})})
+    tracking.log_series(analysis["series"])
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in sampler.report(analysis, tmp):
+            tracking.log_artifacts([p], p.parent.name)
+    tracking.log_dict(read_manifest(uri), "dataset/manifest.json")
+    return analysis
+
+
+def analyse_dataset(kind: str, uri: str, command: str = "") -> tuple[str, dict]:
+    """`physml analyse KIND --data URI`: the source of ``kind`` rebuilt from the dataset's manifest,
+    its analysis printed by the caller and logged as an MLflow run; (run id, analysis). No Ray."""
+    from physml.errors import DatasetError
+
+    m = read_manifest(uri)
+    cls = load(source_path(kind))
+    if m.get("kind") != cls.kind:
+        raise DatasetError(f"--data {uri} holds kind {m.get('kind')!r}; `physml analyse {kind}` reads {cls.kind!r}")
+    try:
+        sampler = cls.from_dict(m.get("params", {}))
+    except (TypeError, ValueError) as err:
+        raise DatasetError(f"--data {uri}: its manifest's params do not make a {kind} source ({err})") from None
+    tags = {"data.uri": str(uri), "command": command, "physml.kind": "analyse"}
+    with tracking.run(sampler.task, f"analyse-{sampler.kind}", {**m.get("params", {}), "data": str(uri)}, tags) as r:
+        tracking.announce(r, sampler.task)
+        return r.info.run_id, log_analysis(sampler, uri)
 
 
 def ensure_dataset(
