@@ -627,7 +627,7 @@ def cmd_ui(a: argparse.Namespace) -> int:
     )
 
 
-DEMO_TEMPERATURES = "1.5,1.7,1.9,2.0,2.05,2.1,2.15,2.2,2.25,2.3,2.35,2.4,2.45,2.5,2.6,2.8,3.0,3.2"
+DEMO_TEMPERATURES = "1.5,1.7,1.9,2.0,2.1,2.15,2.2,2.225,2.25,2.27,2.29,2.31,2.35,2.4,2.5,2.6,2.8,3.0,3.2"
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -645,11 +645,11 @@ def cmd_demo(a: argparse.Namespace) -> int:
         "--replicas",
         "4",
         "--sweeps",
-        "20000",
+        "40000",
         "--thermalize",
         "1000",
         "--every",
-        "20",
+        "10",
         "--algorithm",
         "wolff",
         "--seed",
@@ -672,6 +672,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
         "model.channels=8",
         "--set",
         'train.early_stop_metric=""',
+        "--set",
+        "data.exclude=0.15",
     ]
     print("\nphysml demo, step 2/2: physml " + shlex.join(train), flush=True)
     code = main(train)
