@@ -59,3 +59,18 @@ def numpy_checkerboard(s: np.ndarray, beta: float, sweeps: int, rng: np.random.G
             de = 2 * s * nn
             accept = mask & (rng.random((L, L)) < table[de + 8])
             s[accept] *= -1
+
+
+def run_rate(cmd: list[str], env: dict, samples: int, cwd: str | None = None) -> tuple[float, str, str]:
+    """(training samples per second of a `physml run` command line ``cmd``, measured between its first
+    and last logged epoch from the MLflow store of ``env``; its stdout; its run id). ``samples``: the
+    training samples of one epoch."""
+    import subprocess
+
+    import mlflow
+
+    out = subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True, text=True).stdout
+    run_id = out.split("MLflow run ")[1].split()[0]
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
+    return (len(ep) - 1) * samples / ((ep[-1] - ep[0]) / 1000), out, run_id

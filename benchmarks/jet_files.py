@@ -21,16 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import mlflow
 import torch
 
-from benchmarks.common import plain_loop
+from benchmarks.common import plain_loop, run_rate
 from benchmarks.jets_scale import peak_memory
 from physml.config import from_dict
 from physml.tasks.jets.reader import JetFileReader
@@ -144,13 +142,7 @@ def run_vs_plain(path: str, env: dict) -> None:
     torch.set_num_threads(1)
     plain, n = plain_loop(task, cfg, path, EPOCHS - 1)
     cmd = [sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set", f'data.uri="{path}"', *PFN]
-    out = subprocess.run(
-        [*cmd, "--set", f"train.epochs={EPOCHS}"], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    run_id = out.split("MLflow run ")[1].split()[0]
-    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
-    ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
-    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
+    ours = run_rate([*cmd, "--set", f"train.epochs={EPOCHS}"], env, n)[0]
     print(
         f"training the PFN ({n} jets, batch {BATCH}): plain PyTorch loop {plain:7.0f} jets/s; physml run "
         f"(1 worker) {ours:7.0f} jets/s (ratio {ours / plain:.2f}, target >= 0.9)"

@@ -27,12 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import mlflow
 import psutil
 import pyarrow.parquet as pq
 import torch
 
-from benchmarks.common import plain_loop
+from benchmarks.common import plain_loop, run_rate
 from physml.config import from_dict
 from physml.tasks.jets.events import PROCESSES, make_pythia
 from physml.tasks.jets.source import JetParams, JetsSource
@@ -115,31 +114,9 @@ def train_rates(uri: str, env: dict) -> None:
     cfg = from_dict(task.Config, {"data": {"uri": uri}, "train": {"epochs": EPOCHS, "batch_size": BATCH}})
     torch.set_num_threads(1)
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "physml",
-            "run",
-            "jets",
-            "--no-progress",
-            "--set",
-            f'data.uri="{uri}"',
-            "--set",
-            f"train.epochs={EPOCHS}",
-            "--set",
-            f"train.batch_size={BATCH}",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    run_id = out.split("MLflow run ")[1].split()[0]
-    ep = sorted(
-        m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch")
-    )
-    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
+    cmd = [sys.executable, "-m", "physml", "run", "jets", "--no-progress", "--set", f'data.uri="{uri}"']
+    cmd += ["--set", f"train.epochs={EPOCHS}", "--set", f"train.batch_size={BATCH}"]
+    ours = run_rate(cmd, env, n)[0]
     print(
         f"training the CNN ({n} jets, batch {BATCH}): plain PyTorch loop {plain:7.0f} jets/s; physml run (1 worker) "
         f"{ours:7.0f} jets/s (ratio {ours / plain:.2f}, target >= 0.8)"

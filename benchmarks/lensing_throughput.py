@@ -17,11 +17,10 @@ import sys
 import tempfile
 import time
 
-import mlflow
 import numpy as np
 import torch
 
-from benchmarks.common import plain_loop
+from benchmarks.common import plain_loop, run_rate
 from physml.config import from_dict
 from physml.tasks.lensing.lenses import CLASSES, LensParams, draw_image
 from physml.tasks.lensing.task import Lensing
@@ -102,12 +101,7 @@ def main() -> None:
     ]
     for k, v in model.items():
         cmd += ["--set", f'model.{k}="{v}"' if isinstance(v, str) else f"model.{k}={v}"]
-    out = subprocess.run(cmd, env=env, cwd=work, check=True, capture_output=True, text=True).stdout
-    run_id = out.split("MLflow run ")[1].split()[0]
-    ep = sorted(
-        m.timestamp for m in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_metric_history(run_id, "epoch")
-    )
-    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
+    ours = run_rate(cmd, env, n, cwd=work)[0]
     rates = ", ".join(f"{k} {v:.0f}" for k, v in per_core.items())
     print(f"simulator, one core, 150 x 150: {rates} images/s")
     print(

@@ -17,11 +17,10 @@ import sys
 import tempfile
 import time
 
-import mlflow
 import ray
 import torch
 
-from benchmarks.common import plain_loop
+from benchmarks.common import plain_loop, run_rate
 from physml.config import from_dict
 from physml.platform.data.streams import ray_dataset
 from physml.tasks.prostate.task import ProstateSegmentation
@@ -81,11 +80,7 @@ def main() -> None:
     cmd = [sys.executable, "-m", "physml", "run", task.name, "--no-progress"]
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]
-    out = subprocess.run(cmd, env=env, cwd=work, check=True, capture_output=True, text=True).stdout
-    run_id = out.split("MLflow run ")[1].split()[0]
-    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
-    ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
-    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
+    ours = run_rate(cmd, env, n, cwd=work)[0]
     print(
         f"simulate prostate: {CASES} cases in {sim_s:.1f} s incl. start-up on {os.cpu_count()} cores "
         f"({CASES / sim_s / os.cpu_count():.2f} cases/s per core)"

@@ -18,7 +18,7 @@ import time
 import mlflow
 import torch
 
-from benchmarks.common import plain_loop
+from benchmarks.common import plain_loop, run_rate
 from physml.config import from_dict
 from physml.tasks.phases.supervised import SupervisedPhases
 
@@ -78,12 +78,9 @@ def main() -> None:
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]
     t0 = time.time()
-    out = subprocess.run(cmd, env=env, cwd=work, check=True, capture_output=True, text=True).stdout
-    run_id = out.split("MLflow run ")[1].split()[0]
+    ours, _, run_id = run_rate(cmd, env, n, cwd=work)
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     first = min(m.timestamp for m in client.get_metric_history(run_id, "train/loss")) / 1000
-    ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
-    ours = (EPOCHS - 1) * n / ((ep[-1] - ep[0]) / 1000)
     print(f"train samples: {n}; epochs timed: {EPOCHS - 1}")
     print(f"plain PyTorch loop: {plain:9.0f} samples/s")
     print(f"physml run (1 worker): {ours:9.0f} samples/s   ratio {ours / plain:.2f} (target >= 0.8)")
