@@ -18,7 +18,7 @@ from physml.kernels.rng import seed_states
 from physml.kernels.wolff import _cluster_flip, wolff_calibrate
 from physml.physics import TC
 
-TARGETS = {"msc": 2.0, "checkerboard": 0.25, "wolff": 0.05}
+TARGETS = {"msc": 3.0, "checkerboard": 0.25, "wolff": 0.05}
 
 
 def _sweeps_for(L: int, rate_guess: float, seconds: float = 0.4) -> int:

@@ -27,7 +27,7 @@ TEMPERATURES = "2.255,2.26,2.265,2.27,2.275,2.28,2.285"
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sweeps", type=int, default=40000, help="recorded Wolff sweeps per chain (default 40000)")
+    ap.add_argument("--sweeps", type=int, default=72000, help="recorded Wolff sweeps per chain (default 72000)")
     ap.add_argument("--replicas", type=int, default=8, help="chains per (L, T) (default 8)")
     ap.add_argument("--data", default="", help="where the dataset goes (default: a temporary directory)")
     a = ap.parse_args(argv)

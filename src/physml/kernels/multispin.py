@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rng import next_u64
+from .rng import step
 
 _DIGITS = 53
 
@@ -41,24 +41,27 @@ def probability_words(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, inline="always")
-def _bernoulli(need1: np.uint64, need0: np.uint64, p4: np.ndarray, p8: np.ndarray, st: np.ndarray) -> np.uint64:
-    """Lanes of ``need1`` accept with p4, lanes of ``need0`` with p8 (exact to 53 bits)."""
+def _bernoulli(need1, need0, p4: np.ndarray, p8: np.ndarray, s0, s1, s2, s3) -> tuple:
+    """Lanes of ``need1`` accept with p4, lanes of ``need0`` with p8 (exact to 53 bits); the RNG state
+    in locals (registers): returns (accepting lanes, s0, s1, s2, s3)."""
     undecided = need1 | need0
     accept = np.uint64(0)
     d = 0
     while undecided != np.uint64(0) and d < _DIGITS:
-        r = next_u64(st)
+        r, s0, s1, s2, s3 = step(s0, s1, s2, s3)
         pw = (need1 & p4[d]) | (need0 & p8[d])
         accept |= undecided & pw & ~r  # digit of p is 1, of u is 0: u < p
         undecided &= ~(pw ^ r)  # equal digits: still undecided
         d += 1
-    return accept
+    return accept, s0, s1, s2, s3
 
 
 @njit(cache=True)
 def msc_sweeps(w: np.ndarray, p4: np.ndarray, p8: np.ndarray, lanes: np.uint64, n: int, st: np.ndarray) -> None:
-    """``n`` checkerboard sweeps of packed spins ``w`` (uint64[L, L], L even); ``lanes`` masks used lanes."""
+    """``n`` checkerboard sweeps of packed spins ``w`` (uint64[L, L], L even); ``lanes`` masks used
+    lanes; ``st`` (uint64[4], xoshiro256**) is held in locals during the sweeps and written back."""
     L = w.shape[0]
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     for _ in range(n):
         for colour in range(2):
             for i in range(L):
@@ -78,8 +81,10 @@ def msc_sweeps(w: np.ndarray, p4: np.ndarray, p8: np.ndarray, lanes: np.uint64, 
                     need1 = c1 & lanes
                     need0 = c0 & lanes
                     if (need1 | need0) != np.uint64(0):
-                        flip |= _bernoulli(need1, need0, p4, p8, st)
+                        acc, s0, s1, s2, s3 = _bernoulli(need1, need0, p4, p8, s0, s1, s2, s3)
+                        flip |= acc
                     w[i, j] = s ^ (flip & lanes)
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
 
 
 @njit(cache=True)
