@@ -97,6 +97,29 @@ def main(argv=None) -> None:
             flag = "ok" if rates[alg] >= target else "MISS"
             print(f"       target {alg} >= {target} flips/ns: {rates[alg]:.3f} [{flag}]")
     print("msc target also >= 50x NumPy; see ratios above.")
+    print(cuda_line())
+
+
+def cuda_line(L: int = 4096, sweeps: int = 200) -> str:
+    """flips/ns of the msc kernel on one GPU (64 lanes x L^2 per sweep), or why it was not measured."""
+    import os
+
+    from numba import cuda
+
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or not cuda.is_available():
+        return (
+            "msc on CUDA: not measured (no GPU here). Reference: NVIDIA's ising-gpu multi-spin code, about 380 "
+            "flips/ns on a V100 and 900 on an H100 (Romero et al., CPC 2020); check with this benchmark on a GPU node."
+        )
+    from physml.kernels.cuda_msc import DeviceLattice
+
+    p4, p8 = probability_words(np.full(64, 1 / TC))
+    dev = DeviceLattice(np.zeros((L, L), np.uint64), p4, p8, (1 << 64) - 1, (1, 2), 0)
+    dev.sweeps(5)
+    cuda.synchronize()
+    t = best_of(lambda: (dev.sweeps(sweeps), cuda.synchronize()))
+    name = cuda.get_current_device().name.decode()
+    return f"msc on CUDA ({name}), L = {L}: {64 * sweeps * L * L / t / 1e9:.1f} flips/ns"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""One local Ray instance per test session (Ray takes ~10 s to start here)."""
+"""One local Ray instance per test session (Ray takes ~10 s to start here). The GPU kernels run on
+numba's CUDA simulator (set before anything imports numba, inherited by Ray's workers)."""
+
+import os
+
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import pytest
 

@@ -2,7 +2,8 @@
 
 State of a batch: spins int8[n, L, L] (+-1), temperatures float64[n] (the Boltzmann temperature each
 chain samples, J = k_B = 1), field h, RNG states uint64[n, 4], and ``aux`` int64[n] (Wolff: cluster
-flips per sweep, fixed after thermalization; 0 = not yet calibrated). Scalar algorithms use row c of the RNG
+flips per sweep, fixed after thermalization; 0 = not yet calibrated; msc on CUDA: the sweeps done, the
+Philox counter). Scalar algorithms use row c of the RNG
 for chain c, so a chain's trajectory depends on its own stream only. ``msc`` packs up to 64 chains
 into the lanes of one word and draws from row 0 only: its batch is the unit of determinism.
 """
@@ -75,20 +76,46 @@ def _run_scalar(code, spins, pars, h, rng, aux, nrec, every, n0, e, m, out):
 
 
 @njit(cache=True)
+def _lanes(n: int) -> np.uint64:
+    return np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+
+
+@njit(cache=True)
+def _record(cur, r, e, m, out):
+    """Record row ``r`` of every chain from unpacked spins ``cur`` (int8[n, L, L])."""
+    L = cur.shape[1]
+    for c in range(cur.shape[0]):
+        e[c, r] = energy_per_site(cur[c], 0.0)
+        m[c, r] = magnetization_per_site(cur[c])
+        out[c, r, :] = cur[c].reshape(L * L)
+
+
+@njit(cache=True)
 def _run_msc(spins, p4, p8, rng, nrec, every, n0, e, m, out):
-    n, L = spins.shape[0], spins.shape[1]
+    n = spins.shape[0]
     w = pack(spins)
-    lanes = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+    lanes = _lanes(n)
     if n0 > 0:
         msc_sweeps(w, p4, p8, lanes, n0, rng[0])
     for r in range(nrec):
         msc_sweeps(w, p4, p8, lanes, every, rng[0])
-        cur = unpack(w, n)
-        for c in range(n):
-            e[c, r] = energy_per_site(cur[c], 0.0)
-            m[c, r] = magnetization_per_site(cur[c])
-            out[c, r, :] = cur[c].reshape(L * L)
+        _record(unpack(w, n), r, e, m, out)
     spins[:, :, :] = unpack(w, n)
+
+
+def _run_msc_cuda(spins, p4, p8, rng, aux, nrec, every, n0, e, m, out):
+    """The msc batch on a GPU: Philox keyed by the batch's seed stream, its counter the sweeps done
+    (kept in ``aux[0]``, so a resumed run draws what an uninterrupted one would)."""
+    from .cuda_msc import DeviceLattice, key_of
+
+    n = spins.shape[0]
+    dev = DeviceLattice(pack(spins), p4, p8, int(_lanes(n)), key_of(rng[0]), int(aux[0]))
+    dev.sweeps(n0)
+    for r in range(nrec):
+        dev.sweeps(every)
+        _record(unpack(dev.host(), n), r, e, m, out)
+    spins[:, :, :] = unpack(dev.host(), n)
+    aux[0] = dev.sweep
 
 
 def _params(algorithm: str, temperatures: np.ndarray) -> np.ndarray:
@@ -106,10 +133,12 @@ def run(
     nrec: int,
     every: int,
     burn: int = 0,
+    device: str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Advance a batch by ``burn`` sweeps, then record ``nrec`` times every ``every`` sweeps.
 
-    Mutates ``spins`` (int8[n, L, L]), ``rng`` (uint64[n, 4]) and ``aux`` (int64[n]) in place. Returns energy and signed
+    ``device = "cuda"`` runs msc on a GPU (:mod:`.cuda_msc`). Mutates ``spins`` (int8[n, L, L]), ``rng``
+    (uint64[n, 4]) and ``aux`` (int64[n]) in place. Returns energy and signed
     magnetization per site, float64[n, nrec] each, and configurations int8[n, nrec, L*L].
     """
     n, L = spins.shape[0], spins.shape[1]
@@ -120,7 +149,10 @@ def run(
         if n > MAX_LANES:
             raise ValueError(f"msc packs at most {MAX_LANES} chains per batch, got {n}")
         p4, p8 = probability_words(1.0 / np.asarray(temperatures, dtype=np.float64))
-        _run_msc(spins, p4, p8, rng, nrec, every, burn, e, m, out)
+        if device == "cuda":
+            _run_msc_cuda(spins, p4, p8, rng, aux, nrec, every, burn, e, m, out)
+        else:
+            _run_msc(spins, p4, p8, rng, nrec, every, burn, e, m, out)
     else:
         code = ALGORITHMS[algorithm][0]
         _run_scalar(code, spins, _params(algorithm, temperatures), float(h), rng, aux, nrec, every, burn, e, m, out)

@@ -144,6 +144,11 @@ class ChainSampler(DataSource):
     def work(self, unit: Unit, burn: int, nrec: int) -> float:
         """Elementary updates (``work_unit``) that one step of ``unit`` performs (progress, rates)."""
 
+    def resources(self) -> dict[str, float]:
+        """What one chain actor asks of Ray (e.g. ``{"num_cpus": 1, "num_gpus": 1}`` for GPU chains).
+        Default: one CPU."""
+        return {"num_cpus": 1}
+
     def shard_group(self, unit: Unit) -> dict[str, int | str]:
         """Manifest fields of the unit's shards, also their directory (e.g. ``{"L": 32}`` -> ``L32/``);
         readers select shards by them (``DatasetSpec.where``). Default: none."""

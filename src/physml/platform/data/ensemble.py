@@ -92,7 +92,13 @@ def run_ensemble(
         resumed += k
         if k < len(sampler.plan(u)):
             todo[u.index] = (u, state, k)
-    n_act = max(1, min(actors or int(ray.available_resources().get("CPU", 1)) or 1, len(todo) or 1))
+    need = sampler.resources()
+    fit = int(ray.available_resources().get("CPU", 1)) or 1
+    if need.get("num_gpus"):  # one actor per GPU
+        fit = int(ray.available_resources().get("GPU", 0))
+        if not fit:
+            raise RuntimeError(f"{sampler.kind}: the chains need a GPU per actor and the Ray cluster has none")
+    n_act = max(1, min(actors or fit, len(todo) or 1))
     per = sampler.work
     total = sum(per(u, b, n) for u in units for b, n in sampler.plan(u))
     done0 = sum(per(u, b, n) for u in units for (b, n) in sampler.plan(u)[: _steps_done(u, todo, sampler)])
@@ -109,7 +115,7 @@ def run_ensemble(
     nodes, failures = set(), 0
     saver = _Saver(writer)
     if todo:
-        pool = {a: ChainActor.remote(sampler_path, sampler_args) for a in range(n_act)}
+        pool = {a: ChainActor.options(**need).remote(sampler_path, sampler_args) for a in range(n_act)}
         queues = {a: deque() for a in pool}
         for i, (u, state, k) in enumerate(todo.values()):
             queues[i % n_act].append((u, state, k))
@@ -199,7 +205,7 @@ def _reassign(
         del inflight[ref]
     ray.kill(pool.pop(a), no_restart=True)
     if not pool:
-        pool[a], queues[a] = ChainActor.remote(sampler_path, sampler_args), deque()
+        pool[a], queues[a] = ChainActor.options(**sampler.resources()).remote(sampler_path, sampler_args), deque()
     alive = sorted(pool)
     for i, u in enumerate(sorted(units.values(), key=lambda u: u.index)):
         state, k = _resume(writer, sampler, u)

@@ -34,6 +34,7 @@ class IsingParams:
     )
     field: float = option(0.0, "external field h (wolff and msc need 0)")
     seed: int = option(0, "root seed of every chain's RNG stream")
+    device: str = option("cpu", "cpu, or cuda: the msc kernel on a GPU, one per Ray actor (Philox random bits)")
     model: str = "ising"
 
     @property
@@ -44,6 +45,8 @@ class IsingParams:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["L"], d["temperatures"] = list(self.L), list(self.temperatures)
+        if d["device"] == "cpu":  # datasets made before the GPU path keep their params
+            d.pop("device")
         return d
 
 
@@ -95,12 +98,29 @@ def validate(p: IsingParams) -> IsingParams:
     for L in p.L:
         if even and L >= 2 and L % 2:
             raise InputError(f"--L {L}: --algorithm {p.algorithm} needs an even L (two-sublattice checkerboard)")
+    _validate_device(p)
     if p.field != 0 and not field_ok:
         raise InputError(
             f"--field {p.field}: --algorithm {p.algorithm} needs h = 0; use metropolis, heatbath, "
             "hopfield or checkerboard"
         )
     return _validate_common(p)
+
+
+def _validate_device(p: IsingParams) -> None:
+    """``cuda`` runs the msc kernel only, and needs a GPU (or numba's simulator)."""
+    if p.device not in ("cpu", "cuda"):
+        raise InputError(f"--device {p.device!r}: choose cpu or cuda")
+    if p.device == "cuda":
+        if p.algorithm != "msc":
+            raise InputError(f"--device cuda runs --algorithm msc only, not {p.algorithm!r}")
+        from numba import cuda
+
+        if not cuda.is_available():
+            raise InputError(
+                "--device cuda: no CUDA GPU here (numba.cuda.is_available() is False); use --device cpu, or "
+                "NUMBA_ENABLE_CUDASIM=1 for numba's CUDA simulator on the CPU (slow: small lattices)"
+            )
 
 
 def _validate_common(p: IsingParams) -> IsingParams:
@@ -137,6 +157,8 @@ def _validate_xy(p: IsingParams) -> IsingParams:
     """XY: Metropolis + over-relaxation only, no field."""
     if p.algorithm != "metropolis":
         raise InputError(f"--algorithm {p.algorithm!r}: the xy model runs metropolis (with over-relaxation) only")
+    if p.device != "cpu":
+        raise InputError(f"--device {p.device!r}: the xy model runs on the cpu only")
     if p.field != 0:
         raise InputError(f"--field {p.field}: the xy model is simulated at h = 0 only")
     return _validate_common(p)

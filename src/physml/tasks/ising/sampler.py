@@ -93,6 +93,15 @@ class IsingSampler(ChainSampler):
     def analyse(self, table: pa.Table) -> dict:
         return analyse(self, table)
 
+    def resources(self) -> dict[str, float]:
+        """A GPU per chain actor for ``device = "cuda"`` (none under numba's CUDA simulator, which runs
+        on the actor's CPU)."""
+        import os
+
+        if self.p.device == "cuda" and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+            return {"num_cpus": 1, "num_gpus": 1}
+        return {"num_cpus": 1}
+
     def report(self, analysis: dict, out_dir) -> list:
         """plots/observables.png and tables/summary.csv (+ binder.csv) under ``out_dir``."""
         from pathlib import Path
@@ -172,7 +181,16 @@ class IsingSampler(ChainSampler):
             e, m, conf = xy_kernels.run(new["spins"], temps, new["rng"], nrec, self.p.every, burn)
         else:
             e, m, conf = kernels.run(
-                self.p.algorithm, new["spins"], temps, self.p.field, new["rng"], new["aux"], nrec, self.p.every, burn
+                self.p.algorithm,
+                new["spins"],
+                temps,
+                self.p.field,
+                new["rng"],
+                new["aux"],
+                nrec,
+                self.p.every,
+                burn,
+                self.p.device,
             )
         first = int(state["records"][0])
         new["records"] = np.array([first + nrec])
