@@ -8,7 +8,7 @@ The Binder crossing of L = 32 and 64 on multiple-histogram reweighted curves (th
 already lies within 0.03% of Tc; the 32/64 one is closer still). CPU time is counted as wall time x
 the cores Ray uses (an upper bound: the driver and Ray's daemons share them). The last line is
 ``Tc = <value> +- <error>``.
-Run: `.venv/bin/python -m benchmarks.tc_precision [--sweeps S] [--replicas R] [--data DIR]`.
+Run: `.venv/bin/python -m benchmarks.tc_precision [--sweeps S] [--replicas R] [--seed K] [--data DIR]`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sweeps", type=int, default=72000, help="recorded Wolff sweeps per chain (default 72000)")
     ap.add_argument("--replicas", type=int, default=8, help="chains per (L, T) (default 8)")
+    ap.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     ap.add_argument("--data", default="", help="where the dataset goes (default: a temporary directory)")
     a = ap.parse_args(argv)
     out = a.data or os.path.join(tempfile.mkdtemp(prefix="physml-tc-"), "tc")
@@ -36,7 +37,7 @@ def main(argv=None) -> None:
     cmd = [
         *(sys.executable, "-m", "physml", "simulate", "ising", "--L", "32", "64"),
         *("--temperatures", TEMPERATURES, "--replicas", str(a.replicas), "--sweeps", str(a.sweeps)),
-        *("--thermalize", "2000", "--every", "10", "--algorithm", "wolff", "--seed", "0"),
+        *("--thermalize", "2000", "--every", "10", "--algorithm", "wolff", "--seed", str(a.seed)),
         *("--brief", "--no-progress", "--out", out),
     ]
     cores = os.cpu_count() or 1
