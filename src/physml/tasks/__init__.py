@@ -29,6 +29,7 @@ TASKS: dict[str, str] = {
     "jets-anomaly": "physml.tasks.jets.task:JetAnomaly",
     "example-oscillator": "physml.tasks.example.task:Oscillator",
     "gpe": "physml.tasks.gpe.task:GroundStates",
+    "dayabay": "physml.tasks.dayabay.task:DayaBay",
 }
 
 SOURCES: dict[str, str] = {
@@ -40,6 +41,7 @@ SOURCES: dict[str, str] = {
     "lensing": "physml.tasks.lensing.source:LensingSource",
     "jets": "physml.tasks.jets.source:JetsSource",
     "gpe": "physml.tasks.gpe.source:GPESource",
+    "dayabay": "physml.tasks.dayabay.source:DayaBaySource",
 }
 
 
