@@ -41,11 +41,11 @@ def plot_dayabay(results: dict, out_dir: Path, published: float) -> list[Path]:
         for j in range(3):
             a = axes[i, j]
             if j < len(ex[c]):
-                a.imshow(ex[c][j], cmap="magma", aspect="auto")
+                a.imshow(ex[c][j], cmap="magma", aspect="auto", origin="lower")
             a.set_xticks([]), a.set_yticks([])
             if j == 0:
                 a.set_ylabel(c, fontsize=8)
-    fig.suptitle("PMT charges, log(1 + q) scaled (rows: 8 rings, columns: 24 azimuths)", fontsize=9)
+    fig.suptitle("PMT charges, log(1 + q) scaled (rows: 8 rings, bottom to top; columns: 24 azimuths)", fontsize=9)
     paths.append(out_dir / "events.png")
     fig.tight_layout()
     fig.savefig(paths[1], dpi=100)
