@@ -96,3 +96,17 @@ def test_the_network_is_equivariant_to_whole_turns_of_the_pattern():
     x = torch.rand(3, 1, RINGS, COLUMNS)
     with torch.no_grad():
         assert torch.allclose(net(x), net(torch.roll(x, 2, dims=3)), atol=1e-5)
+
+
+def test_knn_purity_and_the_embedding_scores_on_known_clusters():
+    from physml.tasks.dayabay.embedding import embed_and_score, knn_purity
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 100)
+    blobs = rng.normal(0, 0.1, (300, 8)) + 5 * np.eye(8)[labels]
+    assert knn_purity(blobs, labels) == 1.0  # separated clusters: every neighbour shares the label
+    shuffled = rng.permutation(labels)
+    p = knn_purity(blobs, shuffled)  # labels unrelated to position: purity = chance, 1/3
+    assert abs(p - 1 / 3) < 4 * np.sqrt((1 / 3) * (2 / 3) / 300), p
+    res = embed_and_score(blobs, labels, 300, 0)
+    assert res["knn_purity_tsne"] > 0.99 and res["silhouette_tsne"] > 0.5 and res["embedding"].shape == (300, 2)

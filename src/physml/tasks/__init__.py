@@ -30,6 +30,7 @@ TASKS: dict[str, str] = {
     "example-oscillator": "physml.tasks.example.task:Oscillator",
     "gpe": "physml.tasks.gpe.task:GroundStates",
     "dayabay": "physml.tasks.dayabay.task:DayaBay",
+    "dayabay-unsupervised": "physml.tasks.dayabay.task:DayaBayUnsupervised",
 }
 
 SOURCES: dict[str, str] = {

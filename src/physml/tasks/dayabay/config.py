@@ -23,9 +23,14 @@ class DayaBayData:
 class DayaBayModel:
     channels: int = 16  # first block's convolution channels (the second has twice as many)
     dense: int = 64  # dense layer width
+    latent: int = 16  # dayabay-unsupervised: the autoencoder's code size
+    corrupt: float = 0.1  # dayabay-unsupervised: fraction of PMTs zeroed in the input (denoising)
+    embed: int = 1500  # dayabay-unsupervised: events embedded by t-SNE per evaluation
 
     def __post_init__(self):
-        at_least_one("model", self, ("channels", "dense"))
+        at_least_one("model", self, ("channels", "dense", "latent", "embed"))
+        if not 0 <= self.corrupt < 1:
+            raise ValueError(f"model.corrupt = {self.corrupt}: a fraction in [0, 1)")
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,28 @@ class PMTNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.body(x)
         return self.head(torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1))
+
+
+class PMTAutoencoder(nn.Module):
+    """float[n, 1, 8, 24] -> (reconstruction float[n, 1, 8, 24], code float[n, latent]): ring
+    convolutions down to 4 x 12, a linear code, and back (nearest upsampling, ring convolutions)."""
+
+    def __init__(self, channels: int = 16, latent: int = 16):
+        super().__init__()
+        c = channels
+        self.enc = nn.Sequential(
+            RingConv(1, c), nn.ReLU(), nn.MaxPool2d(2), RingConv(c, 2 * c), nn.ReLU(), nn.Flatten(),
+            nn.Linear(2 * c * 4 * 12, latent),
+        )  # fmt: skip
+        self.dec_in = nn.Linear(latent, 2 * c * 4 * 12)
+        self.dec = nn.Sequential(
+            nn.ReLU(), nn.Upsample(scale_factor=2), RingConv(2 * c, c), nn.ReLU(), RingConv(c, 1),
+        )  # fmt: skip
+        self.c = c
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.enc(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.encode(x)
+        return self.dec(self.dec_in(z).view(-1, 2 * self.c, 4, 12))

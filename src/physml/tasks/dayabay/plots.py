@@ -51,3 +51,27 @@ def plot_dayabay(results: dict, out_dir: Path, published: float) -> list[Path]:
     fig.savefig(paths[1], dpi=100)
     plt.close(fig)
     return paths
+
+
+def plot_embedding(results: dict, out_dir: Path) -> list[Path]:
+    """plots/tsne.png: the t-SNE of the autoencoder's code, one colour per (unseen) class."""
+    if "embedding" not in results:
+        return []
+    r = {k.removeprefix("test/"): v for k, v in results.items()}
+    emb, labels = results["embedding"], results["labels"]
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for k, c in enumerate(CLASSES):
+        sel = labels == k
+        ax.scatter(emb[sel, 0], emb[sel, 1], s=3, label=c)
+    ax.legend(markerscale=4, fontsize=8)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.set_title(
+        f"t-SNE of the code: 10-NN purity {r['knn_purity_tsne']:.3f}, silhouette {r['silhouette_tsne']:.3f}",
+        fontsize=8,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "tsne.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

@@ -24,7 +24,7 @@ from physml.tasks.splits import rows_of
 from .config import DayaBayConfig
 from .detector import COLUMNS, RINGS, Detector
 from .events import CLASSES
-from .nets import PMTNet
+from .nets import PMTAutoencoder, PMTNet
 from .source import DayaBayParams
 
 PUBLISHED = 0.97  # supervised accuracy across classes, Racah et al. 2016
@@ -60,21 +60,11 @@ def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     }
 
 
-class DayaBay(Task):
-    name: ClassVar[str] = "dayabay"
+class _DayaBayTask(Task):
+    """What both tasks share: the data, its splits and the simulation."""
+
     Config: ClassVar[type] = DayaBayConfig
-    summary: ClassVar[str] = "Daya Bay detector events (IBD, Gd capture, muon, flasher, background) from PMT images"
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16, 32]}}
-    metrics: ClassVar[tuple[str, ...]] = (
-        "loss",
-        "accuracy",
-        *(f"acc_{c}" for c in CLASSES),
-        "flasher_eff",
-        "flasher_fpr",
-        "cut_flasher_eff",
-        "cut_flasher_fpr",
-    )
-    sweep_metric: ClassVar[tuple[str, str]] = ("val/accuracy", "max")
 
     def example(self) -> list[str]:
         return ["data.n=20"]
@@ -97,6 +87,21 @@ class DayaBay(Task):
         split = 1 if uri == cfg.data.uri else None
         h = cfg.data.holdout
         return {"test": DatasetSpec(uri, ["id", "label", "energy", "image"], lambda b: to_arrays(b, split, h))}
+
+
+class DayaBay(_DayaBayTask):
+    name: ClassVar[str] = "dayabay"
+    summary: ClassVar[str] = "Daya Bay detector events (IBD, Gd capture, muon, flasher, background) from PMT images"
+    metrics: ClassVar[tuple[str, ...]] = (
+        "loss",
+        "accuracy",
+        *(f"acc_{c}" for c in CLASSES),
+        "flasher_eff",
+        "flasher_fpr",
+        "cut_flasher_eff",
+        "cut_flasher_fpr",
+    )
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/accuracy", "max")
 
     def model(self, cfg) -> torch.nn.Module:
         return PMTNet(len(CLASSES), cfg.model.channels, cfg.model.dense)
@@ -137,3 +142,46 @@ class DayaBay(Task):
         from .plots import plot_dayabay
 
         return plot_dayabay(results, Path(out_dir), PUBLISHED)
+
+
+class DayaBayUnsupervised(_DayaBayTask):
+    """A denoising autoencoder on the PMT images (no labels in training); its code, embedded by t-SNE,
+    is the unsupervised picture of the event classes (Racah et al. 2016, section IV)."""
+
+    name: ClassVar[str] = "dayabay-unsupervised"
+    summary: ClassVar[str] = "a denoising autoencoder on Daya Bay PMT images; t-SNE of its code, judged by class purity"
+    metrics: ClassVar[tuple[str, ...]] = ("loss", "knn_purity_code", "knn_purity_tsne", "silhouette_tsne")
+    sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
+
+    def model(self, cfg) -> torch.nn.Module:
+        return PMTAutoencoder(cfg.model.channels, cfg.model.latent)
+
+    def loss(self, model, batch: dict, cfg) -> dict:
+        """Mean squared error of the clean image from one with a fraction ``model.corrupt`` of its PMTs
+        zeroed (denoising)."""
+        x = batch["x"]
+        keep = (torch.rand_like(x) >= cfg.model.corrupt).to(x.dtype)
+        return {"loss": ((model(x * keep).float() - x.float()) ** 2).mean()}
+
+    def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
+        """Reconstruction loss (uncorrupted input); the class purity of the 10 nearest neighbours in the
+        code and in a 2D t-SNE of the code (openTSNE; the first ``model.embed`` events), and the
+        silhouette of the classes in the t-SNE plane."""
+        from .embedding import embed_and_score
+
+        device = next(model.parameters()).device
+        losses, codes, ys = [], [], []
+        for b in batches:
+            x = b["x"].to(device)
+            losses.append(float(((model(x).float() - x.float()) ** 2).mean()) * len(x))
+            codes.append(model.encode(x).float().cpu().numpy())
+            ys.append(b["y"].cpu().numpy())
+        if not codes:
+            return {}
+        code, y = np.concatenate(codes), np.concatenate(ys)
+        return {"loss": sum(losses) / len(y), **embed_and_score(code, y, cfg.model.embed, cfg.train.seed)}
+
+    def report(self, results: dict, out_dir: Path) -> list[Path]:
+        from .plots import plot_embedding
+
+        return plot_embedding(results, Path(out_dir))
