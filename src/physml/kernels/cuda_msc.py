@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, uint32, uint64
 
-from .multispin import _DIGITS
+from .multispin import _DIGITS, flip_rule
+
+_flip_rule = cuda.jit(device=True, inline=True)(flip_rule)
 
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85  # Weyl key increments
@@ -56,17 +58,9 @@ def _half_sweep(w, p4, p8, lanes, colour, sweep, k0, k1):
     i = idx // half
     j = 2 * (idx % half) + ((i + colour) & 1)
     s = w[i, j]
-    a1 = s ^ w[i - 1 if i > 0 else L - 1, j]
-    a2 = s ^ w[i + 1 if i + 1 < L else 0, j]
-    a3 = s ^ w[i, j - 1 if j > 0 else L - 1]
-    a4 = s ^ w[i, j + 1 if j + 1 < L else 0]
-    any12 = a1 | a2
-    any34 = a3 | a4
-    c0 = ~(any12 | any34)
-    c1 = ((a1 ^ a2) & ~any34) | ((a3 ^ a4) & ~any12)
-    flip = ~(c0 | c1)
-    need1 = c1 & lanes
-    need0 = c0 & lanes
+    up, down = w[i - 1 if i > 0 else L - 1, j], w[i + 1 if i + 1 < L else 0, j]
+    left, right = w[i, j - 1 if j > 0 else L - 1], w[i, j + 1 if j + 1 < L else 0]
+    flip, need1, need0 = _flip_rule(s, up, down, left, right, lanes)
     undecided = need1 | need0
     d = 0
     while undecided != uint64(0) and d < _DIGITS:

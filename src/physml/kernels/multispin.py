@@ -40,6 +40,21 @@ def probability_words(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p4, p8
 
 
+def flip_rule(s, up, down, left, right, lanes) -> tuple:
+    """(lanes that flip for sure (c >= 2), lanes needing p4 (c == 1), lanes needing p8 (c == 0)) of a
+    site word ``s`` and its four neighbours' words: c anti-aligned bonds cost dE = 8 - 4c. Plain
+    Python on uint64: compiled for the CPU here and for CUDA in :mod:`.cuda_msc`."""
+    a1, a2, a3, a4 = s ^ up, s ^ down, s ^ left, s ^ right
+    any12 = a1 | a2
+    any34 = a3 | a4
+    c0 = ~(any12 | any34)
+    c1 = ((a1 ^ a2) & ~any34) | ((a3 ^ a4) & ~any12)
+    return ~(c0 | c1), c1 & lanes, c0 & lanes
+
+
+_flip_rule = njit(cache=True, inline="always")(flip_rule)
+
+
 @njit(cache=True, inline="always")
 def _bernoulli(need1, need0, p4: np.ndarray, p8: np.ndarray, s0, s1, s2, s3) -> tuple:
     """Lanes of ``need1`` accept with p4, lanes of ``need0`` with p8 (exact to 53 bits); the RNG state
@@ -69,17 +84,8 @@ def msc_sweeps(w: np.ndarray, p4: np.ndarray, p8: np.ndarray, lanes: np.uint64, 
                 ip = i + 1 if i + 1 < L else 0
                 for j in range((i + colour) & 1, L, 2):
                     s = w[i, j]
-                    a1 = s ^ w[im, j]
-                    a2 = s ^ w[ip, j]
-                    a3 = s ^ w[i, j - 1 if j > 0 else L - 1]
-                    a4 = s ^ w[i, j + 1 if j + 1 < L else 0]
-                    any12 = a1 | a2
-                    any34 = a3 | a4
-                    c0 = ~(any12 | any34)
-                    c1 = ((a1 ^ a2) & ~any34) | ((a3 ^ a4) & ~any12)
-                    flip = ~(c0 | c1)
-                    need1 = c1 & lanes
-                    need0 = c0 & lanes
+                    left, right = w[i, j - 1 if j > 0 else L - 1], w[i, j + 1 if j + 1 < L else 0]
+                    flip, need1, need0 = _flip_rule(s, w[im, j], w[ip, j], left, right, lanes)
                     if (need1 | need0) != np.uint64(0):
                         acc, s0, s1, s2, s3 = _bernoulli(need1, need0, p4, p8, s0, s1, s2, s3)
                         flip |= acc
