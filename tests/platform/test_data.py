@@ -96,3 +96,23 @@ def test_no_temporary_files_remain(tmp_path):
     names = [p.name for p in (tmp_path / "d").rglob("*")]
     assert not [n for n in names if n.startswith(".tmp-")]
     assert json.loads((tmp_path / "d" / "manifest.json").read_text())["shards"][0]["rows"] == 3
+
+
+def test_a_bumped_revision_keys_a_new_cache(monkeypatch):
+    """A generator whose rows changed for the same parameters (its ``revision`` bumped) does not reuse
+    the old cache; the same parameters, as dataclass or as plain values, share one; revision 0 leaves
+    the key as it was before revisions existed."""
+    import hashlib
+
+    from physml.platform.data.cache import cache_uri
+    from physml.tasks.example.source import OscillatorParams, OscillatorSource
+
+    name = "physml.tasks.example.source:OscillatorSource"
+    p = OscillatorParams(n=10)
+    before = cache_uri(name, p, "/tmp/cache")
+    assert before == cache_uri(name, {"n": 10}, "/tmp/cache")
+    manifest = OscillatorSource(p).manifest_params()
+    old_key = hashlib.sha256(json.dumps([name, manifest], sort_keys=True).encode()).hexdigest()[:16]
+    assert before.endswith(f"oscillator-{old_key}")
+    monkeypatch.setattr(OscillatorSource, "revision", 1)
+    assert cache_uri(name, p, "/tmp/cache") != before
