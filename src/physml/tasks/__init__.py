@@ -31,6 +31,7 @@ TASKS: dict[str, str] = {
     "gpe": "physml.tasks.gpe.task:GroundStates",
     "dayabay": "physml.tasks.dayabay.task:DayaBay",
     "dayabay-unsupervised": "physml.tasks.dayabay.task:DayaBayUnsupervised",
+    "galaxy-vae": "physml.tasks.galaxy_vae.task:GalaxyVAETask",
 }
 
 SOURCES: dict[str, str] = {
@@ -43,6 +44,7 @@ SOURCES: dict[str, str] = {
     "jets": "physml.tasks.jets.source:JetsSource",
     "gpe": "physml.tasks.gpe.source:GPESource",
     "dayabay": "physml.tasks.dayabay.source:DayaBaySource",
+    "galaxies": "physml.tasks.galaxy_vae.source:GalaxySource",
 }
 
 
