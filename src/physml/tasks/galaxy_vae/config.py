@@ -10,7 +10,7 @@ from physml.tasks.base import TrainConfig, at_least_one
 @dataclass(frozen=True)
 class GalaxyData:
     uri: str = ""  # dataset URI (physml simulate galaxies); "" = simulate
-    n: int = 20000  # simulated galaxies
+    n: int = 10000  # simulated galaxies
     noise: float = 10.0  # simulated pixel noise, counts (the images are divided by it)
     seed: int = 0  # root seed of the simulated galaxies
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training

@@ -27,7 +27,9 @@ class GalaxyParams:
     scale: float = option(0.2, "pixel size, arcsec")
     psf_fwhm: float = option(0.7, "Moffat PSF FWHM, arcsec")
     noise: float = option(10.0, "Gaussian pixel noise, counts")
-    flux: tuple[float, float] = option((500.0, 5000.0), "flux range, counts (log-uniform)", metavar=("LOW", "HIGH"))
+    flux: tuple[float, float] = option(
+        (5000.0, 50000.0), "flux range, counts (log-uniform; S/N 50-500)", metavar=("LOW", "HIGH")
+    )
     seed: int = option(0, "root seed")
 
     def __post_init__(self):
