@@ -26,7 +26,8 @@ def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
 
     specs = task.datasets(cfg, uri)
     tr = list(local_batches(specs["train"], 100000))
-    x, y = torch.cat([b["x"] for b in tr]), torch.cat([b["y"] for b in tr])
+    data = {k: torch.cat([b[k] for b in tr]) for k in tr[0]}  # every key the task's loss may read
+    n = len(data["x"])
     val = list(local_batches(specs["val"], cfg.train.batch_size))
     torch.manual_seed(0)
     model = task.model(cfg)
@@ -35,17 +36,17 @@ def plain_loop(task, cfg, uri: str, epochs: int) -> tuple[float, int]:
     t0 = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        perm = torch.randperm(len(y))
-        for i in range(0, len(y), bs):
+        perm = torch.randperm(n)
+        for i in range(0, n, bs):
             idx = perm[i : i + bs]
-            loss = task.loss(model, {"x": x[idx], "y": y[idx]}, cfg)["loss"]
+            loss = task.loss(model, {k: v[idx] for k, v in data.items()}, cfg)["loss"]
             opt.zero_grad()
             loss.backward()
             opt.step()
         model.eval()
         with torch.no_grad():
             task.evaluate(model, iter(val), cfg)
-    return epochs * len(y) / (time.perf_counter() - t0), len(y)
+    return epochs * n / (time.perf_counter() - t0), n
 
 
 def numpy_checkerboard(s: np.ndarray, beta: float, sweeps: int, rng: np.random.Generator) -> None:
