@@ -158,6 +158,11 @@ class ChainSampler(DataSource):
         return {}
 
 
+def chunk_items(n: int, size: int) -> list[dict]:
+    """Items of ``n`` things in chunks of ``size``: ``{"path": "chunk-KKKKK.parquet", "chunk": k, "n": ...}``."""
+    return [{"path": f"chunk-{k:05d}.parquet", "chunk": k, "n": min(size, n - k * size)} for k in range(-(-n // size))]
+
+
 class ItemSource(DataSource):
     """Independent items, one shard each."""
 
@@ -224,4 +229,4 @@ class Generator(ABC):
         """A terminal summary of the generated dataset (its ``generated_columns``)."""
 
 
-__all__ = ["DataSource", "ChainSampler", "ItemSource", "FileReader", "Generator", "Unit", "Estimate"]
+__all__ = ["DataSource", "ChainSampler", "ItemSource", "chunk_items", "FileReader", "Generator", "Unit", "Estimate"]

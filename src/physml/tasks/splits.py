@@ -19,12 +19,14 @@ def rows_of(ids, split: int | None, holdout: int) -> np.ndarray:
     return np.ones(len(ids), bool) if split is None else split_of(ids, holdout) == split
 
 
-def stack_images(column, keep: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """dtype[n, S, S] from the ``keep`` rows of a fixed-size list column (an object array of flat
-    S*S arrays, as Arrow gives it); [0, 0, 0] when no row is kept."""
+def stack_images(column, keep: np.ndarray, dtype=np.float32, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """dtype[n, *shape] from the ``keep`` rows of a fixed-size list column (an object array of flat
+    arrays, as Arrow gives it); ``shape`` None: square S x S. [0, *shape] ([0, 0, 0]) when no row is kept."""
     n = int(keep.sum())
     if not n:
-        return np.zeros((0, 0, 0), dtype)
+        return np.zeros((0, *(shape or (0, 0))), dtype)
     flat = np.stack(column[keep]).astype(dtype, copy=False)
-    side = int(round(np.sqrt(flat.shape[1])))
-    return flat.reshape(n, side, side)
+    if shape is None:
+        side = int(round(np.sqrt(flat.shape[1])))
+        shape = (side, side)
+    return flat.reshape(n, *shape)

@@ -12,6 +12,7 @@ total. Observed charge: Poisson photoelectrons, each of gain 1 +- ``spe`` (Gauss
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,8 +32,15 @@ class Detector:
     spe: float = 0.3  # single-p.e. charge resolution (relative)
     saturation: float = 1000.0  # p.e. a PMT reads at most (the electronics' range)
 
+    @cached_property
+    def _geometry(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._pmts()
+
     def pmts(self) -> tuple[np.ndarray, np.ndarray]:
-        """(positions float[192, 3] ring-major, inward unit normals float[192, 3])."""
+        """(positions float[192, 3] ring-major, inward unit normals float[192, 3]), computed once."""
+        return self._geometry
+
+    def _pmts(self) -> tuple[np.ndarray, np.ndarray]:
         z = np.linspace(-self.ring_span, self.ring_span, RINGS)
         phi = 2 * np.pi * np.arange(COLUMNS) / COLUMNS
         zz, pp = np.meshgrid(z, phi, indexing="ij")
@@ -56,10 +64,14 @@ class Detector:
             total = total + weight * self.pmt_area * cos / d**2 * (1 + cos) / 2 * np.exp(-d / self.attenuation)
         return total
 
+    @cached_property
+    def _norm(self) -> float:
+        """The light a centred source sends to all PMTs (unnormalised weights)."""
+        return float(self._weights(np.zeros(3)).sum())
+
     def expected(self, x: np.ndarray, energy: np.ndarray) -> np.ndarray:
         """Expected p.e. float[..., 8, 24] of point sources at x float[..., 3] (m) of visible energy (MeV)."""
-        norm = self._weights(np.zeros(3)).sum()
-        mu = self.light_yield * np.asarray(energy)[..., None] * self._weights(x) / norm
+        mu = self.light_yield * np.asarray(energy)[..., None] * self._weights(x) / self._norm
         return mu.reshape(*mu.shape[:-1], RINGS, COLUMNS)
 
     def observe(self, mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:

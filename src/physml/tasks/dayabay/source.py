@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from physml.tasks.options import option
-from physml.tasks.sources import Estimate, ItemSource
+from physml.tasks.sources import Estimate, ItemSource, chunk_items
 
 from .detector import COLUMNS, RINGS, Detector
 from .events import CLASSES, MAKERS
@@ -60,10 +60,7 @@ class DayaBaySource(ItemSource):
         return Estimate(float(n * (4 * RINGS * COLUMNS + 60)), float(n), "events")
 
     def items(self) -> list[dict]:
-        return [
-            {"path": f"chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
-            for k in range(-(-self.p.n // CHUNK))
-        ]
+        return chunk_items(self.p.n, CHUNK)
 
     def make(self, item: dict) -> pa.Table:
         det, n = Detector(), item["n"]

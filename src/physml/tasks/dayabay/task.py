@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from physml.tasks.base import DatasetSpec, Simulation, Task
-from physml.tasks.splits import rows_of
+from physml.tasks.splits import rows_of, stack_images
 
 from .config import DayaBayConfig
 from .detector import COLUMNS, RINGS, Detector
@@ -49,8 +49,7 @@ def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
     """x float32[n, 1, 8, 24] = log(1 + q) / log(1 + saturation); y int64[n]; "cut" the classical
     flasher cut; "energy" MeV."""
     keep = rows_of(batch["id"], split, holdout)
-    rows = batch["image"][keep]
-    q = np.stack(rows).astype(np.float32).reshape(-1, RINGS, COLUMNS) if len(rows) else np.zeros((0, RINGS, COLUMNS))
+    q = stack_images(batch["image"], keep, shape=(RINGS, COLUMNS))
     x = (np.log1p(q) / np.log1p(Detector().saturation)).astype(np.float32)[:, None]
     return {
         "x": x,

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from physml.tasks.options import option
-from physml.tasks.sources import Estimate, ItemSource
+from physml.tasks.sources import Estimate, ItemSource, chunk_items
 
 CHUNK = 1000  #: oscillators per shard
 
@@ -73,10 +73,7 @@ class OscillatorSource(ItemSource):
         return Estimate(float(self.p.n * (4 * self.p.steps + 40)), float(self.p.n), "oscillators")
 
     def items(self) -> list[dict]:
-        return [
-            {"path": f"chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
-            for k in range(-(-self.p.n // CHUNK))
-        ]
+        return chunk_items(self.p.n, CHUNK)
 
     def make(self, item: dict) -> pa.Table:
         rng = np.random.default_rng([self.p.seed, item["chunk"]])

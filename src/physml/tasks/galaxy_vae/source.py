@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from physml.tasks.options import option
-from physml.tasks.sources import Estimate, ItemSource
+from physml.tasks.sources import Estimate, ItemSource, chunk_items
 
 CHUNK = 1000
 
@@ -73,10 +73,7 @@ class GalaxySource(ItemSource):
         return Estimate(float(self.p.n * (4 * self.p.stamp**2 + 60)), float(self.p.n), "galaxies")
 
     def items(self) -> list[dict]:
-        return [
-            {"path": f"chunk-{k:05d}.parquet", "chunk": k, "n": min(CHUNK, self.p.n - k * CHUNK)}
-            for k in range(-(-self.p.n // CHUNK))
-        ]
+        return chunk_items(self.p.n, CHUNK)
 
     def make(self, item: dict) -> pa.Table:
         rng, n, p = np.random.default_rng([self.p.seed, item["chunk"]]), item["n"], self.p

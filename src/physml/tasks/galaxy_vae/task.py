@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from physml.tasks.base import DatasetSpec, Simulation, Task
-from physml.tasks.splits import rows_of
+from physml.tasks.splits import rows_of, stack_images
 
 from .config import GalaxyConfig
 from .gaussfit import fit
@@ -30,12 +30,7 @@ PUBLISHED = 0.972
 def to_arrays(batch: dict, split: int | None, holdout: int, noise: float) -> dict:
     """x float32[n, 1, S, S]: the stamp in units of the pixel noise."""
     keep = rows_of(batch["id"], split, holdout)
-    rows = batch["image"][keep]
-    if not len(rows):
-        return {"x": np.zeros((0, 1, 1, 1), np.float32)}
-    flat = np.stack(rows).astype(np.float32) / noise
-    side = int(round(np.sqrt(flat.shape[1])))
-    return {"x": flat.reshape(-1, 1, side, side)}
+    return {"x": stack_images(batch["image"], keep)[:, None] / np.float32(noise)}
 
 
 def bootstrap_se(wins: np.ndarray, draws: int = 200, seed: int = 0) -> float:

@@ -5,6 +5,7 @@ the ``jets`` schema (:mod:`.rows`), in pieces of ``PIECE`` file rows or events, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from dataclasses import asdict
 from functools import cached_property
@@ -24,6 +25,13 @@ PIECE = 2 * CHUNK  #: file rows (top tagging) or events (Delphes) per piece: one
 def stem(path: str) -> str:
     """A file's name without directory and suffix: the prefix of its rows' ids."""
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+@functools.lru_cache(maxsize=8)
+def reader_of(src: str, p: JetParams) -> JetFileReader:
+    """One reader per (files, settings) in a process: its listing and pieces (every file opened for its
+    metadata) are made once, however many splits and checks ask for them."""
+    return JetFileReader(src, p)
 
 
 class JetFileReader(FileReader):

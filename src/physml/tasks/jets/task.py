@@ -105,10 +105,10 @@ class _JetsTask(Task):
 
         if not looks_like_files(uri):
             return None
-        from .reader import JetFileReader
+        from .reader import reader_of
 
         d = cfg.data
-        return JetFileReader(uri, JetParams(pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels, src=uri, files=d.files))
+        return reader_of(uri, JetParams(pt_min=d.pt[0], pt_max=d.pt[1], pixels=d.pixels, src=uri, files=d.files))
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d, reader = cfg.data, self.reader(cfg, uri)
