@@ -155,3 +155,13 @@ def test_overlapping_groups_are_refused():
 
     with pytest.raises(ConfigError, match="both 'a' and 'b'"):
         _run(Overlap(), ToyConfig())
+
+
+def test_val_every_validates_the_first_every_kth_and_the_last_epoch():
+    cfg = from_dict(ToyConfig, {"train": {"epochs": 7, "batch_size": 4, "lr": 0.05, "val_every": 3}})
+    task = Toy()
+    (_, metrics), store = _run(task, cfg)
+    assert sum(c[0] == "eval" for c in task.calls) == 4  # epochs 1, 3, 6 and 7 (1-based)
+    assert "val/a" in metrics and metrics["epoch"] == 7
+    with pytest.raises(ValueError, match="val_every"):
+        TrainConfig(select="best", early_stop_metric="val/loss", val_every=2)

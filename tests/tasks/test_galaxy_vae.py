@@ -13,22 +13,23 @@ from physml.tasks.galaxy_vae.source import GalaxyParams, draw
 from physml.tasks.galaxy_vae.vae import iwae
 
 
-def _linear_gaussian(d: int = 3, D: int = 6, seed: int = 0):
-    """z ~ N(0, I_d), x | z ~ N(W z + b, I_D) with W's columns orthogonal, so the exact posterior is a
-    diagonal Gaussian: Sigma = (I + W^T W)^-1, mu = Sigma W^T (x - b); p(x) = N(b, W W^T + I)."""
+def _linear_gaussian(d: int = 3, D: int = 6, seed: int = 0, s2: float = 0.25):
+    """z ~ N(0, I_d), x | z ~ N(W z + b, s2 I_D) with W's columns orthogonal, so the exact posterior is
+    a diagonal Gaussian: Sigma = (I + W^T W / s2)^-1, mu = Sigma W^T (x - b) / s2; p(x) = N(b, W W^T + s2 I)."""
     g = torch.Generator().manual_seed(seed)
     q, _ = torch.linalg.qr(torch.randn(D, d, generator=g, dtype=torch.float64))
     W = q * torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)
     b = torch.randn(D, generator=g, dtype=torch.float64)
-    var = 1 / (1 + (W**2).sum(0))
+    var = 1 / (1 + (W**2).sum(0) / s2)
 
     def decode(z):
-        return z @ W.T + b
+        mean = z @ W.T + b
+        return mean, torch.full_like(mean, np.log(s2))
 
     def exact_encode(x):
-        return (x - b) @ W * var, torch.log(var).expand(len(x), d)
+        return (x - b) @ W * var / s2, torch.log(var).expand(len(x), d)
 
-    cov = W @ W.T + torch.eye(D, dtype=torch.float64)
+    cov = W @ W.T + s2 * torch.eye(D, dtype=torch.float64)
     p = torch.distributions.MultivariateNormal(b, cov)
     return decode, exact_encode, p, d
 

@@ -32,6 +32,8 @@ TASKS: dict[str, str] = {
     "dayabay": "physml.tasks.dayabay.task:DayaBay",
     "dayabay-unsupervised": "physml.tasks.dayabay.task:DayaBayUnsupervised",
     "galaxy-vae": "physml.tasks.galaxy_vae.task:GalaxyVAETask",
+    "massmaps-cosmology": "physml.tasks.massmaps.task:MassMapsCosmology",
+    "massmaps-denoise": "physml.tasks.massmaps.task:MassMapsDenoise",
 }
 
 SOURCES: dict[str, str] = {
@@ -45,6 +47,7 @@ SOURCES: dict[str, str] = {
     "gpe": "physml.tasks.gpe.source:GPESource",
     "dayabay": "physml.tasks.dayabay.source:DayaBaySource",
     "galaxies": "physml.tasks.galaxy_vae.source:GalaxySource",
+    "massmaps": "physml.tasks.massmaps.source:MassMapSource",
 }
 
 

@@ -51,6 +51,8 @@ class TrainConfig:
     gpu: bool = False  # one GPU per worker
     cpus_per_worker: float = 1.0  # leave CPUs for Ray Data on small machines
     amp: bool = True  # mixed precision, applied on CUDA only
+    val_every: int = 1  # validate after the first epoch, every val_every-th and the last (an expensive
+    # evaluation, e.g. importance-sampled likelihoods); early stopping counts validated epochs only
     early_stop_metric: str = ""  # e.g. "val/loss"; "" disables early stopping
     early_stop_mode: str = "min"  # min | max
     patience: int = 5  # epochs without improvement before stopping
@@ -75,7 +77,9 @@ class TrainConfig:
             )
         if self.select == "best" and not self.early_stop_metric:
             raise ValueError('train.select = "best" needs train.early_stop_metric (e.g. "val/loss")')
-        at_least_one("train", self, ("epochs", "batch_size", "workers", "patience", "log_every"))
+        if self.select == "best" and self.val_every != 1:
+            raise ValueError(f'train.select = "best" ranks every epoch: set train.val_every = 1 (now {self.val_every})')
+        at_least_one("train", self, ("epochs", "batch_size", "workers", "patience", "log_every", "val_every"))
         if self.max_failures < -1:
             raise ValueError(f"train.max_failures = {self.max_failures}: must be >= 0, or -1 for unlimited")
         if not self.lr > 0:

@@ -255,14 +255,16 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
             if progress["step"] % t.log_every == 0:
                 log.log({f"train/{k}": v for k, v in out.items()}, progress["step"])
         opts.epoch_end()
-        metrics = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
-        if session.rank == 0:
-            metrics.update(_validate(task, raw, session, cfg))
-        metrics["epoch"] = epoch + 1
+        fresh = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
+        check = session.rank == 0 and validates(epoch, t)
+        if check:
+            fresh.update(_validate(task, raw, session, cfg))
+        # Tune and the checkpoint see the latest validation; MLflow gets the values measured now
+        metrics = {**{k: v for k, v in metrics.items() if k.startswith("val/")}, **fresh, "epoch": epoch + 1}
         progress["epoch"] = epoch + 1
         progress["metrics"] = metrics
-        stop = _early_stop(metrics, progress, t) if session.rank == 0 else False
-        log.log(metrics, epoch + 1)
+        stop = _early_stop(metrics, progress, t) if check else False
+        log.log({**fresh, "epoch": epoch + 1}, epoch + 1)
         log.flush()
         _save(session, raw, opts, progress, cfg_dict, {**metrics, "stop": float(stop)})
         if session.broadcast_stop(stop):
@@ -295,6 +297,11 @@ def _step(task, model, batch: dict, cfg, opts: Optimizers, scaler, where: tuple[
 
 def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
+
+
+def validates(epoch: int, t) -> bool:
+    """Whether epoch ``epoch`` (0-based) ends with a validation: the first, every ``t.val_every``-th, the last."""
+    return epoch == 0 or (epoch + 1) % t.val_every == 0 or epoch + 1 == t.epochs
 
 
 def _validate(task, raw: torch.nn.Module, session, cfg) -> dict[str, float]:

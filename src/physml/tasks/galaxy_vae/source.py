@@ -28,7 +28,7 @@ class GalaxyParams:
     psf_fwhm: float = option(0.7, "Moffat PSF FWHM, arcsec")
     noise: float = option(10.0, "Gaussian pixel noise, counts")
     flux: tuple[float, float] = option(
-        (5000.0, 50000.0), "flux range, counts (log-uniform; S/N 50-500)", metavar=("LOW", "HIGH")
+        (10000.0, 100000.0), "flux range, counts (log-uniform; S/N 100-1000)", metavar=("LOW", "HIGH")
     )
     seed: int = option(0, "root seed")
 

@@ -1,9 +1,10 @@
 """galaxy-vae: is a VAE's likelihood of galaxy images higher than that of the best elliptical Gaussian?
 
-Source: [004] (the docs' Design page lists the sources; Ravanbakhsh et al., "Enabling dark energy
-science with deep generative models of galaxy images", AAAI 2017, arXiv 1609.05796: the VAE's
-likelihood beats a bivariate Gaussian profile for 97.2% of galaxies). Data from GalSim
-(:mod:`.source`); a convolutional VAE (:mod:`.vae`) trained on the ELBO; at evaluation the K-sample
+Source: [004] (the docs' Design page lists the sources; Regier, McAuliffe & Prabhat, "A deep generative
+model for astronomical images of galaxies", NIPS 2015 workshop on advances in approximate Bayesian
+inference: on 43,444 SDSS galaxies cropped to 69 x 69, the VAE gives a higher likelihood than a
+bivariate Gaussian density to 97.2% of held-out galaxies). Data from GalSim (:mod:`.source`); a
+convolutional VAE with a per-pixel mean and variance (:mod:`.vae`) trained on the ELBO; at evaluation the K-sample
 importance-weighted bound on log p(x) against the log-likelihood of the best-fitting elliptical
 Gaussian (:mod:`.gaussfit`) under the same noise model, per galaxy."""
 
@@ -20,17 +21,29 @@ from physml.tasks.base import DatasetSpec, Simulation, Task
 from physml.tasks.splits import rows_of, stack_images
 
 from .config import GalaxyConfig
-from .gaussfit import fit
+from .gaussfit import fitted_loglik
 from .source import GalaxyParams
 from .vae import GalaxyVAE, elbo, iwae
 
 PUBLISHED = 0.972
+FLUX_BINS = (500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0)  # flux in units of the pixel noise
 
 
 def to_arrays(batch: dict, split: int | None, holdout: int, noise: float) -> dict:
-    """x float32[n, 1, S, S]: the stamp in units of the pixel noise."""
+    """x float32[n, 1, S, S]: the stamp in units of the pixel noise; flux float64[n] in the same units."""
     keep = rows_of(batch["id"], split, holdout)
-    return {"x": stack_images(batch["image"], keep)[:, None] / np.float32(noise)}
+    x = stack_images(batch["image"], keep)[:, None] / np.float32(noise)
+    return {"x": x, "flux": np.asarray(batch["flux"], np.float64)[keep] / noise}
+
+
+def preference_by_flux(wins: np.ndarray, flux: np.ndarray) -> list[tuple[float, float, int, float]]:
+    """(low, high, galaxies, fraction where the VAE is preferred) per bin of FLUX_BINS that has galaxies."""
+    rows = []
+    for lo, hi in zip(FLUX_BINS[:-1], FLUX_BINS[1:]):
+        s = (flux >= lo) & (flux < hi)
+        if s.any():
+            rows.append((lo, hi, int(s.sum()), float(wins[s].mean())))
+    return rows
 
 
 def bootstrap_se(wins: np.ndarray, draws: int = 200, seed: int = 0) -> float:
@@ -60,7 +73,7 @@ class GalaxyVAETask(Task):
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
         d = cfg.data
         return {
-            name: DatasetSpec(uri, ["id", "image"], lambda b, s=split: to_arrays(b, s, d.holdout, d.noise))
+            name: DatasetSpec(uri, ["id", "image", "flux"], lambda b, s=split: to_arrays(b, s, d.holdout, d.noise))
             for name, split in (("train", 2), ("val", 0), ("test", 1))
         }
 
@@ -75,20 +88,22 @@ class GalaxyVAETask(Task):
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
         """loss (negative ELBO per pixel); on the first ``model.fits`` galaxies, the mean K-sample bound
         and the mean Gaussian log-likelihood (nats per galaxy) and the fraction of galaxies whose bound
-        is higher, with its bootstrap standard error; examples for the figure."""
+        is higher, with its bootstrap standard error, overall and per bin of flux; examples for the figure."""
         device = next(model.parameters()).device
-        losses, bounds, gauss, shown, n = [], [], [], [], 0
-        torch.manual_seed(cfg.train.seed)
+        losses, bounds, gauss, flux, shown, n = [], [], [], [], [], 0
+        gen = torch.Generator(device).manual_seed(cfg.train.seed)  # the same samples each epoch
         for b in batches:
             x = b["x"].to(device).float()
             losses.append(float(-elbo(model, x).sum()) / x[0].numel())
             n += len(x)
             take = x[: max(0, cfg.model.fits - len(bounds))]
             if len(take):
-                bounds += iwae(model.encode, model.decode, take, cfg.model.samples).cpu().tolist()
-                gauss += [fit(img[0])[1] for img in take.cpu().numpy().astype(np.float64)]
+                bounds += iwae(model.encode, model.decode, take, cfg.model.samples, gen).cpu().tolist()
+                gauss += [fitted_loglik(img[0]) for img in take.cpu().numpy().astype(np.float64)]
+                flux += np.asarray(b["flux"])[: len(take)].tolist()
                 if not shown:
-                    shown = [take[:4].cpu().numpy(), model.decode(model.encode(take[:4])[0]).detach().cpu().numpy()]
+                    mean = model.decode(model.encode(take[:4])[0])[0]
+                    shown = [take[:4].cpu().numpy(), mean.detach().cpu().numpy()]
         if not n:
             return {}
         wins = np.array(bounds) > np.array(gauss)
@@ -99,28 +114,20 @@ class GalaxyVAETask(Task):
             "vae_preferred": float(wins.mean()),
             "vae_preferred_se": bootstrap_se(wins),
             "examples": shown,
+            "by_flux": preference_by_flux(wins, np.array(flux)),
         }
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
-        """plots/galaxies.png: stamps and their VAE reconstructions."""
+        """plots/galaxies.png: stamps and their VAE reconstructions; plots/preference.png: the fraction
+        where the VAE is preferred against flux."""
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from . import plots
 
-        if not results.get("examples"):
-            return []
-        x, rec = results["examples"]
-        fig, axes = plt.subplots(2, len(x), figsize=(2 * len(x), 4.2), squeeze=False)
-        for j in range(len(x)):
-            axes[0, j].imshow(x[j, 0], cmap="gray")
-            axes[1, j].imshow(rec[j, 0], cmap="gray")
-            for a in axes[:, j]:
-                a.set_xticks([]), a.set_yticks([])
-        axes[0, 0].set_ylabel("stamp"), axes[1, 0].set_ylabel("VAE (mean of z)")
-        out = Path(out_dir) / "galaxies.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.tight_layout()
-        fig.savefig(out, dpi=100)
-        plt.close(fig)
-        return [out]
+        out = []
+        if results.get("examples"):
+            out.append(plots.stamps(*results["examples"], Path(out_dir) / "galaxies.png"))
+        if results.get("by_flux"):
+            out.append(plots.preference(results["by_flux"], PUBLISHED, Path(out_dir) / "preference.png"))
+        return out
