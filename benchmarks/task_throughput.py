@@ -1,11 +1,13 @@
 """A task's simulator items/s on one core, and `physml run TASK` (1 worker) against a plain PyTorch loop
-on the same model and data (target ratio >= 0.9). For the tasks of issue 33: dayabay, galaxy-vae.
+on the same model and data (target ratio >= 0.9). For the tasks of issue 33: dayabay, galaxy-vae,
+massmaps-cosmology, massmaps-denoise.
 Run: `.venv/bin/python -m benchmarks.task_throughput TASK [--n N]` (N: the simulation's data.n).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -22,9 +24,20 @@ from physml.tasks import TASKS, load, source_path
 EPOCHS, BATCH = 4, 128
 
 
+def flags(params) -> list[str]:
+    """The `physml simulate` options that give ``params`` (the fields that differ from the defaults)."""
+    out, default = [], type(params)()
+    for f in dataclasses.fields(params):
+        value, opt = getattr(params, f.name), f.metadata.get("option")
+        if opt is None or value == getattr(default, f.name):
+            continue
+        out += [opt.flag or "--" + f.name.replace("_", "-"), *map(str, value if isinstance(value, tuple) else [value])]
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("task", choices=["dayabay", "galaxy-vae"])
+    ap.add_argument("task", choices=["dayabay", "galaxy-vae", "massmaps-cosmology", "massmaps-denoise"])
     ap.add_argument("--n", type=int, default=4000, help="the simulation's data.n (default 4000)")
     a = ap.parse_args(argv)
     task = load(TASKS[a.task])()
@@ -37,7 +50,7 @@ def main(argv=None) -> None:
     work = tempfile.mkdtemp(prefix="physml-bench-")
     env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
     uri = f"{work}/data"
-    cmd = [sys.executable, "-m", "physml", "simulate", sim.sampler, "--n", str(a.n), "--out", uri, "--no-progress"]
+    cmd = [sys.executable, "-m", "physml", "simulate", sim.sampler, *flags(sim.params), "--out", uri, "--no-progress"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     cfg = from_dict(task.Config, {"data": {"uri": uri}, "train": {"epochs": EPOCHS, "batch_size": BATCH}})
     torch.set_num_threads(1)

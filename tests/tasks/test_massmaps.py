@@ -139,3 +139,24 @@ def test_bad_parameters_are_refused():
         MassMapParams(cosmologies=(0.3, 0.8))
     with pytest.raises(ValueError, match="field = 'poisson'"):
         MassMapParams(field="poisson")
+
+
+def test_the_tasks_noise_and_smoothing():
+    """The noise the tasks add as maps are read has the rms of noise_sigma; the smoothing of a point keeps
+    its sum and spreads it with variance sigma^2 per axis."""
+    import torch
+
+    from physml.tasks.massmaps.config import MassMapData
+    from physml.tasks.massmaps.task import SCALE, gaussian_blur, observe
+
+    d = MassMapData(pixels=64, size=2.0, ngal=20.0, smoothing=0.0)
+    x = observe(torch.zeros(50, 1, 64, 64, dtype=torch.float64), d, torch.Generator().manual_seed(0))
+    sigma = noise_sigma(d.sigma_e, d.ngal, d.size * 60 / d.pixels) / SCALE
+    n = x.numel()
+    assert abs(float(x.var()) - sigma**2) < 4 * sigma**2 * np.sqrt(2 / n)
+    point = torch.zeros(1, 1, 41, 41, dtype=torch.float64)
+    point[0, 0, 20, 20] = 1.0
+    blurred = gaussian_blur(point, 2.5)[0, 0].numpy()
+    r = np.arange(41) - 20
+    assert blurred.sum() == pytest.approx(1.0, abs=1e-6)
+    assert (blurred.sum(0) * r**2).sum() == pytest.approx(2.5**2, rel=1e-3)

@@ -9,7 +9,6 @@ noise level. Maps are handed to the networks in units of ``SCALE``."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -23,7 +22,7 @@ from physml.tasks.splits import rows_of, stack_images
 
 from . import stats
 from .config import MassMapConfig, MassMapData
-from .fields import noise_sigma, observe, smooth
+from .fields import noise_sigma, smooth
 from .nets import CosmoCNN, denoiser
 from .source import MassMapParams
 
@@ -36,19 +35,38 @@ def pixel_arcmin(d: MassMapData) -> float:
     return d.size * 60 / d.pixels
 
 
-def to_arrays(batch: dict, split: int | None, d: MassMapData, clean: bool) -> dict:
-    """x float32[n, 1, N, N]: kappa plus shape noise (seeded by the row id, the same every epoch),
-    smoothed, over SCALE; y int64[n] the cosmology; with ``clean`` also the noiseless kappa / SCALE."""
-    keep = rows_of(batch["id"], split, d.holdout)
-    kappa = stack_images(batch["kappa"], keep)
-    sigma, pix = noise_sigma(d.sigma_e, d.ngal, pixel_arcmin(d)), pixel_arcmin(d)
-    ids = np.asarray(batch["id"])[keep]
-    noisy = np.stack([observe(k, sigma, d.smoothing, pix, np.random.default_rng([zlib.crc32(str(i).encode()), 7]))
-                      for i, k in zip(ids, kappa)]) if len(ids) else kappa  # fmt: skip
-    out = {"x": (noisy / SCALE)[:, None].astype(np.float32), "y": np.asarray(batch["label"], np.int64)[keep]}
-    if clean:
-        out["clean"] = (kappa / SCALE)[:, None].astype(np.float32)
-    return out
+def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
+    """x float32[n, 1, N, N]: the noiseless kappa / SCALE; y int64[n] the cosmology. Noise is added by
+    :func:`observe` as the maps are used: fresh at every training step, seeded for evaluation."""
+    keep = rows_of(batch["id"], split, holdout)
+    return {"x": (stack_images(batch["kappa"], keep) / SCALE)[:, None], "y": np.asarray(batch["label"], np.int64)[keep]}
+
+
+def gaussian_blur(x: torch.Tensor, sigma_px: float) -> torch.Tensor:
+    """x float[n, 1, N, N] convolved with a Gaussian of ``sigma_px`` pixels (separable, reflecting edges)."""
+    if sigma_px <= 0:
+        return x
+    r = min(int(np.ceil(4 * sigma_px)), x.shape[-1] - 1)
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma_px) ** 2)
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
+
+
+def observe(clean: torch.Tensor, d: MassMapData, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The network's input from clean maps (kappa / SCALE): white shape noise of rms
+    sigma_e / sqrt(n_gal A_pix), then Gaussian smoothing by ``d.smoothing`` arcmin."""
+    sigma = noise_sigma(d.sigma_e, d.ngal, pixel_arcmin(d)) / SCALE
+    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device=clean.device)
+    return gaussian_blur(clean + sigma * noise, d.smoothing / pixel_arcmin(d))
+
+
+def dihedral(x: torch.Tensor) -> torch.Tensor:
+    """x float[n, 1, N, N] under a random one of the 8 rotations and reflections of the square (the
+    statistics of an isotropic field do not change under them)."""
+    x = torch.rot90(x, int(torch.randint(4, ())), (-2, -1))
+    return x.flip(-1) if bool(torch.randint(2, ())) else x
 
 
 class _MassMapsTask(Task):
@@ -56,7 +74,6 @@ class _MassMapsTask(Task):
 
     Config: ClassVar[type] = MassMapConfig
     search_space: ClassVar[dict] = {"train.lr": {"loguniform": [1e-4, 3e-3]}, "model.channels": {"choice": [8, 16]}}
-    clean: ClassVar[bool] = False
 
     def example(self) -> list[str]:
         return ["data.n=20"]
@@ -75,21 +92,25 @@ class _MassMapsTask(Task):
         return {**cfg_dict, "data": data}
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
-        d, c = cfg.data, self.clean
+        h = cfg.data.holdout
         return {
-            name: DatasetSpec(uri, ["id", "label", "kappa"], lambda b, s=split: to_arrays(b, s, d, c))
+            name: DatasetSpec(uri, ["id", "label", "kappa"], lambda b, s=split: to_arrays(b, s, h))
             for name, split in (("train", 2), ("val", 0), ("test", 1))
         }
 
 
-def _stack(batches: Iterable[dict], model, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The model's output ("out") and the batches' ``keys``, concatenated as numpy arrays."""
+def _stack(batches: Iterable[dict], model, cfg) -> dict[str, np.ndarray]:
+    """clean and noisy float[n, N, N] (kappa / SCALE; the noise drawn from a generator seeded by
+    ``train.seed``, the same at every evaluation), y int64[n] and the model's output on the noisy maps."""
     device = next(model.parameters()).device
-    got: dict[str, list] = {k: [] for k in ("out", *keys)}
+    gen = torch.Generator(device).manual_seed(cfg.train.seed)
+    got: dict[str, list] = {k: [] for k in ("clean", "noisy", "y", "out")}
     for b in batches:
-        got["out"].append(model(b["x"].to(device)).float().cpu().numpy())
-        for k in keys:
-            got[k].append(np.asarray(b[k].cpu() if torch.is_tensor(b[k]) else b[k]))
+        clean = b["x"].to(device).float()
+        noisy = observe(clean, cfg.data, gen)
+        got["out"].append(model(noisy).float().cpu().numpy())
+        got["clean"].append(clean[:, 0].cpu().numpy()), got["noisy"].append(noisy[:, 0].cpu().numpy())
+        got["y"].append(b["y"].cpu().numpy())
     return {k: np.concatenate(v) for k, v in got.items() if v}
 
 
@@ -106,18 +127,19 @@ class MassMapsCosmology(_MassMapsTask):
         return CosmoCNN(2, cfg.model.channels, cfg.model.levels)
 
     def loss(self, model, batch: dict, cfg) -> dict:
-        """Cross-entropy over the cosmologies."""
-        return {"loss": F.cross_entropy(model(batch["x"]).float(), batch["y"])}
+        """Cross-entropy over the cosmologies, on the maps with fresh noise, rotated or reflected."""
+        x = dihedral(batch["x"])
+        return {"loss": F.cross_entropy(model(observe(x, cfg.data)).float(), batch["y"])}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
         """The CNN's accuracy (binomial error) and, on the same maps, logistic classifiers of the power
         spectrum, the peak counts, the moments and all three (5-fold cross-validated); margin: the CNN
         over the best single baseline, with the paired standard error."""
-        got = _stack(batches, model, ("x", "y"))
+        got = _stack(batches, model, cfg)
         if "y" not in got:
             return {}
         y, cnn = got["y"], got["out"].argmax(1) == got["y"]
-        maps = got["x"][:, 0].astype(np.float64)
+        maps = got["noisy"].astype(np.float64)
         feats = baseline_features(maps, pixel_arcmin(cfg.data))
         feats["combined"] = np.concatenate(list(feats.values()), 1)
         correct = {k: stats.cv_correct(f, y, seed=cfg.train.seed) for k, f in feats.items()}
@@ -157,24 +179,24 @@ class MassMapsDenoise(_MassMapsTask):
         f"{m}{k}" for m in ("", "gauss_", "wiener_") for k in ("mse", "pearson", "peaks_found", "peaks_pure")
     ) + ("loss", "gauss_scale")
     sweep_metric: ClassVar[tuple[str, str]] = ("val/loss", "min")
-    clean: ClassVar[bool] = True
 
     def model(self, cfg) -> torch.nn.Module:
         return denoiser(cfg.model.channels, cfg.model.levels)
 
     def loss(self, model, batch: dict, cfg) -> dict:
-        """Mean squared error from the noiseless map, in SCALE units."""
-        return {"loss": F.mse_loss(model(batch["x"]).float(), batch["clean"].float())}
+        """Mean squared error from the noiseless map (SCALE units), with fresh noise, rotated or reflected."""
+        clean = dihedral(batch["x"])
+        return {"loss": F.mse_loss(model(observe(clean, cfg.data)).float(), clean.float())}
 
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
         """Per method (the U-Net; Gaussian smoothing at the best of SMOOTHINGS; the Wiener filter with
         the signal and noise spectra measured on these maps): mean squared error (kappa^2), mean
         Pearson r per map, and the fraction of the clean map's peaks above ``model.peaks_sigma`` rms
         found within 2 pixels (peaks_found) and of the estimate's peaks that are true (peaks_pure)."""
-        got = _stack(batches, model, ("x", "clean"))
+        got = _stack(batches, model, cfg)
         if "clean" not in got:
             return {}
-        clean, noisy = got["clean"][:, 0] * SCALE, got["x"][:, 0] * SCALE
+        clean, noisy = got["clean"] * SCALE, got["noisy"] * SCALE
         pix = pixel_arcmin(cfg.data)
         by_scale = {s: smooth(noisy, s, pix) for s in SMOOTHINGS}
         scale = min(SMOOTHINGS, key=lambda s: ((by_scale[s] - clean) ** 2).mean())
