@@ -7,15 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _save(fig, out: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+from physml.tasks.figures import save_figure
 
 
 def stamps(x: np.ndarray, rec: np.ndarray, out: Path) -> Path:
@@ -29,7 +21,7 @@ def stamps(x: np.ndarray, rec: np.ndarray, out: Path) -> Path:
         for a in axes[:, j]:
             a.set_xticks([]), a.set_yticks([])
     axes[0, 0].set_ylabel("stamp"), axes[1, 0].set_ylabel("VAE (mean of z)")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def preference(rows: list[tuple[float, float, int, float]], published: float, out: Path) -> Path:
@@ -47,4 +39,4 @@ def preference(rows: list[tuple[float, float, int, float]], published: float, ou
     ax.set_ylabel("fraction of test galaxies")
     ax.set_ylim(0, 1.05)
     ax.legend(loc="lower right", fontsize=8)
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -120,9 +120,6 @@ class GalaxyVAETask(Task):
     def report(self, results: dict, out_dir: Path) -> list[Path]:
         """plots/galaxies.png: stamps and their VAE reconstructions; plots/preference.png: the fraction
         where the VAE is preferred against flux."""
-        import matplotlib
-
-        matplotlib.use("Agg")
         from . import plots
 
         out = []

@@ -7,22 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _save(fig, out: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+from physml.tasks.figures import save_figure
 
 
 def plot_cosmology(results: dict, out_dir: Path, published: float) -> list[Path]:
     """plots/accuracy.png: accuracy of the CNN and of each baseline (binomial errors); plots/maps.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     if "test/accuracy" not in results:
@@ -38,7 +27,7 @@ def plot_cosmology(results: dict, out_dir: Path, published: float) -> list[Path]
     ax.set_ylim(0.4, 1.0)
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
-    out = [_save(fig, out_dir / "accuracy.png")]
+    out = [save_figure(fig, out_dir / "accuracy.png")]
     examples = results.get("examples") or []
     if examples:
         fig, axes = plt.subplots(len(examples), 3, figsize=(7, 2.4 * len(examples)), squeeze=False)
@@ -47,15 +36,12 @@ def plot_cosmology(results: dict, out_dir: Path, published: float) -> list[Path]
                 axes[k, j].imshow(m, cmap="magma")
                 axes[k, j].set_xticks([]), axes[k, j].set_yticks([])
             axes[k, 0].set_ylabel(f"cosmology {k}")
-        out.append(_save(fig, out_dir / "maps.png"))
+        out.append(save_figure(fig, out_dir / "maps.png"))
     return out
 
 
 def plot_denoise(results: dict, out_dir: Path) -> list[Path]:
     """plots/denoised.png: clean, noisy, U-Net, Gaussian smoothing, Wiener for two maps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     examples = results.get("examples") or []
@@ -70,4 +56,4 @@ def plot_denoise(results: dict, out_dir: Path) -> list[Path]:
             axes[i, j].imshow(maps[i], cmap="magma", vmin=-lim / 2, vmax=lim)
             axes[i, j].set_xticks([]), axes[i, j].set_yticks([])
         axes[0, j].set_title(title, fontsize=9)
-    return [_save(fig, out_dir / "denoised.png")]
+    return [save_figure(fig, out_dir / "denoised.png")]
