@@ -18,8 +18,8 @@ import time
 import torch
 
 from benchmarks.common import plain_loop, run_rate
-from physml.config import from_dict
-from physml.tasks import TASKS, load, source_path
+from physml.config import from_dict, load_toml, merge
+from physml.tasks import TASKS, config_path, load, source_path
 
 EPOCHS, BATCH = 4, 128
 
@@ -41,7 +41,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=4000, help="the simulation's data.n (default 4000)")
     a = ap.parse_args(argv)
     task = load(TASKS[a.task])()
-    sim = task.simulation(from_dict(task.Config, {"data": {"n": a.n}}))
+    sim = task.simulation(from_dict(task.Config, merge(load_toml(config_path(a.task, "default")), [f"data.n={a.n}"])))
     source = load(source_path(sim.sampler)).of(sim.params)
     item = source.items()[0]
     t0 = time.perf_counter()
@@ -52,11 +52,12 @@ def main(argv=None) -> None:
     uri = f"{work}/data"
     cmd = [sys.executable, "-m", "physml", "simulate", sim.sampler, *flags(sim.params), "--out", uri, "--no-progress"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    cfg = from_dict(task.Config, {"data": {"uri": uri}, "train": {"epochs": EPOCHS, "batch_size": BATCH}})
+    sets = [f'data.uri="{uri}"', f"train.epochs={EPOCHS}", f"train.batch_size={BATCH}", "train.val_every=1"]
+    cfg = from_dict(task.Config, merge(load_toml(config_path(a.task, "default")), sets))  # what `physml run` trains
     torch.set_num_threads(1)
     plain, n = plain_loop(task, cfg, uri, EPOCHS - 1)
-    run = [sys.executable, "-m", "physml", "run", a.task, "--no-progress", "--set", f'data.uri="{uri}"']
-    run += ["--set", f"train.epochs={EPOCHS}", "--set", f"train.batch_size={BATCH}"]
+    run = [sys.executable, "-m", "physml", "run", a.task, "-c", "default", "--no-progress"]
+    run += [w for kv in sets for w in ("--set", kv)]
     ours = run_rate(run, env, n)[0]
     print(
         f"training {a.task} ({n} items, batch {BATCH}): plain PyTorch loop {plain:7.0f} items/s; physml run "

@@ -106,9 +106,10 @@ class RayTrainSession:
     """The loop's view of a Ray Train worker: rank, device, its data shards, checkpoints, reports."""
 
     def __init__(self):
-        self.rank = ray.train.get_context().get_world_rank()
+        ctx = ray.train.get_context()
+        self.rank, self.single = ctx.get_world_rank(), ctx.get_world_size() == 1
         self.device = ray.train.torch.get_device()
-        self._kept: dict[tuple, list] = {}
+        self._kept: dict[tuple, list | dict] = {}
 
     def prepare(self, model: torch.nn.Module, find_unused: bool = False) -> torch.nn.Module:
         """On this worker's device, wrapped in DDP with several workers (``find_unused``: some
@@ -119,11 +120,13 @@ class RayTrainSession:
     def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):
         """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
         reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time).
-        An unshuffled split (validation) of at most ``KEEP_BYTES`` is kept after its first pass and
-        replayed: the same batches each epoch without a Ray Data execution per epoch."""
+        A split of at most ``KEEP_BYTES`` is kept after its first pass and replayed without a Ray Data
+        execution per epoch: an unshuffled one (validation) as the same batches, the training split of a
+        single worker (several workers must all read their streaming split) permuted by the seed."""
         key = (split, batch_size)
-        if shuffle_seed is None and key in self._kept:
-            return (dict(b) for b in self._kept[key])
+        kept = self._kept.get(key)
+        if kept is not None:
+            return (dict(b) for b in kept) if shuffle_seed is None else permuted(kept, batch_size, shuffle_seed)
         shard = ray.train.get_dataset_shard(split)
         if shard is None:
             return iter(())
@@ -135,22 +138,22 @@ class RayTrainSession:
             local_shuffle_buffer_size=buffer,
             local_shuffle_seed=shuffle_seed,
         )
-        return it if shuffle_seed is not None else self._keeping(key, it)
+        return it if shuffle_seed is not None and not self.single else self._keeping(key, it)
 
     def _keeping(self, key: tuple, it):
         """Yield ``it``'s batches, keeping them (shallow copies) for the next pass while they fit in
-        ``KEEP_BYTES``."""
+        ``KEEP_BYTES`` and hold tensors only."""
         kept: list | None = []
         size = 0
         for batch in it:
             if kept is not None:
                 size += sum(v.numel() * v.element_size() for v in batch.values() if torch.is_tensor(v))
-                if size > KEEP_BYTES:
+                if size > KEEP_BYTES or not all(torch.is_tensor(v) for v in batch.values()):
                     kept = None
                 else:
                     kept.append(dict(batch))
             yield batch
-        if kept is not None:
+        if kept:
             self._kept[key] = kept
 
     def get_checkpoint(self):
@@ -176,6 +179,16 @@ class RayTrainSession:
         flag = torch.tensor([1.0 if stop else 0.0], device=self.device)
         torch.distributed.broadcast(flag, src=0)
         return bool(flag.item() > 0)
+
+
+def permuted(kept: list[dict], batch_size: int, seed: int):
+    """Batches of ``batch_size`` rows of the kept batches, in the order of a permutation drawn from ``seed``."""
+    whole = {k: torch.cat([b[k] for b in kept]) for k in kept[0]}
+    n = len(next(iter(whole.values())))
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+    for i in range(0, n, batch_size):
+        idx = order[i : i + batch_size].to(next(iter(whole.values())).device)
+        yield {k: v[idx] for k, v in whole.items()}
 
 
 def _restore(session, raw: torch.nn.Module, opts: Optimizers) -> dict:
@@ -208,7 +221,7 @@ def _save(session, raw: torch.nn.Module, opts: Optimizers, progress: dict, cfg_d
 
 
 SHUFFLE_ROWS = 20000  #: local shuffle buffer of the training split (rows)
-KEEP_BYTES = 256 * 2**20  #: an unshuffled split up to this size is kept in the worker after its first pass
+KEEP_BYTES = 256 * 2**20  #: a split up to this size is kept in the worker after its first pass (see batches)
 
 
 def train_loop_per_worker(config: dict) -> None:

@@ -33,7 +33,7 @@ class MassMapData:
 class MassMapModel:
     channels: int = 16  # first convolution's channels (doubled at each of the levels)
     levels: int = 4  # stride-2 levels (classifier) or U-Net levels (denoiser)
-    peaks_sigma: float = 3.0  # denoiser: peaks above this many rms of the clean map are counted
+    peaks_sigma: float = 3.0  # denoiser: peaks above this many rms (of the clean maps, of the estimates) count
 
     def __post_init__(self):
         at_least_one("model", self, ("channels", "levels"))

@@ -17,7 +17,7 @@ def plot_cosmology(results: dict, out_dir: Path, published: float) -> list[Path]
     if "test/accuracy" not in results:
         return []
     names = ["accuracy", "acc_power", "acc_peaks", "acc_moments", "acc_combined"]
-    labels = ["CNN", "power spectrum", "peak counts", "moments", "all three"]
+    labels = ["CNN", "power\nspectrum", "peak\ncounts", "moments", "all three"]
     acc = np.array([results[f"test/{k}"] for k in names])
     n = max(1.0, acc[0] * (1 - acc[0]) / max(results["test/accuracy_se"], 1e-9) ** 2)
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -36,6 +36,7 @@ def plot_cosmology(results: dict, out_dir: Path, published: float) -> list[Path]
                 axes[k, j].imshow(m, cmap="magma")
                 axes[k, j].set_xticks([]), axes[k, j].set_yticks([])
             axes[k, 0].set_ylabel(f"cosmology {k}")
+        fig.suptitle("test maps as the CNN sees them (noise, smoothing)", fontsize=9)
         out.append(save_figure(fig, out_dir / "maps.png"))
     return out
 

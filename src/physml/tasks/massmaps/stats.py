@@ -76,16 +76,16 @@ def wiener(noisy: np.ndarray, signal_power: np.ndarray, noise_power: np.ndarray)
     return np.fft.ifft2(np.fft.fft2(noisy) * gain).real
 
 
-def peak_match(
-    truth: np.ndarray, estimate: np.ndarray, threshold: float, radius: float = 2.0
-) -> tuple[int, int, int, int]:
-    """(true peaks, of them found, estimated peaks near a true one, estimated peaks): peaks above ``threshold`` in maps
-    float[n, N, N], matched within ``radius`` pixels."""
+def peak_match(truth: np.ndarray, estimate: np.ndarray, nu: float, radius: float = 2.0) -> tuple[int, int, int, int]:
+    """(true peaks, of them found, estimated peaks near a true one, estimated peaks): peaks of maps float[n,
+    N, N] higher than ``nu`` times the rms of their own set of maps (a smoothed estimate has smaller
+    peaks than the truth: each is judged on its own scale), matched within ``radius`` pixels."""
+    t_cut, e_cut = nu * truth.std(), nu * estimate.std()
     n_true = found = near = n_est = 0
     for t, e in zip(truth, estimate):
         pt, ht = peaks(t)
         pe, he = peaks(e)
-        pt, pe = pt[ht > threshold], pe[he > threshold]
+        pt, pe = pt[ht > t_cut], pe[he > e_cut]
         n_true, n_est = n_true + len(pt), n_est + len(pe)
         if len(pt) and len(pe):
             d = np.hypot(*(pt[:, None, :] - pe[None, :, :]).transpose(2, 0, 1)) <= radius

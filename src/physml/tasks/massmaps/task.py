@@ -191,8 +191,9 @@ class MassMapsDenoise(_MassMapsTask):
     def evaluate(self, model, batches: Iterable[dict], cfg) -> dict:
         """Per method (the U-Net; Gaussian smoothing at the best of SMOOTHINGS; the Wiener filter with
         the signal and noise spectra measured on these maps): mean squared error (kappa^2), mean
-        Pearson r per map, and the fraction of the clean map's peaks above ``model.peaks_sigma`` rms
-        found within 2 pixels (peaks_found) and of the estimate's peaks that are true (peaks_pure)."""
+        Pearson r per map, and the fraction of the clean map's peaks above ``model.peaks_sigma`` times its
+        rms found within 2 pixels by the estimate's peaks above that many times the estimate's rms
+        (peaks_found), and the fraction of those that are true (peaks_pure)."""
         got = _stack(batches, model, cfg)
         if "clean" not in got:
             return {}
@@ -206,10 +207,9 @@ class MassMapsDenoise(_MassMapsTask):
             "gauss_": by_scale[scale],
             "wiener_": stats.wiener(noisy, spectrum(clean), spectrum(noisy - clean)),
         }
-        threshold = cfg.model.peaks_sigma * clean.std()
         res = {"loss": float(((estimates[""] - clean) ** 2).mean() / SCALE**2), "gauss_scale": scale}
         for m, est in estimates.items():
-            n_true, found, near, n_est = stats.peak_match(clean, est, threshold)
+            n_true, found, near, n_est = stats.peak_match(clean, est, cfg.model.peaks_sigma)
             res[f"{m}mse"] = float(((est - clean) ** 2).mean())
             res[f"{m}pearson"] = float(np.mean([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(est, clean)]))
             res[f"{m}peaks_found"] = found / max(n_true, 1)
