@@ -165,3 +165,15 @@ def test_val_every_validates_the_first_every_kth_and_the_last_epoch():
     assert "val/a" in metrics and metrics["epoch"] == 7
     with pytest.raises(ValueError, match="val_every"):
         TrainConfig(select="best", early_stop_metric="val/loss", val_every=2)
+
+
+def test_a_kept_training_split_is_replayed_as_a_seeded_permutation():
+    from physml.platform.training.loop import permuted
+
+    kept = [{"x": torch.arange(i, i + 4).float(), "y": torch.arange(i, i + 4) * 10} for i in (0, 4, 8)]
+    epochs = [list(permuted(kept, 5, seed)) for seed in (1, 1, 2)]
+    rows = [torch.cat([b["x"] for b in e]) for e in epochs]
+    assert [len(b["x"]) for b in epochs[0]] == [5, 5, 2]
+    assert sorted(rows[0].tolist()) == list(range(12))  # every row once
+    assert all(torch.equal(b["y"], b["x"].long() * 10) for b in epochs[0])  # columns stay aligned
+    assert torch.equal(rows[0], rows[1]) and not torch.equal(rows[0], rows[2])  # the seed decides

@@ -24,19 +24,26 @@ def gaussian_loglik(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor | 
     return lp.flatten(1).sum(1)
 
 
-def iwae(encode, decode, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def iwae(
+    encode, decode, x: torch.Tensor, k: int, generator: torch.Generator | None = None, images: int = 256
+) -> torch.Tensor:
     """float[n]: the K-sample importance-weighted bound of each x, for an encoder x -> (mu, logvar) of
     a diagonal Gaussian q(z|x), a decoder z -> (mean, logvar) of a diagonal Gaussian p(x|z) and a
-    standard normal prior; the samples drawn from ``generator`` (None: torch's global one)."""
+    standard normal prior; the samples drawn from ``generator`` (None: torch's global one), decoded
+    ``images`` at a time (K x n decodes at once would need K times a batch's activations)."""
     mu, logvar = encode(x)
     n, d = mu.shape
-    eps = torch.randn(k, n, d, dtype=mu.dtype, device=mu.device, generator=generator)
-    z = mu + (0.5 * logvar).exp() * eps  # [k, n, d]
-    flat = z.reshape(k * n, d)
-    log_px = gaussian_loglik(x.repeat(k, *([1] * (x.dim() - 1))), *decode(flat)).view(k, n)
-    log_pz = gaussian_loglik(flat, torch.zeros_like(flat)).view(k, n)
-    log_q = gaussian_loglik(flat, mu.repeat(k, 1), logvar.repeat(k, 1)).view(k, n)
-    return torch.logsumexp(log_px + log_pz - log_q, 0) - math.log(k)
+    per = max(1, images // n)
+    logw = []
+    for start in range(0, k, per):
+        m = min(per, k - start)
+        eps = torch.randn(m, n, d, dtype=mu.dtype, device=mu.device, generator=generator)
+        flat = (mu + (0.5 * logvar).exp() * eps).reshape(m * n, d)  # z of [m, n, d]
+        log_px = gaussian_loglik(x.repeat(m, *([1] * (x.dim() - 1))), *decode(flat)).view(m, n)
+        log_pz = gaussian_loglik(flat, torch.zeros_like(flat)).view(m, n)
+        log_q = gaussian_loglik(flat, mu.repeat(m, 1), logvar.repeat(m, 1)).view(m, n)
+        logw.append(log_px + log_pz - log_q)
+    return torch.logsumexp(torch.cat(logw), 0) - math.log(k)
 
 
 class GalaxyVAE(nn.Module):
