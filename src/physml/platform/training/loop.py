@@ -242,7 +242,6 @@ def keep_freed_memory() -> None:
 def train_loop_per_worker(config: dict) -> None:
     """Ray Train's entry point on each worker: the task's loop with this worker's session."""
     quiet_ray_data()
-    keep_freed_memory()
     plan = RunPlan.from_dict(config["plan"])
     session = RayTrainSession()
     run_loop(load(TASKS[plan.task])(), plan, session, _Logger(plan.tracking_uri, plan.run_id, session.rank))
@@ -256,6 +255,7 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
     there is one, wins. Returns the (unwrapped) model and the last epoch's metrics."""
     cfg, init_state = plan.cfg, plan.init_state
     cfg_dict = to_dict(cfg)  # written beside each checkpoint
+    keep_freed_memory()
     t = cfg.train
     torch.manual_seed(t.seed + session.rank)
     device = session.device
