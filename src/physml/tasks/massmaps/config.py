@@ -14,6 +14,7 @@ class MassMapData:
     pixels: int = 128  # simulated pixels per side (004's maps: 128 x 128)
     size: float = 3.5  # simulated patch side, degrees
     field: str = "lognormal"  # simulated field: lognormal | gaussian (no information beyond C_l)
+    cosmologies: tuple[float, ...] = (0.25, 0.876, 0.35, 0.741)  # Omega_m, sigma_8 of each class, in turn
     seed: int = 0  # root seed of the simulated maps
     ngal: float = 30.0  # shape noise added when read: galaxies per arcmin^2 (0: noiseless)
     sigma_e: float = 0.26  # shape noise per shear component
@@ -21,6 +22,8 @@ class MassMapData:
     holdout: int = 10  # crc32(id) % holdout: 0 = validation, 1 = test, else training
 
     def __post_init__(self):
+        if len(self.cosmologies) < 4 or len(self.cosmologies) % 2:
+            raise ValueError(f"data.cosmologies = {list(self.cosmologies)}: give two or more (Omega_m, sigma_8) pairs")
         if self.holdout < 3:
             raise ValueError(f"data.holdout = {self.holdout}: must be >= 3")
         if not (self.ngal >= 0 and self.sigma_e >= 0 and self.smoothing >= 0):

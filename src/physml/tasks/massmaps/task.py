@@ -83,12 +83,15 @@ class _MassMapsTask(Task):
 
     def simulation(self, cfg) -> Simulation:
         d = cfg.data
-        p = MassMapParams(n=d.n, pixels=d.pixels, size=d.size, field=d.field, seed=d.seed, ngal=0.0)
+        p = MassMapParams(
+            n=d.n, pixels=d.pixels, size=d.size, cosmologies=d.cosmologies, field=d.field, seed=d.seed, ngal=0.0
+        )
         return Simulation("massmaps", p)
 
     def adapt(self, cfg_dict: dict, data_params: dict) -> dict:
-        """The patch geometry of the dataset read (its pixels and size)."""
-        data = {**cfg_dict["data"], **{k: data_params[k] for k in ("pixels", "size") if k in data_params}}
+        """The patch geometry and the cosmologies of the dataset read."""
+        keys = ("pixels", "size", "cosmologies")
+        data = {**cfg_dict["data"], **{k: data_params[k] for k in keys if k in data_params}}
         return {**cfg_dict, "data": data}
 
     def datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
@@ -124,7 +127,7 @@ class MassMapsCosmology(_MassMapsTask):
     sweep_metric: ClassVar[tuple[str, str]] = ("val/accuracy", "max")
 
     def model(self, cfg) -> torch.nn.Module:
-        return CosmoCNN(2, cfg.model.channels, cfg.model.levels)
+        return CosmoCNN(len(cfg.data.cosmologies) // 2, cfg.model.channels, cfg.model.levels)
 
     def loss(self, model, batch: dict, cfg) -> dict:
         """Cross-entropy over the cosmologies, on the maps with fresh noise, rotated or reflected."""
