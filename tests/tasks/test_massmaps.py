@@ -150,10 +150,14 @@ def test_the_tasks_noise_and_smoothing():
     from physml.tasks.massmaps.task import SCALE, gaussian_blur, observe
 
     d = MassMapData(pixels=64, size=2.0, ngal=20.0, smoothing=0.0)
-    x = observe(torch.zeros(50, 1, 64, 64, dtype=torch.float64), d, torch.Generator().manual_seed(0))
+    x = observe(torch.zeros(50, 1, 64, 64, dtype=torch.float64), d)
+    seeds = torch.arange(50)
+    y = observe(torch.zeros(50, 1, 64, 64, dtype=torch.float64), d, seeds, 3)
+    assert torch.equal(y[7], observe(torch.zeros(1, 1, 64, 64, dtype=torch.float64), d, seeds[7:8], 3)[0])  # per map
     sigma = noise_sigma(d.sigma_e, d.ngal, d.size * 60 / d.pixels) / SCALE
     n = x.numel()
     assert abs(float(x.var()) - sigma**2) < 4 * sigma**2 * np.sqrt(2 / n)
+    assert abs(float(y.var()) - sigma**2) < 4 * sigma**2 * np.sqrt(2 / n)
     point = torch.zeros(1, 1, 41, 41, dtype=torch.float64)
     point[0, 0, 20, 20] = 1.0
     blurred = gaussian_blur(point, 2.5)[0, 0].numpy()

@@ -9,6 +9,7 @@ noise level. Maps are handed to the networks in units of ``SCALE``."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -36,10 +37,13 @@ def pixel_arcmin(d: MassMapData) -> float:
 
 
 def to_arrays(batch: dict, split: int | None, holdout: int) -> dict:
-    """x float32[n, 1, N, N]: the noiseless kappa / SCALE; y int64[n] the cosmology. Noise is added by
-    :func:`observe` as the maps are used: fresh at every training step, seeded for evaluation."""
+    """x float32[n, 1, N, N]: the noiseless kappa / SCALE; y int64[n] the cosmology; seed int64[n] from
+    the map's id. Noise is added by :func:`observe` as the maps are used: fresh at every training step,
+    from the map's seed for evaluation (the same whatever the order the maps come in)."""
     keep = rows_of(batch["id"], split, holdout)
-    return {"x": (stack_images(batch["kappa"], keep) / SCALE)[:, None], "y": np.asarray(batch["label"], np.int64)[keep]}
+    seeds = np.array([zlib.crc32(str(i).encode()) for i in np.asarray(batch["id"])[keep]], np.int64)
+    x = (stack_images(batch["kappa"], keep) / SCALE)[:, None]
+    return {"x": x, "y": np.asarray(batch["label"], np.int64)[keep], "seed": seeds}
 
 
 def gaussian_blur(x: torch.Tensor, sigma_px: float) -> torch.Tensor:
@@ -54,11 +58,17 @@ def gaussian_blur(x: torch.Tensor, sigma_px: float) -> torch.Tensor:
     return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
 
 
-def observe(clean: torch.Tensor, d: MassMapData, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The network's input from clean maps (kappa / SCALE): white shape noise of rms
-    sigma_e / sqrt(n_gal A_pix), then Gaussian smoothing by ``d.smoothing`` arcmin."""
+def observe(clean: torch.Tensor, d: MassMapData, seeds: torch.Tensor | None = None, base: int = 0) -> torch.Tensor:
+    """The network's input from clean maps float[n, 1, N, N] (kappa / SCALE): white shape noise of rms
+    sigma_e / sqrt(n_gal A_pix) (fresh, or drawn per map from ``seeds`` int64[n] and ``base``), then
+    Gaussian smoothing by ``d.smoothing`` arcmin."""
     sigma = noise_sigma(d.sigma_e, d.ngal, pixel_arcmin(d)) / SCALE
-    noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device=clean.device)
+    if seeds is None:
+        noise = torch.randn_like(clean)
+    else:
+        gen, shape = torch.Generator(), clean.shape[1:]  # on the CPU, then moved: the same on any device
+        draws = [torch.randn(shape, generator=gen.manual_seed(int(s) * 1_000_003 + base)) for s in seeds]
+        noise = torch.stack(draws).to(clean) if draws else torch.zeros_like(clean)
     return gaussian_blur(clean + sigma * noise, d.smoothing / pixel_arcmin(d))
 
 
@@ -103,14 +113,13 @@ class _MassMapsTask(Task):
 
 
 def _stack(batches: Iterable[dict], model, cfg) -> dict[str, np.ndarray]:
-    """clean and noisy float[n, N, N] (kappa / SCALE; the noise drawn from a generator seeded by
+    """clean and noisy float[n, N, N] (kappa / SCALE; each map's noise drawn from its seed and
     ``train.seed``, the same at every evaluation), y int64[n] and the model's output on the noisy maps."""
     device = next(model.parameters()).device
-    gen = torch.Generator(device).manual_seed(cfg.train.seed)
     got: dict[str, list] = {k: [] for k in ("clean", "noisy", "y", "out")}
     for b in batches:
         clean = b["x"].to(device).float()
-        noisy = observe(clean, cfg.data, gen)
+        noisy = observe(clean, cfg.data, b["seed"], cfg.train.seed)
         got["out"].append(model(noisy).float().cpu().numpy())
         got["clean"].append(clean[:, 0].cpu().numpy()), got["noisy"].append(noisy[:, 0].cpu().numpy())
         got["y"].append(b["y"].cpu().numpy())
