@@ -10,17 +10,18 @@ import numpy as np
 from physml.tasks.figures import save_figure
 
 
-def stamps(x: np.ndarray, rec: np.ndarray, out: Path) -> Path:
-    """x, rec float[n, 1, S, S]: stamps over their reconstructions."""
+def stamps(x: np.ndarray, rec: np.ndarray, drawn: np.ndarray, out: Path) -> Path:
+    """x, rec, drawn float[n, 1, S, S]: stamps over their reconstructions, and galaxies drawn from the
+    prior (the decoder's mean image of z ~ N(0, I))."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(x), figsize=(2 * len(x), 4.2), squeeze=False)
-    for j in range(len(x)):
-        axes[0, j].imshow(x[j, 0], cmap="gray")
-        axes[1, j].imshow(rec[j, 0], cmap="gray")
-        for a in axes[:, j]:
-            a.set_xticks([]), a.set_yticks([])
-    axes[0, 0].set_ylabel("stamp"), axes[1, 0].set_ylabel("VAE (mean of z)")
+    rows = [("stamp", x), ("VAE (mean of z)", rec), ("drawn, z ~ N(0, I)", drawn)]
+    fig, axes = plt.subplots(len(rows), len(x), figsize=(2 * len(x), 2.1 * len(rows)), squeeze=False)
+    for i, (label, images) in enumerate(rows):
+        for j in range(len(x)):
+            axes[i, j].imshow(images[j, 0], cmap="gray")
+            axes[i, j].set_xticks([]), axes[i, j].set_yticks([])
+        axes[i, 0].set_ylabel(label, fontsize=8)
     return save_figure(fig, out)
 
 

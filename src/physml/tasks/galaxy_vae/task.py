@@ -103,7 +103,10 @@ class GalaxyVAETask(Task):
                 flux += np.asarray(b["flux"])[: len(take)].tolist()
                 if not shown:
                     mean = model.decode(model.encode(take[:4])[0])[0]
-                    shown = [take[:4].cpu().numpy(), mean.detach().cpu().numpy()]
+                    prior_gen = torch.Generator(device).manual_seed(cfg.train.seed + 1)
+                    prior = torch.randn(len(take[:4]), model.latent, device=device, generator=prior_gen)
+                    drawn = model.decode(prior)[0]  # the mean image of z ~ N(0, I)
+                    shown = [take[:4].cpu().numpy(), mean.detach().cpu().numpy(), drawn.detach().cpu().numpy()]
         if not n:
             return {}
         wins = np.array(bounds) > np.array(gauss)
@@ -118,7 +121,7 @@ class GalaxyVAETask(Task):
         }
 
     def report(self, results: dict, out_dir: Path) -> list[Path]:
-        """plots/galaxies.png: stamps and their VAE reconstructions; plots/preference.png: the fraction
+        """plots/galaxies.png: stamps, their VAE reconstructions and samples; plots/preference.png: the fraction
         where the VAE is preferred against flux."""
         from . import plots
 
