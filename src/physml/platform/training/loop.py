@@ -126,7 +126,11 @@ class RayTrainSession:
         key = (split, batch_size)
         kept = self._kept.get(key)
         if kept is not None:
-            return (dict(b) for b in kept) if shuffle_seed is None else permuted(kept, batch_size, shuffle_seed)
+            if shuffle_seed is None:
+                return (dict(b) for b in kept)
+            if isinstance(kept, list):  # concatenated once, on the second pass
+                kept = self._kept[key] = {k: torch.cat([b[k] for b in kept]) for k in kept[0]}
+            return permuted(kept, batch_size, shuffle_seed)
         shard = ray.train.get_dataset_shard(split)
         if shard is None:
             return iter(())
@@ -181,13 +185,12 @@ class RayTrainSession:
         return bool(flag.item() > 0)
 
 
-def permuted(kept: list[dict], batch_size: int, seed: int):
-    """Batches of ``batch_size`` rows of the kept batches, in the order of a permutation drawn from ``seed``."""
-    whole = {k: torch.cat([b[k] for b in kept]) for k in kept[0]}
+def permuted(whole: dict[str, torch.Tensor], batch_size: int, seed: int):
+    """Batches of ``batch_size`` rows of the columns ``whole``, in the order of a permutation drawn from ``seed``."""
     n = len(next(iter(whole.values())))
-    order = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(n)).to(next(iter(whole.values())).device)
     for i in range(0, n, batch_size):
-        idx = order[i : i + batch_size].to(next(iter(whole.values())).device)
+        idx = order[i : i + batch_size]
         yield {k: v[idx] for k, v in whole.items()}
 
 
