@@ -73,7 +73,8 @@ def simulate(
 def log_analysis(sampler, uri: str, metrics: dict | None = None) -> dict:
     """The source's analysis of the dataset at ``uri``, logged to the active MLflow run (metrics,
     series, the report's figures and tables, the manifest); returns the analysis."""
-    analysis = sampler.analyse(read_table(uri, columns=sampler.summary_columns))
+    table = sampler.summary_table(uri)
+    analysis = sampler.analyse(table if table is not None else read_table(uri, columns=sampler.summary_columns))
     tracking.log_metrics({**analysis["metrics"], **(metrics or {})})
     tracking.log_series(analysis["series"])
     with tempfile.TemporaryDirectory() as tmp:

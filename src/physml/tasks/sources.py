@@ -103,6 +103,12 @@ class DataSource(ABC):
         """Figures and tables of :meth:`analyse`'s result under ``out_dir`` (default: none)."""
         return []
 
+    def summary_table(self, uri: str) -> pa.Table | None:
+        """The ``summary_columns`` of the finished dataset at ``uri`` when its shards are files in a
+        field's own format (:meth:`ItemSource.make` gave bytes); None (default): read from the Parquet
+        shards by the platform."""
+        return None
+
     def estimate(self) -> Estimate | None:
         """The size of the dataset before it is made (bytes written, work done), shown before a
         simulation starts and checked against the free space of its target. Default: unknown."""
@@ -173,8 +179,10 @@ class ItemSource(DataSource):
         input (e.g. a directory's layout) happens here, before Ray starts."""
 
     @abstractmethod
-    def make(self, item: dict) -> pa.Table:
-        """The rows of one item (deterministic: from the root seed and the item alone)."""
+    def make(self, item: dict) -> pa.Table | bytes:
+        """The rows of one item (deterministic: from the root seed and the item alone): a table, written
+        as a Parquet shard, or the bytes of a file in the field's own format (e.g. CF NetCDF), written
+        as it is; then the item has ``"rows"``, its row count for the manifest."""
 
 
 class FileReader(ABC):

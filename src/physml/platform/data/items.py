@@ -1,7 +1,8 @@
 """Ray tasks that turn independent items (e.g. MRI cases) into Parquet shards, one shard per item.
 
 A generator of this shape has ``items()`` (dicts with the shard ``path`` and what ``make`` needs)
-and ``make(item) -> pyarrow.Table``. Items run as Ray tasks, one CPU each, spread over the cluster;
+and ``make(item) -> pyarrow.Table`` (or the bytes of a file in the field's own format, e.g. NetCDF).
+Items run as Ray tasks, one CPU each, spread over the cluster;
 the driver is the single writer (shard, then manifest, both atomic), so a killed run resumes by
 skipping the items whose shards the manifest lists. Ray retries a task whose node died.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import ray
 from tqdm.auto import tqdm
 
-from physml.platform.data.shards import DatasetError, DatasetWriter
+from physml.platform.data.shards import DatasetError, DatasetWriter, item_meta
 from physml.tasks import load as _load
 
 
@@ -57,9 +58,9 @@ def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progr
                 table, node = ray.get(ready[0])
             except ray.exceptions.RayTaskError as err:
                 raise DatasetError(f"{item.get('case', item['path'])}: {_cause(err)}") from None
-            meta = {k: v for k, v in item.items() if k != "path" and isinstance(v, (str, int, float))}
-            writer.commit([writer.put_shard(item["path"], table, **meta)])
-            rows, nodes = rows + table.num_rows, nodes | {node}
+            entry = writer.put_shard(item["path"], table, **item_meta(item))
+            writer.commit([entry])
+            rows, nodes = rows + entry["rows"], nodes | {node}
             bar.update(1)
     finally:
         for ref in todo:

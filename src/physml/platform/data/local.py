@@ -10,7 +10,7 @@ import torch
 
 from physml.errors import DatasetError
 from physml.platform.data.readers import reader_tables, task_reader
-from physml.platform.data.shards import DatasetWriter, iter_tables, read_manifest
+from physml.platform.data.shards import DatasetWriter, item_meta, iter_tables, read_manifest
 from physml.tasks.base import DatasetSpec
 from physml.tasks.sources import ChainSampler, DataSource, ItemSource
 
@@ -28,10 +28,9 @@ def write_in_process(source: DataSource, writer: DatasetWriter) -> int:
     rows = 0
     if isinstance(source, ItemSource):
         for item in source.items():
-            meta = {k: v for k, v in item.items() if k != "path" and isinstance(v, (str, int, float))}
-            entry = writer.put_shard(item["path"], table := source.make(item), **meta)
+            entry = writer.put_shard(item["path"], source.make(item), **item_meta(item))
             writer.commit([entry])
-            rows += table.num_rows
+            rows += entry["rows"]
     elif isinstance(source, ChainSampler):
         for unit in source.units():
             state = source.init_state(unit)

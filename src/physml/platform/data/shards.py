@@ -122,11 +122,13 @@ class DatasetWriter:
     def _save_manifest(self) -> None:
         write_atomic(self.fs, _join(self.root, MANIFEST), json.dumps(self.manifest, indent=1).encode())
 
-    def put_shard(self, rel: str, table: pa.Table, **meta) -> dict:
-        """Write one complete shard atomically; returns its manifest entry (not yet committed)."""
-        data = table_bytes(table)
+    def put_shard(self, rel: str, table: pa.Table | bytes, rows: int | None = None, **meta) -> dict:
+        """Write one complete shard atomically: a table (as Parquet) or the bytes of a file in a field's
+        own format (e.g. NetCDF) holding ``rows`` rows; returns its manifest entry (not yet committed)."""
+        data = table if isinstance(table, bytes) else table_bytes(table)
         write_atomic(self.fs, _join(self.root, rel), data)
-        return {"path": rel, "rows": table.num_rows, "sha256": sha256(data), **meta}
+        rows = table.num_rows if isinstance(table, pa.Table) else int(rows or 0)
+        return {"path": rel, "rows": rows, "sha256": sha256(data), **meta}
 
     def adopt_shard(self, rel: str, **meta) -> dict | None:
         """Entry for a complete shard found on disk but missing from the manifest (crash before commit)."""
@@ -163,6 +165,11 @@ class DatasetWriter:
             return None
         with np.load(io.BytesIO(self.fs.cat_file(path))) as z:
             return {k: z[k] for k in z.files}
+
+
+def item_meta(item: dict) -> dict:
+    """The item's scalar fields for its manifest entry (``rows``: of a file made as bytes)."""
+    return {k: v for k, v in item.items() if k != "path" and isinstance(v, (str, int, float))}
 
 
 def _check_same(uri: str, old: dict, new: dict) -> None:
