@@ -47,7 +47,9 @@ def run_task(
     shared(info, cfg.data.uri)
     uri = data_uri(task, cfg, progress)
     reader = check_data(task, cfg, uri, task_name)
-    cfg = for_data(task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, bool(cfg.data.uri), reader)
+    cfg = for_data(
+        task, replace(cfg, data=replace(cfg.data, uri=uri)), uri, bool(cfg.data.uri) or reader is not None, reader
+    )
     specs = task.datasets(cfg, uri)
     tracking.experiment(task_name)
     run_id = resume_id(task_name, resume)

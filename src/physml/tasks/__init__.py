@@ -34,6 +34,8 @@ TASKS: dict[str, str] = {
     "galaxy-vae": "physml.tasks.galaxy_vae.task:GalaxyVAETask",
     "massmaps-cosmology": "physml.tasks.massmaps.task:MassMapsCosmology",
     "massmaps-denoise": "physml.tasks.massmaps.task:MassMapsDenoise",
+    "climate-segmentation": "physml.tasks.climate.task:ClimateSegmentation",
+    "climate-patches": "physml.tasks.climate.task:ClimatePatches",
 }
 
 SOURCES: dict[str, str] = {
@@ -48,6 +50,7 @@ SOURCES: dict[str, str] = {
     "dayabay": "physml.tasks.dayabay.source:DayaBaySource",
     "galaxies": "physml.tasks.galaxy_vae.source:GalaxySource",
     "massmaps": "physml.tasks.massmaps.source:MassMapSource",
+    "climate": "physml.tasks.climate.source:ClimateSource",
 }
 
 

@@ -103,7 +103,9 @@ class ClimateSource(ItemSource):
     def make(self, item: dict) -> bytes:
         p, k, n = self.p, item["chunk"], item["rows"]
         fields, tables, truth, grid = simulate_chunk(p, k, n)
-        labels = np.stack([detect_step({c: v[t] for c, v in fields.items()}, grid, DetectParams())[0] for t in range(n)])
+        labels = np.stack(
+            [detect_step({c: v[t] for c, v in fields.items()}, grid, DetectParams())[0] for t in range(n)]
+        )
         days = (k * p.chunk + np.arange(n)) * p.hours / 24.0
         extra = {
             "TRUTH": labels_variable(truth, "placed by the simulator"),
