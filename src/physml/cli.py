@@ -79,6 +79,9 @@ def _check_size(source, out: str, force: bool) -> None:
             )
 
 
+VERB_PREFIX = {"convert": "convert_", "detect": "detect_"}  #: a source's attributes per verb (simulate: none)
+
+
 def _add_sources(parser, verb: str, chosen: str | None) -> None:
     """`physml simulate KIND` / `physml convert KIND` for every registered source, options built from its
     parameter dataclass (:mod:`physml.cli_options`). Only ``chosen`` is imported (None: all, for the docs and
@@ -87,7 +90,7 @@ def _add_sources(parser, verb: str, chosen: str | None) -> None:
 
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     for name, path in SOURCES.items():
-        summary = class_attr(path, "convert_summary" if verb == "convert" else "summary")
+        summary = class_attr(path, VERB_PREFIX.get(verb, "") + "summary")
         if not summary:
             continue
         if chosen is not None and name != chosen:
@@ -102,12 +105,12 @@ def _source_parser(kinds, name: str, path: str, verb: str, summary: str) -> None
     from physml.tasks.sources import ChainSampler
 
     cls = load(path)
-    convert = verb == "convert"
-    example = cls.convert_example if convert else cls.example
+    prefix = VERB_PREFIX.get(verb, "")
+    example = getattr(cls, prefix + "example")
     p = kinds.add_parser(
         name,
         help=summary,
-        description=cls.convert_description if convert else cls.description,
+        description=getattr(cls, prefix + "description"),
         epilog=f"example: {example}" if example else None,
     )
     add_options(p, cls.params_type, verb)
@@ -137,6 +140,17 @@ def _add_convert(sub, chosen: str | None) -> None:
         "tasks, in the schema the simulator of the same kind writes. Resumable.",
     )
     _add_sources(p, "convert", chosen)
+
+
+def _add_detect(sub, chosen: str | None) -> None:
+    p = sub.add_parser(
+        "detect",
+        help="label extreme weather in CF NetCDF/Zarr fields with heuristics (TECA-style), on Ray",
+        description="Label every time step of --data (LABELS: 0 background, 1 tropical cyclone, 2 "
+        "atmospheric river) in parallel Ray tasks; --out is a dataset of CF NetCDF label files that "
+        "`physml run` reads as data.labels. Resumable.",
+    )
+    _add_sources(p, "detect", chosen)
 
 
 def _add_sweep(sub) -> None:
@@ -243,6 +257,7 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulate(sub, chosen)
     _add_convert(sub, chosen)
+    _add_detect(sub, chosen)
     ui = sub.add_parser(
         "ui",
         help="start the MLflow UI on 127.0.0.1 for the tracking store in use",
@@ -686,9 +701,10 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def _chosen_source(argv: list[str]) -> str:
-    """The KIND of `physml [--verbose] simulate|convert KIND ...` ("" for other commands: no source is imported)."""
+    """The KIND of `physml [--verbose] simulate|convert|detect KIND ...` ("" for other commands: no source is
+    imported)."""
     words = [w for w in argv if w != "--verbose"]
-    return words[1] if len(words) > 1 and words[0] in ("simulate", "convert") else ""
+    return words[1] if len(words) > 1 and words[0] in ("simulate", "convert", "detect") else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -704,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INPUT
     try:
-        if args.command in ("simulate", "convert"):
+        if args.command in ("simulate", "convert", "detect"):
             return cmd_source(args, argv, args.command)
         if args.command == "run":
             return cmd_run(args)

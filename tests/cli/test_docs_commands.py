@@ -72,5 +72,5 @@ def test_every_subcommand_has_a_description_and_an_example_that_parses(key, sub)
     """Commands take theirs from ``EXAMPLES``, data sources from their class (``example``)."""
     assert sub.description, f"`physml {key}` has no description"
     assert sub.epilog and sub.epilog.startswith("example: physml " + key), f"`physml {key}` shows no example"
-    assert key.split()[0] in ("simulate", "convert") or sub.epilog == f"example: {EXAMPLES[key]}"
+    assert key.split()[0] in ("simulate", "convert", "detect") or sub.epilog == f"example: {EXAMPLES[key]}"
     build_parser().parse_args(shlex.split(sub.epilog.removeprefix("example: "))[1:])

@@ -62,6 +62,9 @@ class DataSource(ABC):
     convert_summary: ClassVar[str] = ""  #: set when the source also reads real files (`physml convert KIND`)
     convert_description: ClassVar[str] = ""
     convert_example: ClassVar[str] = ""
+    detect_summary: ClassVar[str] = ""  #: set when the source also labels data (`physml detect KIND`)
+    detect_description: ClassVar[str] = ""
+    detect_example: ClassVar[str] = ""
     #: bump when the source's rows change for the same parameters (a fixed or improved generator): a
     #: task's cached simulation is keyed by it too, so an old cache is not reused (0: never bumped)
     revision: ClassVar[int] = 0

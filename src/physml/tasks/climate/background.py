@@ -4,8 +4,8 @@ Each time chunk starts from a stationary draw and evolves as a spectral AR(1) pr
 eastward (a "frozen-turbulence" model): Fourier coefficients c_k(t+1) = rho e^{-i k_x s} c_k(t) +
 sqrt(1 - rho^2) xi_k. The sea-level-pressure anomaly has the 2D spectrum (1 + (k/k0)^2)^-3, so its
 geostrophic winds have the k^-3 kinetic-energy spectrum observed at synoptic scales (Nastrom & Gage,
-J. Atmos. Sci. 42, 950 (1985)); temperatures are tied to pressure (cold-core extratropical lows) and vary little in the tropics
-(0.4 K against 1.5 K at the poles: weak temperature gradients),
+J. Atmos. Sci. 42, 950 (1985)); temperatures are tied to pressure (cold-core extratropical lows)
+and vary little in the tropics (0.4 K against 1.5 K at the poles: weak temperature gradients),
 water vapour to temperature by Clausius-Clapeyron (7 %/K), and the derived variables (heights,
 humidity, surface pressure and winds) follow from hydrostatic and saturation formulas. No orography:
 PS = PSL. Zonal-mean climatologies are analytic profiles of latitude (jets at +-45 deg, trade winds,

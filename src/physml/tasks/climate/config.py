@@ -18,7 +18,7 @@ class ClimateData:
     channels: tuple[str, ...] = ("TMQ", "U850", "V850", "PSL", "T200", "T500")  # variables the net reads
     nan: str = "error"  # NaN or fill values in a field: error | mean (replaced by the channel's mean)
     mean: tuple[float, ...] = ()  # per-channel normalisation: filled from the training data, kept with the run
-    std: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()  # per-channel standard deviation, filled with data.mean
     crop: int = 96  # segmentation: training on random crops of this many pixels (0: whole fields)
     event: str = "tc"  # patches: tc (tropical cyclones) | ar (atmospheric rivers)
     size: int = 32  # patches: window side, pixels

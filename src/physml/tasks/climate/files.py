@@ -67,7 +67,8 @@ def open_fields(src: str, decode_times: bool = True):
         raise ValueError(f"{src}: unreadable ({str(err).splitlines()[0]}); truncated, or not NetCDF/Zarr?") from None
     except Exception as err:  # h5py, zarr and scipy raise their own kinds for a truncated or foreign file
         raise ValueError(
-            f"{src}: unreadable ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); truncated, or not NetCDF/Zarr?"
+            f"{src}: unreadable ({type(err).__name__}: {(str(err).splitlines() or [''])[0]}); "
+            "truncated, or not NetCDF/Zarr?"
         ) from None
     try:
         yield ds

@@ -132,8 +132,9 @@ class ClimateReader(FileReader):
         if bad.any():
             counts = {c: int(bad[:, k].sum()) for k, c in enumerate(self.channels) if bad[:, k].any()}
             if self.nan == "error":
-                raise ValueError(f"{src}: {sum(counts.values())} NaN or fill values in time steps {piece['start']}-{piece['stop'] - 1} "
-                                 f"({counts}); set data.nan = \"mean\" to replace them by the channel's mean")  # fmt: skip
+                steps = f"time steps {piece['start']}-{piece['stop'] - 1}"
+                raise ValueError(f"{src}: {sum(counts.values())} NaN or fill values in {steps} ({counts}); "
+                                 "set data.nan = \"mean\" to replace them by the channel's mean")  # fmt: skip
             # data.nan = "mean": left as NaN here; the preprocess puts the channel's mean there
         return x, extra
 

@@ -18,6 +18,7 @@ from physml.tasks.sources import Estimate, ItemSource
 from .background import derived_fields, primary_fields
 from .cf import CHANNELS, cf_dataset, labels_variable, netcdf_bytes
 from .detect import DetectParams, detect_step
+from .files import time_values
 from .grid import Grid
 from .storms import draw_cyclones, draw_rivers, moved_cyclone, moved_river, place_cyclone, place_river
 
@@ -44,6 +45,8 @@ class ClimateParams:
     cyclones: float = option(3.0, "mean tropical cyclones per file (Poisson; they move from step to step)")
     rivers: float = option(2.0, "mean atmospheric rivers per file (Poisson)")
     seed: int = option(0, "root seed")
+    data: str = option("", "the CF NetCDF/Zarr data to label: file, directory, glob or store, any fsspec URI",
+                       modes=("detect",))  # fmt: skip
 
     def __post_init__(self):
         parse_grid(self.grid)
@@ -84,16 +87,31 @@ class ClimateSource(ItemSource):
         "(the placed masks) and LABELS (the TECA-style heuristic). Deterministic by seed, resumable."
     )
     example = "physml simulate climate --steps 256 --grid 192x288 --out data/climate"
-    summary_columns = ["tc_truth", "tc_found", "tc_matched", "ar_pixels", "ar_intersection", "ar_union"]
+    summary_columns = ["tc_truth", "tc_found", "tc_matched", "ar_pixels", "ar_intersection", "ar_union", "text"]
+    detect_summary = "tropical cyclones and atmospheric rivers in CF fields (TECA-style heuristics, numba)"
+    detect_description = (
+        "Label every time step of --data, any CF dataset with PSL, U850, V850, T200, T500 and TMQ on a "
+        "regular lat-lon grid: LABELS 1 where a tropical cyclone's criteria hold (closed +200 Pa pressure "
+        "contour within 5.5 deg, cyclonic 850 hPa vorticity, warm core), 2 for atmospheric rivers (TMQ "
+        "|V850| above threshold, >= 2000 km long, length/width >= 2, outside the tropics). One CF NetCDF "
+        "label file per piece of 8 time steps; where the data has TRUTH, recall and precision against it."
+    )
+    detect_example = "physml detect climate --data 'data/climate/*.nc' --out data/climate-labels"
 
     def manifest_params(self) -> dict:
+        if self.p.data:
+            return {"data": self.p.data, "seed": 0, "model": "heuristic-labels", "detect": asdict(DetectParams())}
         return {**asdict(self.p), "model": "stochastic-cam5"}
 
-    def estimate(self) -> Estimate:
+    def estimate(self) -> Estimate | None:
+        if self.p.data:
+            return None
         nlat, nlon = parse_grid(self.p.grid)
         return Estimate(float(self.p.steps * nlat * nlon * (4 * len(CHANNELS) + 2)), float(self.p.steps), "time steps")
 
     def items(self) -> list[dict]:
+        if self.p.data:
+            return [{**piece, "path": f"{piece['path']}.nc"} for piece in detect_reader(self.p.data).pieces()]
         c = self.p.chunk
         return [
             {"path": f"climate-{k:05d}.nc", "chunk": k, "rows": min(c, self.p.steps - k * c)}
@@ -101,6 +119,8 @@ class ClimateSource(ItemSource):
         ]
 
     def make(self, item: dict) -> bytes:
+        if self.p.data:
+            return detect_piece(self.p.data, item)
         p, k, n = self.p, item["chunk"], item["rows"]
         fields, tables, truth, grid = simulate_chunk(p, k, n)
         labels = np.stack(
@@ -117,7 +137,7 @@ class ClimateSource(ItemSource):
 
     def summary_table(self, uri: str) -> pa.Table:
         """Per time step: placed and found cyclones, matched within 5 deg, AR pixels of both labellings."""
-        from .files import open_fields, list_sources
+        from .files import list_sources, open_fields
 
         rows = []
         for src in list_sources(uri):
@@ -126,15 +146,20 @@ class ClimateSource(ItemSource):
         return pa.Table.from_pylist(rows)
 
     def analyse(self, table: pa.Table) -> dict:
-        """The heuristic against the placed truth: TC recall and precision, AR IoU."""
-        s = {c: float(np.sum(table.column(c).to_numpy())) for c in self.summary_columns}
-        recall = s["tc_matched"] / max(s["tc_truth"], 1)
-        precision = s["tc_matched"] / max(s["tc_found"], 1)
-        iou = s["ar_intersection"] / max(s["ar_union"], 1)
-        text = (f"{table.num_rows} time steps: {int(s['tc_truth'])} placed cyclones, heuristic found {int(s['tc_found'])}: "
-                f"recall {recall:.3f}, precision {precision:.3f}; AR IoU (heuristic vs placed) {iou:.3f}")  # fmt: skip
-        metrics = {"sim/tc_recall": recall, "sim/tc_precision": precision, "sim/ar_iou": iou}
-        return {"rows": [], "metrics": metrics, "series": {}, "text": text, "brief": text}
+        """What the heuristic found per time step; against the placed truth (where the data has it): TC
+        recall and precision, AR IoU."""
+        s = {c: float(np.sum(table.column(c).to_numpy())) for c in self.summary_columns if c != "text"}
+        steps = table.column("text").to_pylist()
+        lines = steps[:40] + ([f"... ({len(steps) - 40} more time steps)"] if len(steps) > 40 else [])
+        brief = f"{table.num_rows} time steps: {int(s['tc_found'])} tropical cyclones found"
+        metrics = {"sim/tc_found": s["tc_found"]}
+        if s["tc_truth"] or s["ar_pixels"]:
+            recall, precision = s["tc_matched"] / max(s["tc_truth"], 1), s["tc_matched"] / max(s["tc_found"], 1)
+            iou = s["ar_intersection"] / max(s["ar_union"], 1)
+            brief += (f" of {int(s['tc_truth'])} placed: recall {recall:.3f}, precision {precision:.3f}; "
+                      f"AR IoU (heuristic vs placed) {iou:.3f}")  # fmt: skip
+            metrics.update({"sim/tc_recall": recall, "sim/tc_precision": precision, "sim/ar_iou": iou})
+        return {"rows": [], "metrics": metrics, "series": {}, "text": "\n".join([*lines, brief]), "brief": brief}
 
 
 def score_steps(ds) -> list[dict]:
@@ -143,20 +168,80 @@ def score_steps(ds) -> list[dict]:
     from .detect import _components, _dist
 
     out = []
-    lat, lon = ds["lat"].values, ds["lon"].values
+    lat, lon, times = ds["lat"].values, ds["lon"].values, time_values(ds)
     for t in range(ds.sizes["time"]):
-        labels, truth, psl = (np.asarray(ds[v][t].values) for v in ("LABELS", "TRUTH", "PSL"))
-        placed = [(a, b) for a, b in zip(ds["tc_lat"][t].values, ds["tc_lon"][t].values) if np.isfinite(a)]
-        lab, n = _components(np.ascontiguousarray(labels == 1))
-        found = []
-        for k in range(1, n + 1):
-            i, j = np.unravel_index(np.argmin(np.where(lab == k, psl, np.inf)), psl.shape)
-            found.append((lat[i], lon[j]))
-        matched = sum(any(_dist(a, b, c, d) < 5.0 for c, d in found) for a, b in placed)
+        labels = np.asarray(ds["LABELS"][t].values)
+        truth = np.asarray(ds["TRUTH"][t].values) if "TRUTH" in ds.variables else np.zeros_like(labels)
+        placed = [(a, b) for a, b in zip(*(_row(ds, v, t) for v in ("tc_lat", "tc_lon"))) if np.isfinite(a)]
+        if "det_lat" in ds.variables:
+            found = [
+                (a, b, c)
+                for a, b, c in zip(*(_row(ds, v, t) for v in ("det_lat", "det_lon", "det_psl")))
+                if np.isfinite(a)
+            ]
+        else:
+            psl = np.asarray(ds["PSL"][t].values)
+            lab, n = _components(np.ascontiguousarray(labels == 1))
+            ij = [np.unravel_index(np.argmin(np.where(lab == k, psl, np.inf)), psl.shape) for k in range(1, n + 1)]
+            found = [(lat[i], lon[j], psl[i, j]) for i, j in ij]
+        matched = sum(any(_dist(a, b, c, d) < 5.0 for c, d, _ in found) for a, b in placed)
+        rivers = [(a, b) for a, b in zip(*(_row(ds, v, t) for v in ("ar_length_km", "ar_area_km2"))) if np.isfinite(a)]
+        text = f"{times[t]}: TC " + (", ".join(f"({a:.1f}, {b:.1f}) {c / 100:.0f} hPa" for a, b, c in found) or "none")
+        text += "; AR " + (", ".join(f"{a:.0f} km / {b / 1e6:.2f} Mkm2" for a, b in rivers) or "none")
         ar, tr = labels == 2, truth == 2
         out.append({"tc_truth": len(placed), "tc_found": len(found), "tc_matched": matched,
-                    "ar_pixels": int(tr.sum()), "ar_intersection": int((ar & tr).sum()), "ar_union": int((ar | tr).sum())})  # fmt: skip
+                    "ar_pixels": int(tr.sum()), "ar_intersection": int((ar & tr).sum()),
+                    "ar_union": int((ar | tr).sum()),
+                    "text": text})  # fmt: skip
     return out
+
+
+def _row(ds, name: str, t: int) -> np.ndarray:
+    return np.asarray(ds[name][t].values, np.float64) if name in ds.variables else np.zeros(0)
+
+
+DETECT_VARIABLES = ("PSL", "U850", "V850", "T200", "T500", "TMQ")
+
+
+def detect_reader(uri: str):
+    from .reader import reader_of
+
+    return reader_of(uri, DETECT_VARIABLES)
+
+
+def padded(rows: list[list[float]], width: int) -> np.ndarray:
+    """float32[len(rows), width], NaN after each row's values."""
+    out = np.full((len(rows), width), np.nan, np.float32)
+    for t, r in enumerate(rows):
+        out[t, : min(len(r), width)] = r[:width]
+    return out
+
+
+def detect_piece(uri: str, piece: dict) -> bytes:
+    """The label file of one piece of ``uri``: LABELS, the cyclones (det_lat, det_lon, det_psl) and rivers
+    (ar_length_km, ar_area_km2) found, and the data's TRUTH and tc_* where it has them; its time axis."""
+    from .files import open_fields
+
+    reader = detect_reader(uri)
+    x, extra = reader.fields(piece)
+    grid = Grid(*reader.grid)
+    found = [detect_step(dict(zip(DETECT_VARIABLES, x[t])), grid, DetectParams()) for t in range(len(x))]
+    tcs, ars = [f[1] for f in found], [f[2] for f in found]
+    more = {"LABELS": labels_variable(np.stack([f[0] for f in found]), "TECA-style heuristic (physml detect climate)")}
+    for name, key, rows in (("det_lat", "lat", tcs), ("det_lon", "lon", tcs), ("det_psl", "psl", tcs),
+                            ("ar_length_km", "length_km", ars), ("ar_area_km2", "area_km2", ars)):  # fmt: skip
+        more[name] = (("time", "storm"), padded([[e[key] for e in r] for r in rows], MAX_STORMS), {})
+    if extra["truth"] is not None:
+        more["TRUTH"] = labels_variable(extra["truth"], "placed by the simulator")
+    with open_fields(piece["file"], decode_times=False) as ds:
+        part = ds.isel(time=slice(piece["start"], piece["stop"]))
+        for c in ("tc_lat", "tc_lon", "tc_dp"):
+            if c in part.variables:
+                more[c] = (("time", "storm"), np.asarray(part[c].values, np.float32), {})
+        days, attrs = np.asarray(part["time"].values, np.float64), dict(part["time"].attrs)
+    ds = cf_dataset({}, grid.lat, grid.lon, days, more, {"source": f"physml detect climate --data {uri}"})
+    ds["time"].attrs.update(attrs)
+    return netcdf_bytes(ds)
 
 
 def open_bytes(data: bytes):

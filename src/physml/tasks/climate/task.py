@@ -112,7 +112,8 @@ class ClimateSegmentation(_ClimateTask):
         "per-pixel tropical cyclones and atmospheric rivers in CF climate fields (ClimateNet, DeepCAM)"
     )
     metrics: ClassVar[tuple[str, ...]] = (
-        "loss", "iou_background", "iou_tc", "iou_ar", "mean_iou", "precision_tc", "recall_tc", "precision_ar", "recall_ar",
+        "loss", "iou_background", "iou_tc", "iou_ar", "mean_iou",
+        "precision_tc", "recall_tc", "precision_ar", "recall_ar",
     )  # fmt: skip
     sweep_metric: ClassVar[tuple[str, str]] = ("val/mean_iou", "max")
     search_space: ClassVar[dict] = {
@@ -247,6 +248,7 @@ class ClimatePatches(_ClimateTask):
         out.mkdir(parents=True, exist_ok=True)
         ev = results.get("event", "tc")
         text = (f"climate-patches ({ev.upper()} vs background): accuracy {results.get('test/accuracy', 0):.4f} "
-                f"+- {results.get('test/accuracy_se', 0):.4f}; published (Liu et al. 2016) {PUBLISHED_ACC[ev]:.2f}\n")  # fmt: skip
+                f"+- {results.get('test/accuracy_se', 0):.4f}; published (Liu et al. 2016) "
+                f"{PUBLISHED_ACC[ev]:.2f}\n")  # fmt: skip
         (out / "accuracy.txt").write_text(text)
         return [out / "accuracy.txt"]
