@@ -156,7 +156,8 @@ class ClimateReader(FileReader):
         read in parallel threads (one piece each)."""
         train = [p for p in self.pieces() if p["split"] == "train"] or self.pieces()
         chosen = [train[i] for i in np.unique(np.linspace(0, len(train) - 1, min(len(train), STATS_STEPS)).astype(int))]
-        chosen = [{**p, "stop": p["start"] + 1, "rows": 1} for p in chosen]
+        per = -(-STATS_STEPS // len(chosen))  # steps read from each chosen piece
+        chosen = [{**p, "stop": min(p["stop"], p["start"] + per), "rows": min(p["rows"], per)} for p in chosen]
         with ThreadPoolExecutor(max_workers=4) as pool:
             xs = list(pool.map(lambda p: self.fields(p)[0].astype(np.float64), chosen))
         x = np.concatenate(xs)
