@@ -235,9 +235,46 @@ def _node_local_refused(out: str) -> str:
         os.environ.pop("PHYSML_HOME")
 
 
+def climate_s3_mode(bucket: str) -> None:
+    """Three nodes (a head of 1 CPU for the driver and Ray Data, two 1-CPU workers) and nothing shared
+    but an S3 bucket: `simulate climate` writes NetCDF files there, `run climate-segmentation` streams
+    them (2 Train workers, one per worker node, each fed its own pieces) with PHYSML_HOME in the bucket
+    too (checkpoints), and ends with one MLflow run."""
+    import fsspec
+
+    from physml.platform.configs import resolve
+    from physml.platform.run import run_task
+    from physml.tasks.climate.source import ClimateParams
+
+    cluster, _ = _start(head_cpus=1, workers=2)
+    os.environ.pop("PHYSML_SHARED_FS")  # an object store, not a shared filesystem
+    os.environ.update(PHYSML_HOME=f"s3://{bucket}/home", PHYSML_MATERIALIZE_MB="0")  # stream, do not gather
+    data = f"s3://{bucket}/climate"
+    sim = simulate(SOURCES["climate"], (ClimateParams(grid="32x64", steps=48, seed=5),), data, progress=False)
+    sets = [f'data.uri="{data}"', "train.workers=2", "train.cpus_per_worker=1.0", "train.epochs=2"]
+    cfg = resolve("climate-segmentation", "smoke", sets)
+    res = run_task("climate-segmentation", cfg, load(TASKS["climate-segmentation"])(), progress=False)
+    fs = fsspec.filesystem("s3")
+    report = {
+        "sim_nodes": sim.stats.nodes,
+        "files": len(fs.glob(f"{bucket}/climate/*.nc")),
+        "checkpoints": sorted(
+            p.rsplit("/", 1)[-1] for p in fs.glob(f"{bucket}/home/runs/climate-segmentation/*/epoch-*")
+        ),
+        "run_id": res.run_id,
+        "mean_iou": res.metrics.get("test/mean_iou"),
+        "train_nodes": len(cluster.worker_nodes),
+    }
+    print("RESULT " + json.dumps(report), flush=True)
+    ray.shutdown()
+    cluster.shutdown()
+
+
 def main() -> None:
     out, mode = sys.argv[1], sys.argv[2]
     os.environ["PHYSML_SHARED_FS"] = "1"  # the nodes are on this machine: one filesystem
+    if mode == "climate-s3":
+        return climate_s3_mode(out)
     if mode == "run":
         return run_mode(out)
     if mode == "sweep":

@@ -18,10 +18,12 @@ from physml.tasks.ising.sampler import IsingSampler
 sys.path.insert(0, str(Path(__file__).parent))
 from multinode import PARAMS
 
+from tests.platform.test_remote import s3  # noqa: F401  (the moto S3 server fixture)
+
 SCRIPT = Path(__file__).with_name("multinode.py")
 
 
-def _scenario(tmp_path: Path, mode: str) -> dict:
+def _scenario(tmp_path: Path, mode: str, target: str = "") -> dict:
     """Run a multi-node scenario of multinode.py in its own process; returns its report."""
     env = {
         **os.environ,
@@ -29,7 +31,7 @@ def _scenario(tmp_path: Path, mode: str) -> dict:
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")]),
     }
     env.pop("RAY_ADDRESS", None)
-    target = tmp_path / ("home" if mode in ("run", "sweep", "driverkill") else mode)
+    target = target or tmp_path / ("home" if mode in ("run", "sweep", "driverkill") else mode)
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), str(target), mode],
         env=env,
@@ -135,3 +137,18 @@ def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
         assert sorted(m.step for m in client.get_metric_history(k.info.run_id, "val/acc")) == [1, 2, 3, 4, 5, 6]
     assert client.get_run(report["parent"]).info.status == "FINISHED"
     assert len({n for e in status.values() for n in e["nodes"]}) == 2  # trials ran on both worker nodes
+
+
+def test_climate_run_on_three_nodes_shares_nothing_but_s3(tmp_path, s3):
+    """`simulate climate` and `run climate-segmentation` (2 Train workers on two worker nodes, the data
+    streamed from NetCDF files on S3, PHYSML_HOME on S3) on a 3-node cluster; one MLflow run."""
+    import mlflow
+
+    report = _scenario(tmp_path, "climate-s3", target="physml")
+    assert report["files"] == 6 and report["sim_nodes"] >= 2  # 48 steps in files of 8, made on both workers
+    assert report["checkpoints"] == ["epoch-0001", "epoch-0002"]
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("climate-segmentation")
+    runs = client.search_runs([exp.experiment_id], "tags.`physml.kind` = 'train'")
+    assert [r.info.run_id for r in runs] == [report["run_id"]] and runs[0].info.status == "FINISHED"
+    assert 0 <= report["mean_iou"] <= 1
