@@ -139,7 +139,8 @@ def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
     assert len({n for e in status.values() for n in e["nodes"]}) == 2  # trials ran on both worker nodes
 
 
-def test_climate_run_on_three_nodes_shares_nothing_but_s3(tmp_path, s3):
+@pytest.mark.usefixtures("s3")
+def test_climate_run_on_three_nodes_shares_nothing_but_s3(tmp_path):
     """`simulate climate` and `run climate-segmentation` (2 Train workers on two worker nodes, the data
     streamed from NetCDF files on S3, PHYSML_HOME on S3) on a 3-node cluster; one MLflow run."""
     import mlflow
