@@ -309,7 +309,14 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     )
     ev.add_argument("task", help="task name")
     ev.add_argument("--model", required=True, help="runs:/RUN_ID/model or a local model directory")
-    ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`)")
+    ev.add_argument("--data", required=True, help="dataset URI (made by `physml simulate`) or files the task reads")
+    ev.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='override a key of the trained config for this data (not the model\'s), e.g. data.labels=""',
+    )
     an = sub.add_parser(
         "analyse",
         help="analyse a dataset again (Ising: reweighting, Binder crossings, Tc); logs an MLflow run",
@@ -494,7 +501,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     model_is_remote(a.model)  # a missing local model is refused before torch and MLflow are imported
     from physml.platform.run import evaluate_task
 
-    run_id, metrics, figures = evaluate_task(a.task, a.model, a.data)
+    run_id, metrics, figures = evaluate_task(a.task, a.model, a.data, a.set)
     _print_metrics(metrics)
     print(f"figures: {figures}")
     print(f"MLflow evaluation run {run_id} (experiment '{a.task}')")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mlflow
 
-from physml.config import ConfigError, dump_toml, from_dict, to_dict
+from physml.config import ConfigError, dump_toml, from_dict, merge, to_dict
 from physml.platform import cluster, tracking
 from physml.platform.artifacts import load_model, log_model
 from physml.platform.data import storage
@@ -100,7 +100,15 @@ def ingested(task, cfg, data_uri: str, progress: bool = True) -> str:
     return ensure_dataset(sim.sampler, sim.params, storage.join(storage.home(), "cache"), progress=progress)
 
 
-def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, dict, str]:
+def override(cfg_dict: dict, sets: list[str]) -> dict:
+    """The trained config with ``--set`` overrides of its data (the model's keys stay: its weights fit them)."""
+    bad = [s for s in sets if not s.startswith("data.")]
+    if bad:
+        raise ConfigError(f"--set {bad[0]}: evaluation may override data.* keys only (the model is trained)")
+    return merge(cfg_dict, sets) if sets else cfg_dict
+
+
+def evaluate_task(task_name: str, model_uri: str, data_uri: str, sets: list[str] = ()) -> tuple[str, dict, str]:
     """Evaluate a saved model on new shards (or a directory of raw cases the task can ingest); logs an
     evaluation run and writes its figures under ``<PHYSML_HOME>/evaluations/<run id>``. Returns (run
     id, metrics, figure directory)."""
@@ -109,6 +117,7 @@ def evaluate_task(task_name: str, model_uri: str, data_uri: str) -> tuple[str, d
     if trained != task_name:
         raise ConfigError(f"--model {model_uri} was trained for task {trained!r}, not {task_name!r}")
     task = load(TASKS[task_name])()
+    cfg_dict = override(cfg_dict, list(sets))
     data_uri = ingested(task, from_dict(task.Config, cfg_dict), data_uri)
     cfg_dict.setdefault("data", {})["uri"] = data_uri
     reader = check_data(task, from_dict(task.Config, cfg_dict), data_uri, task_name)

@@ -18,6 +18,15 @@ def _is_zarr(fs, path: str) -> bool:
     return path.rstrip("/").endswith(".zarr") or any(fs.exists(f"{path}/{m}") for m in (".zgroup", "zarr.json"))
 
 
+def absolute(uri: str) -> str:
+    """A local path made absolute (Ray workers run in other directories); URIs unchanged."""
+    if not uri or "://" in uri:
+        return uri
+    import os
+
+    return os.path.abspath(os.path.expanduser(uri))
+
+
 def list_sources(uri: str) -> list[str]:
     """The NetCDF files and Zarr stores ``uri`` names (a file, store, directory or glob), as URIs
     with the filesystem's protocol, sorted; ValueError when there are none."""

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from physml.tasks.sources import FileReader
 
-from .files import check_structure, list_sources, open_fields, time_values
+from .files import absolute, check_structure, list_sources, open_fields, time_values
 
 PIECE = 8  #: time steps per piece (one read task)
 STATS_STEPS = 64  #: time steps the normalisation statistics are computed from, spread over the files
@@ -43,7 +43,8 @@ class ClimateReader(FileReader):
     def __init__(self, src: str, channels: tuple[str, ...], labels: str = "", nan: str = "error", patches: tuple = ()):
         if nan not in NAN_POLICIES:
             raise ValueError(f"data.nan = {nan!r}: choose {' or '.join(NAN_POLICIES)}")
-        self.src, self.channels, self.labels_src, self.nan, self.patches = src, tuple(channels), labels, nan, patches
+        self.src, self.labels_src = absolute(src), absolute(labels)
+        self.channels, self.nan, self.patches = tuple(channels), nan, patches
 
     @cached_property
     def sources(self) -> list[str]:
@@ -114,7 +115,8 @@ class ClimateReader(FileReader):
         out = []
         for t in time_values(ds.isel(time=slice(piece["start"], piece["stop"]))):
             if t not in self._label_index:
-                raise ValueError(f"{src}: time {t} has no LABELS in {self.labels_src}")
+                raise ValueError(f"{src}: time {t} has no LABELS in {self.labels_src} (data.labels; "
+                                 'to use the LABELS of the data itself: --set data.labels=""')  # fmt: skip
             lsrc, i = self._label_index[t]
             with open_fields(lsrc) as lds:
                 out.append(np.asarray(lds["LABELS"][i].values, np.uint8))
@@ -146,6 +148,8 @@ class ClimateReader(FileReader):
             return patch_table(x, extra["labels"], self.grid, piece, self.patches, self.channels)
         n = x.shape[0]
         cols = {"id": [f"{piece['path']}-{i}" for i in range(n)], "x": _flat(x)}
+        cols["file_index"] = np.full(n, self.sources.index(piece["file"]), np.int32)
+        cols["step"] = np.arange(piece["start"], piece["stop"], dtype=np.int32)
         for k in ("labels", "truth"):
             if extra[k] is not None:
                 cols[k] = _flat(extra[k])

@@ -18,7 +18,7 @@ from physml.tasks.sources import Estimate, ItemSource
 from .background import derived_fields, primary_fields
 from .cf import CHANNELS, cf_dataset, labels_variable, netcdf_bytes
 from .detect import DetectParams, detect_step
-from .files import time_values
+from .files import absolute, time_values
 from .grid import Grid
 from .storms import draw_cyclones, draw_rivers, moved_cyclone, moved_river, place_cyclone, place_river
 
@@ -49,6 +49,7 @@ class ClimateParams:
                        modes=("detect",))  # fmt: skip
 
     def __post_init__(self):
+        object.__setattr__(self, "data", absolute(self.data))  # the Ray tasks that read it run elsewhere
         parse_grid(self.grid)
         if self.steps < 1 or self.chunk < 1:
             raise ValueError(f"steps = {self.steps}, chunk = {self.chunk}: both must be >= 1")

@@ -72,6 +72,9 @@ class _ClimateTask(Task):
 
 def seg_arrays(batch: dict, d, shape: tuple[int, int]) -> dict:
     out = {"x": normalised(batch["x"], d, shape)}
+    for k in ("file_index", "step"):  # evaluation of unlabelled data: which time step each prediction is
+        if k in batch:
+            out[k] = np.asarray(batch[k], np.int64)
     for k in ("labels", "truth"):
         if k in batch:
             out[k] = np.stack(list(batch[k])).astype(np.int64).reshape(-1, *shape)
@@ -137,6 +140,14 @@ class ClimateSegmentation(_ClimateTask):
             "test": DatasetSpec(uri, ["x", "labels", *extra], pre, where={"split": "test"}, reader=reader),
         }
 
+    def evaluation_datasets(self, cfg, uri: str) -> dict[str, DatasetSpec]:
+        """Every time step of a dataset to score (`physml evaluate`); without LABELS, the predictions are
+        written instead (``predicted_labels.nc``)."""
+        reader = self.reader(cfg, uri)
+        shape = tuple(len(a) for a in reader.grid)
+        cols = ["x", "labels"] if reader.has_labels else ["x", "file_index", "step"]
+        return {"test": DatasetSpec(uri, cols, partial(seg_arrays, d=cfg.data, shape=shape), reader=reader)}
+
     def model(self, cfg) -> torch.nn.Module:
         return segmenter(len(cfg.data.channels), cfg.model.layers, cfg.model.channels)
 
@@ -155,10 +166,15 @@ class ClimateSegmentation(_ClimateTask):
         """IoU, precision and recall per class against LABELS (and against TRUTH where the data has it:
         ``*_truth``), summed over all pixels; two examples for the figure."""
         conf, conf_truth, losses, examples = np.zeros((3, 3)), np.zeros((3, 3)), [], []
-        device = next(model.parameters()).device
+        device, predicted = next(model.parameters()).device, []
         for b in batches:
-            x, y = b["x"].to(device).float(), b["labels"].to(device)
+            x = b["x"].to(device).float()
             logits = padded_logits(model, x, 2 ** (cfg.model.layers - 1))
+            if "labels" not in b:
+                where = zip(b["file_index"].tolist(), b["step"].tolist())
+                predicted += list(zip(where, logits.argmax(1).cpu().numpy().astype(np.uint8)))
+                continue
+            y = b["labels"].to(device)
             losses.append((float(self._loss(logits, y, cfg)), len(x)))
             pred = logits.argmax(1).cpu().numpy()
             conf += confusion(pred, y.cpu().numpy())
@@ -166,6 +182,9 @@ class ClimateSegmentation(_ClimateTask):
                 conf_truth += confusion(pred, b["truth"].numpy())
             if len(examples) < 2:
                 examples.append((x[0, 0].cpu().numpy(), y[0].cpu().numpy(), pred[0]))
+        if predicted:
+            reader = self.reader(cfg, cfg.data.uri)
+            return unlabelled_results(predicted, reader.grid, reader.sources)
         out = {"loss": sum(v * n for v, n in losses) / max(sum(n for _, n in losses), 1), **scores(conf)}
         if conf_truth.sum():
             out.update({f"{k}_truth": v for k, v in scores(conf_truth).items() if k.startswith("iou")})
@@ -174,7 +193,50 @@ class ClimateSegmentation(_ClimateTask):
     def report(self, results: dict, out_dir: Path) -> list[Path]:
         from .plots import segmentation_figure
 
+        if "predicted" in results:
+            return [write_predictions(results, Path(out_dir))]
         return segmentation_figure(results, Path(out_dir), PUBLISHED_IOU)
+
+
+def unlabelled_results(predicted: list, grid: tuple[np.ndarray, np.ndarray], sources: list[str]) -> dict:
+    """Predictions on data without LABELS, in file and time order: the fraction of pixels per class, and
+    the maps with their file and time index for the report."""
+    predicted = sorted(predicted, key=lambda p: p[0])
+    maps = np.stack([p for _, p in predicted])
+    frac = {f"predicted_{n}": float((maps == k).mean()) for k, n in enumerate(("background", "tc", "ar"))}
+    files = [sources[f].rsplit("/", 1)[-1] for (f, _), _ in predicted]
+    return {
+        **frac,
+        "predicted": maps,
+        "files": files,
+        "steps": [s for (_, s), _ in predicted],
+        "lat": grid[0],
+        "lon": grid[1],
+    }
+
+
+def write_predictions(results: dict, out: Path) -> Path:
+    """``predicted_labels.nc``: LABELS(sample, lat, lon) uint8, each sample's file and time index in it."""
+    import xarray as xr
+
+    out.mkdir(parents=True, exist_ok=True)
+    ds = xr.Dataset(
+        {
+            "LABELS": (
+                ("sample", "lat", "lon"),
+                results["predicted"],
+                {"flag_values": [0, 1, 2], "flag_meanings": "background tropical_cyclone atmospheric_river"},
+            )
+        },  # fmt: skip
+        coords={
+            "file": ("sample", results["files"]),
+            "time_index": ("sample", results["steps"]),
+            "lat": ("lat", results["lat"], {"units": "degrees_north"}),
+            "lon": ("lon", results["lon"], {"units": "degrees_east"}),
+        },  # fmt: skip
+    )
+    ds.to_netcdf(out / "predicted_labels.nc", engine="h5netcdf")
+    return out / "predicted_labels.nc"
 
 
 def confusion(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
