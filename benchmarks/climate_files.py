@@ -1,0 +1,185 @@
+"""Climate archives read in place: physml's reader against xarray alone, the Ray Data stream against
+training's consumption, `physml run climate-segmentation` against a plain PyTorch loop, peak memory of
+an epoch streamed from 1x, 10x and 100x the files, and the per-core rate behind the README's projection
+of an epoch over DeepCAM's 8.8 TB.
+
+1. Reading, one process: ``--steps`` simulated time steps (192 x 288, CF NetCDF files of 8 steps) read by
+   xarray alone (open, slice the piece, load the 6 channels) against physml's reader (the same pieces,
+   rows for training); MB/s of float32 channel data per core.
+2. The training split streamed by Ray Data (the reader's datasource, all cores) against the U-Net's
+   training consumption (forward + backward on 96 x 96 crops, batch 8, one thread).
+3. `physml run climate-segmentation -c default` (fewer epochs) against ``benchmarks.common.plain_loop``.
+4. Memory: one epoch of a small U-Net streamed (PHYSML_MATERIALIZE_MB=0) from a directory holding the
+   files once, 10 and 100 times (hard links); the peak summed PSS of the run's process tree.
+Run: `.venv/bin/python -m benchmarks.climate_files [--steps N] [--skip-memory]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.common import plain_loop, run_rate
+from benchmarks.jets_scale import peak_memory
+from physml.config import from_dict
+from physml.platform.data.local import write_in_process
+from physml.platform.data.shards import DatasetWriter
+from physml.tasks.climate.files import open_fields
+from physml.tasks.climate.reader import ClimateReader
+from physml.tasks.climate.source import ClimateParams, ClimateSource
+from physml.tasks.climate.task import ClimateSegmentation
+
+CHANNELS = ("TMQ", "U850", "V850", "PSL", "T200", "T500")
+EPOCHS = 3
+
+
+def simulate(out: str, steps: int, grid: str = "192x288") -> None:
+    source = ClimateSource(ClimateParams(grid=grid, steps=steps, seed=1))
+    write_in_process(source, DatasetWriter(out, "climate", source.manifest_params(), 1, "benchmark"))
+
+
+def read_rates(data: str) -> float:
+    """Prints xarray alone against the reader; returns the reader's MB/s of channel data."""
+    reader = ClimateReader(data, CHANNELS)
+    pieces = reader.pieces()
+    t0 = time.perf_counter()
+    for p in pieces:
+        with open_fields(p["file"]) as ds:
+            part = ds.isel(time=slice(p["start"], p["stop"]))
+            [np.asarray(part[c].values) for c in CHANNELS]
+    raw = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = sum(reader.read(p).num_rows for p in pieces)
+    ours = time.perf_counter() - t0
+    mb = rows * len(CHANNELS) * np.prod([len(a) for a in reader.grid]) * 4 / 1e6
+    print(
+        f"reading {rows} time steps, one process: xarray alone {rows / raw:6.1f} steps/s; physml's reader "
+        f"{rows / ours:6.1f} steps/s ({mb / ours:.0f} MB/s of float32 channels; ratio {raw / ours:.3f})"
+    )
+    return mb / ours
+
+
+def stream_vs_training(data: str) -> None:
+    import ray
+
+    from physml.platform.data.streams import ray_dataset
+
+    task = ClimateSegmentation()
+    cfg = from_dict(task.Config, {"data": {"uri": data, "channels": list(CHANNELS)}})
+    spec = task.datasets(cfg, data)["train"]
+    os.environ["PHYSML_MATERIALIZE_MB"] = "0"
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    t0 = time.perf_counter()
+    n, first, t1, batch = 0, 0, 0.0, None
+    for b in ray_dataset(spec, shuffle_seed=0).iter_torch_batches(batch_size=8):
+        if not n:
+            first, t1, batch = len(b["x"]), time.perf_counter(), b
+        n += len(b["x"])
+    t2 = time.perf_counter()
+    ray.shutdown()
+    del os.environ["PHYSML_MATERIALIZE_MB"]
+    torch.set_num_threads(1)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters())
+    steps, t3 = 5, time.perf_counter()
+    for _ in range(steps):
+        loss = task.loss(model, batch, cfg)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    train = steps * len(batch["x"]) / (time.perf_counter() - t3)
+    stream = (n - first) / max(t2 - t1, 1e-9)
+    print(
+        f"Ray Data stream of the training split ({n} steps, {os.cpu_count()} cores): {stream:6.1f} steps/s after "
+        f"{t1 - t0:.1f} s to the first batch; the U-Net trains {train:6.1f} steps/s on one thread "
+        f"(reader / consumption {stream / train:.1f})"
+    )
+
+
+def run_vs_plain(data: str, env: dict) -> None:
+    task = ClimateSegmentation()
+    cfg = from_dict(
+        task.Config,
+        {"data": {"uri": data, "channels": list(CHANNELS)}, "train": {"epochs": EPOCHS, "batch_size": 8, "lr": 0.002}},
+    )
+    reader = task.reader(cfg, data)
+    mean, std = reader.stats()
+    cfg = from_dict(task.Config, {"data": {"uri": data, "channels": list(CHANNELS), "mean": mean, "std": std},
+                                  "train": {"epochs": EPOCHS, "batch_size": 8, "lr": 0.002}})  # fmt: skip
+    torch.set_num_threads(1)
+    plain, n = plain_loop(task, cfg, data, EPOCHS - 1)
+    cmd = [sys.executable, "-m", "physml", "run", "climate-segmentation", "-c", "default", "--no-progress",
+           "--set", f'data.uri="{data}"', "--set", f"train.epochs={EPOCHS}"]  # fmt: skip
+    ours = run_rate(cmd, env, n)[0]
+    print(
+        f"training the U-Net ({n} steps, crops of 96, batch 8): plain PyTorch loop {plain:6.2f} steps/s; "
+        f"physml run (1 worker) {ours:6.2f} steps/s (ratio {ours / plain:.2f}, target >= 0.9)"
+    )
+
+
+def memory(data: str, work: str, env: dict) -> None:
+    env = {**env, "PHYSML_MATERIALIZE_MB": "0"}
+    files = sorted(Path(data).glob("*.nc"))
+    small = [
+        "--set",
+        "model.layers=3",
+        "--set",
+        "model.channels=4",
+        "--set",
+        "data.crop=0",
+        "--set",
+        "train.batch_size=16",
+    ]
+    for times in (1, 10, 100):
+        d = Path(work, f"x{times}")
+        d.mkdir()
+        for k in range(times):
+            for f in files:
+                os.link(f, d / f"{f.stem}-copy{k:03d}.nc")
+        cmd = [sys.executable, "-m", "physml", "run", "climate-segmentation", "-c", "default", "--no-progress",
+               "--set", f'data.uri="{d}"', "--set", "train.epochs=1", *small]  # fmt: skip
+        gib, secs = peak_memory(cmd, env)
+        print(f"memory, one epoch streamed from {times:3d}x the files ({times * len(files)} files): "
+              f"peak PSS of the run {gib:5.2f} GiB in {secs:5.0f} s")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=128, help="simulated time steps at 192 x 288 (default 128)")
+    ap.add_argument("--skip-memory", action="store_true", help="leave out the 1x / 10x / 100x memory runs")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory runs")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="physml-bench-")
+    env = {**os.environ, "PHYSML_HOME": work, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"}
+    data = f"{work}/climate"
+    if a.memory_only:
+        simulate(data, 64, "96x144")
+        memory(data, work, env)
+        return
+    simulate(data, a.steps)
+    size = sum(f.stat().st_size for f in Path(data).glob("*.nc")) / 1e6
+    print(f"simulated {a.steps} time steps at 192 x 288 ({size:.0f} MB of NetCDF)")
+    mb = read_rates(data)
+    deepcam = 8.8e12 / (768 * 1152 * 16 * 4)
+    print(f"DeepCAM: 8.8 TB = {deepcam:.0f} samples of 768 x 1152 x 16 float32; at {mb:.0f} MB/s per core one "
+          f"epoch reads in {8.8e12 / (mb * 1e6) / 3600:.1f} core-hours: {8.8e12 / (mb * 1e6 * 64 * 16) / 60:.1f} min "
+          f"on 16 nodes of 64 cores if storage delivers {mb * 64 * 16 / 1e3:.0f} GB/s")  # fmt: skip
+    stream_vs_training(data)
+    run_vs_plain(data, env)
+    if not a.skip_memory:
+        shutil.rmtree(data)
+        simulate(data, 64, "96x144")
+        memory(data, work, env)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
