@@ -232,3 +232,12 @@ def test_cf_dataset_round_trips_through_netcdf(tmp_path):
     back = xr.open_dataset(tmp_path / "x.nc", engine="h5netcdf")
     assert back["TMQ"].attrs["units"] == "kg m-2" and back["LABELS"].dtype == np.uint8
     assert str(back["time"].values[1]) == "2000-01-01 06:00:00"
+
+
+def test_ivt_is_derived_where_the_data_lacks_it(tmp_path):
+    ds = climatenet_like().assign(V850=lambda d: d["U850"] * 0 + 3.0)
+    ds.to_netcdf(tmp_path / "a.nc", engine="h5netcdf")
+    r = ClimateReader(str(tmp_path / "a.nc"), ("IVT", "TMQ"))
+    x = r.fields(r.pieces()[0])[0]
+    expected = ds["TMQ"].values[:8] * np.hypot(ds["U850"].values[:8], 3.0)
+    assert np.allclose(x[:, 0], expected, rtol=1e-6) and np.array_equal(x[:, 1], ds["TMQ"].values[:8])

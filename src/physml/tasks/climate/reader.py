@@ -22,6 +22,26 @@ STATS_STEPS = 64  #: time steps the normalisation statistics are computed from, 
 NAN_POLICIES = ("error", "mean")
 
 
+DERIVED = {"IVT": ("TMQ", "U850", "V850")}  #: channels computed when the data lacks them
+
+
+def needed(ds, channels) -> list[str]:
+    """The variables ``channels`` read from ``ds``: a derived channel's inputs where ``ds`` lacks it."""
+    out = []
+    for c in channels:
+        out += list(DERIVED[c]) if c in DERIVED and c not in ds.variables else [c]
+    return list(dict.fromkeys(out))
+
+
+def channel(part, name: str) -> np.ndarray:
+    """float32[time, lat, lon] of one channel; IVT, where the data lacks it, as the proxy TMQ |V850|
+    (kg m^-1 s^-1; the quantity the atmospheric-river heuristic thresholds)."""
+    if name == "IVT" and "IVT" not in part.variables:
+        t, u, v = (np.asarray(part[c].values, np.float32) for c in DERIVED["IVT"])
+        return t * np.hypot(u, v)
+    return np.asarray(part[name].values, np.float32)
+
+
 def split_of(k: int, n: int) -> str:
     """The split of piece ``k`` of ``n`` (in file and time order): one in 8 each for 'val' and 'test'
     (pieces 3, 11, ... and 6, 14, ...; pieces 1 and 2 when there are fewer than 8), else 'train'.
@@ -55,7 +75,7 @@ class ClimateReader(FileReader):
         pieces, grid, has_labels = [], None, True
         for src in self.sources:
             with open_fields(src) as ds:
-                lat, lon, n = check_structure(ds, src, list(self.channels))
+                lat, lon, n = check_structure(ds, src, needed(ds, self.channels))
                 has_labels &= "LABELS" in ds.variables
             if grid is None:
                 grid = (lat, lon, src)
@@ -127,7 +147,7 @@ class ClimateReader(FileReader):
         src = piece["file"]
         with open_fields(src) as ds:
             part = ds.isel(time=slice(piece["start"], piece["stop"]))
-            x = np.stack([np.asarray(part[c].values, np.float32) for c in self.channels], axis=1)
+            x = np.stack([channel(part, c) for c in self.channels], axis=1)
             extra = {"labels": self._labels(ds, piece, src)}
             extra["truth"] = np.asarray(part["TRUTH"].values, np.uint8) if "TRUTH" in part.variables else None
         bad = ~np.isfinite(x)
