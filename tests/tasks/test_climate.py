@@ -241,3 +241,24 @@ def test_ivt_is_derived_where_the_data_lacks_it(tmp_path):
     x = r.fields(r.pieces()[0])[0]
     expected = ds["TMQ"].values[:8] * np.hypot(ds["U850"].values[:8], 3.0)
     assert np.allclose(x[:, 0], expected, rtol=1e-6) and np.array_equal(x[:, 1], ds["TMQ"].values[:8])
+
+
+def test_zarr_output_holds_the_same_steps_as_the_netcdf_files():
+    """`--out X.zarr` writes every piece into its region of one store (resumable by the manifest beside
+    it), with the values of the NetCDF files otherwise written, readable by xarray alone."""
+    from physml.platform.data.local import write_in_process
+    from physml.platform.data.shards import DatasetWriter
+    from physml.tasks.climate.source import ClimateSource
+
+    source = ClimateSource(ClimateParams(grid="32x64", steps=12, chunk=5, seed=4))
+    for out in ("memory://zarr-out/nc", "memory://zarr-out/sim.zarr"):
+        write_in_process(source, DatasetWriter(out, "climate", source.manifest_params(), 4, "test"))
+    store = xr.open_zarr("memory://zarr-out/sim.zarr", consolidated=False)
+    files = [
+        xr.open_dataset(f, engine="h5netcdf") for f in sorted(ClimateReader("memory://zarr-out/nc", ("TMQ",)).sources)
+    ]
+    nc = xr.concat([f.load() for f in files], "time")
+    assert store.sizes["time"] == 12 and store["TMQ"].encoding["chunks"] == (1, 32, 64)
+    for v in ("TMQ", "PSL", "LABELS", "TRUTH", "tc_lat"):
+        assert np.array_equal(store[v].values, nc[v].values, equal_nan=v.startswith("tc"))
+    assert list(store["time"].values) == list(nc["time"].values)

@@ -188,6 +188,17 @@ class ItemSource(DataSource):
         as it is; then the item has ``"rows"``, its row count for the manifest."""
 
 
+class StoreWriter(ABC):
+    """An :class:`ItemSource` capability: writing each made item into one store of the field's own format
+    (e.g. a region of a Zarr store) instead of a shard file of its own."""
+
+    @abstractmethod
+    def put(self, out: str, item: dict, made: pa.Table | bytes) -> int | None:
+        """Write ``made`` (what :meth:`ItemSource.make` returned for ``item``) into ``out`` and return its
+        rows; None: ``out`` is not such a store, the platform writes a shard. Called in the driver, the
+        single writer, once per item; the platform records the item in the manifest after it."""
+
+
 class FileReader(ABC):
     """Files in a field's own format (the top-tagging HDF5 table, Delphes ROOT trees, ...) read in place
     as rows of ``kind``, piece by piece: a piece is a file or a range of its rows, read in one Ray Data
@@ -240,4 +251,7 @@ class Generator(ABC):
         """A terminal summary of the generated dataset (its ``generated_columns``)."""
 
 
-__all__ = ["DataSource", "ChainSampler", "ItemSource", "chunk_items", "FileReader", "Generator", "Unit", "Estimate"]
+__all__ = [
+    "DataSource", "ChainSampler", "ItemSource", "StoreWriter", "chunk_items", "FileReader", "Generator", "Unit",
+    "Estimate",
+]  # fmt: skip

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import ray
 from tqdm.auto import tqdm
 
-from physml.platform.data.shards import DatasetError, DatasetWriter, item_meta
+from physml.platform.data.shards import DatasetError, DatasetWriter
 from physml.tasks import load as _load
 
 
@@ -58,7 +58,7 @@ def run_items(source_path: str, source_args: tuple, writer: DatasetWriter, progr
                 table, node = ray.get(ready[0])
             except ray.exceptions.RayTaskError as err:
                 raise DatasetError(f"{item.get('case', item['path'])}: {_cause(err)}") from None
-            entry = writer.put_shard(item["path"], table, **item_meta(item))
+            entry = writer.entry(item, table, source)
             writer.commit([entry])
             rows, nodes = rows + entry["rows"], nodes | {node}
             bar.update(1)

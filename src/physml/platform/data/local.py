@@ -10,7 +10,7 @@ import torch
 
 from physml.errors import DatasetError
 from physml.platform.data.readers import reader_tables, task_reader
-from physml.platform.data.shards import DatasetWriter, item_meta, iter_tables, read_manifest
+from physml.platform.data.shards import DatasetWriter, iter_tables, read_manifest
 from physml.tasks.base import DatasetSpec
 from physml.tasks.sources import ChainSampler, DataSource, ItemSource
 
@@ -28,7 +28,7 @@ def write_in_process(source: DataSource, writer: DatasetWriter) -> int:
     rows = 0
     if isinstance(source, ItemSource):
         for item in source.items():
-            entry = writer.put_shard(item["path"], source.make(item), **item_meta(item))
+            entry = writer.entry(item, source.make(item), source)
             writer.commit([entry])
             rows += entry["rows"]
     elif isinstance(source, ChainSampler):

@@ -130,6 +130,17 @@ class DatasetWriter:
         rows = table.num_rows if isinstance(table, pa.Table) else int(rows or 0)
         return {"path": rel, "rows": rows, "sha256": sha256(data), **meta}
 
+    def entry(self, item: dict, made, source) -> dict:
+        """The manifest entry of one made item: written by ``source`` into its own store (a
+        :class:`~physml.tasks.sources.StoreWriter` whose ``put`` takes it), else as a shard file."""
+        meta = item_meta(item)
+        from physml.tasks.sources import StoreWriter
+
+        rows = source.put(self.uri, item, made) if isinstance(source, StoreWriter) else None
+        if rows is None:
+            return self.put_shard(item["path"], made, **meta)
+        return {"path": item["path"], "rows": int(rows), "sha256": "", **{k: v for k, v in meta.items() if k != "rows"}}
+
     def adopt_shard(self, rel: str, **meta) -> dict | None:
         """Entry for a complete shard found on disk but missing from the manifest (crash before commit)."""
         path = _join(self.root, rel)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from physml.tasks.options import option
-from physml.tasks.sources import Estimate, ItemSource
+from physml.tasks.sources import Estimate, ItemSource, StoreWriter
 
 from .background import derived_fields, primary_fields
 from .cf import CHANNELS, cf_dataset, labels_variable, netcdf_bytes
@@ -77,7 +77,7 @@ def simulate_chunk(p: ClimateParams, k: int, n: int) -> tuple[dict, dict, np.nda
     return derived_fields(f), tables, truth, grid
 
 
-class ClimateSource(ItemSource):
+class ClimateSource(ItemSource, StoreWriter):
     kind = "climate"
     params_type = ClimateParams
     summary = "CAM5-like fields (CF NetCDF) with placed tropical cyclones and atmospheric rivers"
@@ -111,12 +111,18 @@ class ClimateSource(ItemSource):
         return Estimate(float(self.p.steps * nlat * nlon * (4 * len(CHANNELS) + 2)), float(self.p.steps), "time steps")
 
     def items(self) -> list[dict]:
+        """One per file of ``chunk`` steps (simulate) or per piece of the data (detect); ``offset`` and
+        ``total``: the item's place on the time axis of a Zarr output."""
         if self.p.data:
-            return [{**piece, "path": f"{piece['path']}.nc"} for piece in detect_reader(self.p.data).pieces()]
-        c = self.p.chunk
+            pieces = detect_reader(self.p.data).pieces()
+            starts, total = np.cumsum([0] + [p["rows"] for p in pieces]), sum(p["rows"] for p in pieces)
+            return [
+                {**p, "path": f"{p['path']}.nc", "offset": int(s), "total": int(total)} for p, s in zip(pieces, starts)
+            ]
+        c, n = self.p.chunk, self.p.steps
         return [
-            {"path": f"climate-{k:05d}.nc", "chunk": k, "rows": min(c, self.p.steps - k * c)}
-            for k in range(-(-self.p.steps // c))
+            {"path": f"climate-{k:05d}.nc", "chunk": k, "rows": min(c, n - k * c), "offset": k * c, "total": n}
+            for k in range(-(-n // c))
         ]
 
     def make(self, item: dict) -> bytes:
@@ -135,6 +141,16 @@ class ClimateSource(ItemSource):
         }
         ds = cf_dataset(fields, grid.lat, grid.lon, days, extra, {"source": "physml simulate climate", "seed": p.seed})
         return netcdf_bytes(ds)
+
+    def put(self, out: str, item: dict, made: bytes) -> int | None:
+        """Into one Zarr store when ``out`` ends in .zarr (the item's region of its time axis)."""
+        from .zarrstore import is_zarr, write_region
+
+        if not is_zarr(out):
+            return None
+        with open_bytes(made, decode_times=False) as ds:
+            write_region(out, ds, item["offset"], item["total"])
+        return item["rows"]
 
     def summary_table(self, uri: str) -> pa.Table:
         """Per time step: placed and found cyclones, matched within 5 deg, AR pixels of both labellings."""
@@ -245,8 +261,8 @@ def detect_piece(uri: str, piece: dict) -> bytes:
     return netcdf_bytes(ds)
 
 
-def open_bytes(data: bytes):
-    """An xarray Dataset of NetCDF bytes (tests, the simulator's own checks)."""
+def open_bytes(data: bytes, decode_times: bool = True):
+    """An xarray Dataset of NetCDF bytes."""
     import xarray as xr
 
-    return xr.open_dataset(io.BytesIO(data), engine="h5netcdf")
+    return xr.open_dataset(io.BytesIO(data), engine="h5netcdf", decode_times=decode_times)
