@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import plain_loop, run_rate
+from benchmarks.common import plain_loop, run_rate, stream_and_train
 from benchmarks.jets_scale import peak_memory
 from physml.config import from_dict
 from physml.platform.data.local import write_in_process
@@ -68,38 +68,12 @@ def read_rates(data: str) -> float:
 
 
 def stream_vs_training(data: str) -> None:
-    import ray
-
-    from physml.platform.data.streams import ray_dataset
-
     task = ClimateSegmentation()
     cfg = from_dict(task.Config, {"data": {"uri": data, "channels": list(CHANNELS)}})
-    spec = task.datasets(cfg, data)["train"]
-    os.environ["PHYSML_MATERIALIZE_MB"] = "0"
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
-    t0 = time.perf_counter()
-    n, first, t1, batch = 0, 0, 0.0, None
-    for b in ray_dataset(spec, shuffle_seed=0).iter_torch_batches(batch_size=8):
-        if not n:
-            first, t1, batch = len(b["x"]), time.perf_counter(), b
-        n += len(b["x"])
-    t2 = time.perf_counter()
-    ray.shutdown()
-    del os.environ["PHYSML_MATERIALIZE_MB"]
-    torch.set_num_threads(1)
-    model = task.model(cfg)
-    opt = torch.optim.Adam(model.parameters())
-    steps, t3 = 5, time.perf_counter()
-    for _ in range(steps):
-        loss = task.loss(model, batch, cfg)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    train = steps * len(batch["x"]) / (time.perf_counter() - t3)
-    stream = (n - first) / max(t2 - t1, 1e-9)
+    n, wait, stream, train = stream_and_train(task, cfg, task.datasets(cfg, data)["train"], 8, 5)
     print(
         f"Ray Data stream of the training split ({n} steps, {os.cpu_count()} cores): {stream:6.1f} steps/s after "
-        f"{t1 - t0:.1f} s to the first batch; the U-Net trains {train:6.1f} steps/s on one thread "
+        f"{wait:.1f} s to the first batch; the U-Net trains {train:6.1f} steps/s on one thread "
         f"(reader / consumption {stream / train:.1f})"
     )
 

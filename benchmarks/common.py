@@ -75,3 +75,39 @@ def run_rate(cmd: list[str], env: dict, samples: int, cwd: str | None = None) ->
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     ep = sorted(m.timestamp for m in client.get_metric_history(run_id, "epoch"))
     return (len(ep) - 1) * samples / ((ep[-1] - ep[0]) / 1000), out, run_id
+
+
+def stream_and_train(task, cfg, spec, batch_size: int, steps: int) -> tuple[int, float, float, float]:
+    """A training split streamed by Ray Data (the reader's or the shards' datasource, all cores,
+    PHYSML_MATERIALIZE_MB=0) against the task's training consumption (forward + backward on its first
+    batch, ``steps`` times, one thread): (samples streamed, seconds to the first batch, samples/s of the
+    stream after it, samples/s of training)."""
+    import os
+
+    import ray
+
+    from physml.platform.data.streams import ray_dataset
+
+    os.environ["PHYSML_MATERIALIZE_MB"] = "0"
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    t0 = time.perf_counter()
+    n, first, t1, batch = 0, 0, 0.0, None
+    for b in ray_dataset(spec, shuffle_seed=0).iter_torch_batches(batch_size=batch_size):
+        size = len(next(iter(b.values())))
+        if not n:
+            first, t1, batch = size, time.perf_counter(), b
+        n += size
+    t2 = time.perf_counter()
+    ray.shutdown()
+    del os.environ["PHYSML_MATERIALIZE_MB"]
+    torch.set_num_threads(1)
+    model = task.model(cfg)
+    opt = torch.optim.Adam(model.parameters())
+    t3 = time.perf_counter()
+    for _ in range(steps):
+        loss = task.loss(model, batch, cfg)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    train = steps * first / (time.perf_counter() - t3)
+    return n, t1 - t0, (n - first) / max(t2 - t1, 1e-9), train

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import plain_loop, run_rate
+from benchmarks.common import plain_loop, run_rate, stream_and_train
 from benchmarks.jets_scale import peak_memory
 from physml.config import from_dict
 from physml.tasks.jets.reader import JetFileReader
@@ -99,38 +99,12 @@ def delphes_rates(paths: list[str], events: int) -> None:
 
 
 def stream_vs_training(path: str) -> None:
-    import ray
-
-    from physml.platform.data.streams import ray_dataset
-
     task = JetTagging()
     cfg = from_dict(task.Config, {"data": {"uri": path}, "model": {"kind": "pfn", "constituents": 64}})
-    spec = task.datasets(cfg, path)["train"]
-    os.environ["PHYSML_MATERIALIZE_MB"] = "0"
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
-    t0 = time.perf_counter()
-    n, first, t1, batch = 0, 0, 0.0, None
-    for b in ray_dataset(spec, shuffle_seed=0).iter_torch_batches(batch_size=BATCH):
-        if not n:
-            first, t1, batch = len(b["y"]), time.perf_counter(), b
-        n += len(b["y"])
-    t2 = time.perf_counter()
-    ray.shutdown()
-    del os.environ["PHYSML_MATERIALIZE_MB"]
-    torch.set_num_threads(1)
-    model = task.model(cfg)
-    opt = torch.optim.Adam(model.parameters())
-    steps, t3 = 20, time.perf_counter()
-    for _ in range(steps):
-        loss = task.loss(model, batch, cfg)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    train = steps * len(batch["y"]) / (time.perf_counter() - t3)
-    stream = (n - first) / (t2 - t1)
+    n, wait, stream, train = stream_and_train(task, cfg, task.datasets(cfg, path)["train"], BATCH, 20)
     print(
         f"Ray Data stream of the training split ({n} jets, {os.cpu_count()} cores): {stream:8.0f} jets/s after "
-        f"{t1 - t0:.1f} s to the first batch; the PFN trains {train:8.0f} jets/s on one thread "
+        f"{wait:.1f} s to the first batch; the PFN trains {train:8.0f} jets/s on one thread "
         f"(reader / consumption {stream / train:.2f})"
     )
 
