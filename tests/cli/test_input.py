@@ -367,3 +367,22 @@ def test_bad_fields_simulate_input(extra, needle, tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err.strip()
     assert err.startswith("physml: error:") and needle in err and not (tmp_path / "out").exists()
     assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+CLIMATE_CASES = [
+    (["simulate", "climate", "--grid", "10x20"], "--grid '10x20': need at least 16 latitudes"),
+    (["simulate", "climate", "--grid", "big"], "expected NLATxNLON"),
+    (["simulate", "climate", "--hours", "0"], "--hours 0.0: must be in (0, 24]"),
+    (["detect", "climate", "--data", "nothere"], "nothere: no such file, directory or store"),
+]
+
+
+@pytest.mark.parametrize("argv,needle", CLIMATE_CASES)
+def test_bad_climate_input(argv, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.zarr"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physml: error:") and "\n" not in err and needle in err
+    assert not out.exists() and not (tmp_path / "mlflow.db").exists()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

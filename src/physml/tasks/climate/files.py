@@ -44,9 +44,9 @@ def list_sources(uri: str) -> list[str]:
     elif fs.exists(path):
         found = [path]
     else:
-        raise ValueError("no such file, directory or store")
+        raise ValueError(f"{uri}: no such file, directory or store")
     if not found:
-        raise ValueError(f"no NetCDF ({', '.join(NETCDF_SUFFIXES)}) or Zarr (.zarr) data found")
+        raise ValueError(f"{uri}: no NetCDF ({', '.join(NETCDF_SUFFIXES)}) or Zarr (.zarr) data found")
     return [full(p) for p in found]
 
 

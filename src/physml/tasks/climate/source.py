@@ -53,9 +53,10 @@ class ClimateParams:
         parse_grid(self.grid)
         if self.steps < 1 or self.chunk < 1:
             raise ValueError(f"steps = {self.steps}, chunk = {self.chunk}: both must be >= 1")
-        if not 0 < self.hours <= 24 or self.cyclones < 0 or self.rivers < 0:
-            raise ValueError(f"hours = {self.hours}, cyclones = {self.cyclones}, rivers = {self.rivers}: "
-                             "need 0 < hours <= 24 and means >= 0")  # fmt: skip
+        if not 0 < self.hours <= 24:
+            raise ValueError(f"hours = {self.hours}: must be in (0, 24]")
+        if self.cyclones < 0 or self.rivers < 0:
+            raise ValueError(f"cyclones = {self.cyclones}, rivers = {self.rivers}: Poisson means must be >= 0")
 
 
 def simulate_chunk(p: ClimateParams, k: int, n: int) -> tuple[dict, dict, np.ndarray, Grid]:
