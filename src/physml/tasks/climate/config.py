@@ -22,7 +22,7 @@ class ClimateData:
     crop: int = 96  # segmentation: training on random crops of this many pixels (0: whole fields)
     event: str = "tc"  # patches: tc (tropical cyclones) | ar (atmospheric rivers)
     size: int = 32  # patches: window side, pixels
-    steps: int = 256  # simulated time steps
+    steps: int = 1024  # simulated time steps
     grid: str = "192x288"  # simulated grid
     seed: int = 0  # simulation seed
 
@@ -46,7 +46,7 @@ class ClimateModel:
     layers: int = 4  # U-Net levels (segmentation) or conv stages (patches)
     channels: int = 16  # first level's channels, doubled per level
     loss: str = "ce"  # segmentation: ce (weighted cross-entropy) | jaccard | ce+jaccard
-    weights: tuple[float, ...] = (1.0, 10.0, 5.0)  # cross-entropy weight of background, TC, AR
+    weights: tuple[float, ...] = (1.0, 3.0, 2.0)  # cross-entropy weight of background, TC, AR
 
     def __post_init__(self):
         at_least_one("model", self, ("layers", "channels"))
