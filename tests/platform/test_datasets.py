@@ -64,3 +64,24 @@ def test_split_size_is_its_size_in_memory_not_on_disk(tmp_path, monkeypatch):
     monkeypatch.setenv("PHYSML_MATERIALIZE_MB", "lots")
     with pytest.raises(datasets.DatasetError, match="PHYSML_MATERIALIZE_MB = 'lots': expected a number of MiB"):
         datasets.materialize_limit()
+
+
+def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows():
+    """20,000 rows of 1.5 MB climate fields would be 30 GB: the buffer holds at most SHUFFLE_BYTES of
+    rows (and at least 4 batches); small rows keep SHUFFLE_ROWS."""
+    import numpy as np
+    import pyarrow as pa
+
+    from physml.platform.data.shards import DatasetWriter
+    from physml.platform.data.streams import SHUFFLE_BYTES, SHUFFLE_ROWS, shuffle_rows
+    from physml.tasks.base import DatasetSpec
+
+    for name, floats in (("big", 100_000), ("small", 10)):
+        w = DatasetWriter(f"memory://shuffle/{name}", "t", {}, 0, "test")
+        column = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3 * floats, np.float32)), floats)
+        w.commit([w.put_shard("a.parquet", pa.table({"x": column}))], complete=True)
+    big = DatasetSpec("memory://shuffle/big", ["x"], lambda b: b)
+    rows = shuffle_rows(big, 8)  # 4 bytes x 100,000 floats per row, and Arrow's buffer padding
+    assert 0.95 * SHUFFLE_BYTES / 400_000 <= rows <= SHUFFLE_BYTES / 400_000
+    assert shuffle_rows(big, 200) == 800  # at least 4 batches
+    assert shuffle_rows(DatasetSpec("memory://shuffle/small", ["x"], lambda b: b), 8) == SHUFFLE_ROWS

@@ -68,9 +68,9 @@ def reader_tables(spec: DatasetSpec) -> Iterator[pa.Table]:
             raise DatasetError(str(err)) from None
 
 
-def reader_memory(spec: DatasetSpec) -> int:
-    """The split's size in memory as Arrow tables of its columns: bytes per row of the first piece
-    times the rows (or upper bounds) the pieces give."""
+def reader_size(spec: DatasetSpec) -> tuple[float, int]:
+    """(bytes per row of the split's columns as Arrow tables, from its first piece; the rows, or upper
+    bounds, its pieces give)."""
     chosen = pieces_of(spec)
     first = read_piece(spec.reader, chosen[0], spec.columns, spec.where)
-    return int(first.nbytes / max(first.num_rows, 1) * sum(p["rows"] for p in chosen))
+    return first.nbytes / max(first.num_rows, 1), sum(p["rows"] for p in chosen)

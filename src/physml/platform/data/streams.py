@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import ray
 
 from physml.platform.data.local import local_batches
-from physml.platform.data.readers import pieces_of, read_piece, reader_memory
+from physml.platform.data.readers import pieces_of, read_piece, reader_size
 from physml.platform.data.shards import (
     DatasetError,
     matches,
@@ -45,19 +45,36 @@ def materialize_limit() -> int:
         raise DatasetError(f"PHYSML_MATERIALIZE_MB = {mb!r}: expected a number of MiB (0 = always stream)") from None
 
 
-def split_memory(spec: DatasetSpec) -> int:
-    """The split's shards' size in memory as Arrow tables of its columns: bytes per row of the first
-    shard (read whole) times the rows the manifest lists. On disk, compressed and encoded, it can be
-    100x less. Files read in place: the first piece's bytes per row times the pieces' rows."""
+def split_size(spec: DatasetSpec) -> tuple[float, int]:
+    """(bytes per row of the split's columns as Arrow tables, from its first shard read whole; the
+    rows the manifest lists). Files read in place: the first piece's bytes per row, the pieces' rows."""
     if spec.reader:
-        return reader_memory(spec)
+        return reader_size(spec)
     fs, root = open_uri(spec.uri)
     entries = [e for e in read_manifest(spec.uri)["shards"] if matches(e, spec.where)]
     if not entries:
-        return 0
+        return 0.0, 0
     with fs.open(f"{root}/{entries[0]['path']}", "rb") as f:
         first = pq.read_table(f, columns=spec.columns)
-    return int(first.nbytes / max(first.num_rows, 1) * sum(e["rows"] for e in entries))
+    return first.nbytes / max(first.num_rows, 1), sum(e["rows"] for e in entries)
+
+
+def split_memory(spec: DatasetSpec) -> int:
+    """The split's size in memory as Arrow tables of its columns (on disk, compressed and encoded, it
+    can be 100x less)."""
+    per_row, rows = split_size(spec)
+    return int(per_row * rows)
+
+
+SHUFFLE_ROWS = 20000  #: rows of the training split's local shuffle buffer (Ray Data) ...
+SHUFFLE_BYTES = 128 * 2**20  #: ... but at most this many bytes of them
+
+
+def shuffle_rows(spec: DatasetSpec, batch_size: int) -> int:
+    """Rows of the training split's local shuffle buffer: ``SHUFFLE_ROWS``, fewer where rows are large
+    (a 192 x 288 x 7 climate field is 1.5 MB: 20,000 of them would be 30 GB), at least 4 batches."""
+    per_row = split_size(spec)[0]
+    return max(4 * batch_size, min(SHUFFLE_ROWS, int(SHUFFLE_BYTES / max(per_row, 1.0))))
 
 
 def quiet_ray_data() -> None:

@@ -117,7 +117,7 @@ class RayTrainSession:
         kwargs = {"find_unused_parameters": True} if find_unused else None
         return ray.train.torch.prepare_model(model, parallel_strategy_kwargs=kwargs)
 
-    def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None):
+    def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None, shuffle_rows: int = 20000):
         """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
         reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time).
         A split of at most ``KEEP_BYTES`` is kept after its first pass and replayed without a Ray Data
@@ -134,7 +134,7 @@ class RayTrainSession:
         shard = ray.train.get_dataset_shard(split)
         if shard is None:
             return iter(())
-        buffer = max(SHUFFLE_ROWS, 4 * batch_size) if shuffle_seed is not None else None
+        buffer = max(shuffle_rows, 4 * batch_size) if shuffle_seed is not None else None
         it = shard.iter_torch_batches(
             batch_size=batch_size,
             device=self.device,
@@ -223,7 +223,6 @@ def _save(session, raw: torch.nn.Module, opts: Optimizers, progress: dict, cfg_d
     session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
 
 
-SHUFFLE_ROWS = 20000  #: local shuffle buffer of the training split (rows)
 KEEP_BYTES = 256 * 2**20  #: a split up to this size is kept in the worker after its first pass (see batches)
 
 
@@ -277,7 +276,7 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
         model.train()
         sums, n = {}, 0
         seed = (t.seed + session.rank) * 100003 + epoch
-        for batch in session.batches("train", t.batch_size, shuffle_seed=seed):
+        for batch in session.batches("train", t.batch_size, shuffle_seed=seed, shuffle_rows=plan.shuffle_rows):
             out = _step(task, model, batch, cfg, opts, scaler, (epoch, progress["step"]), log)
             task.on_step_end(raw, progress["step"], cfg)
             progress["step"] += 1

@@ -21,6 +21,7 @@ class RunPlan:
     run_id: str = ""  # MLflow run the loop's rank 0 logs to; "" = none (a sweep logs from its driver)
     tracking_uri: str = ""
     init_state: dict | None = None  # starting weights (train.init_from); a checkpoint of the run wins
+    shuffle_rows: int = 20000  # rows of the training split's local shuffle buffer (fewer for large rows)
 
     def to_dict(self) -> dict:
         """Plain values (the config as a dict) for Ray Train's ``train_loop_config``."""
