@@ -66,7 +66,7 @@ def test_split_size_is_its_size_in_memory_not_on_disk(tmp_path, monkeypatch):
         datasets.materialize_limit()
 
 
-def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows():
+def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows(monkeypatch):
     """20,000 rows of 1.5 MB climate fields would be 30 GB: the buffer holds at most SHUFFLE_BYTES of
     rows (and at least 4 batches); small rows keep SHUFFLE_ROWS."""
     import numpy as np
@@ -85,3 +85,9 @@ def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows():
     assert 0.95 * SHUFFLE_BYTES / 400_000 <= rows <= SHUFFLE_BYTES / 400_000
     assert shuffle_rows(big, 200) == 800  # at least 4 batches
     assert shuffle_rows(DatasetSpec("memory://shuffle/small", ["x"], lambda b: b), 8) == SHUFFLE_ROWS
+    # a split larger than KEEP_BYTES is not gathered by a single worker only to be dropped
+    from physml.platform.data import streams
+
+    assert streams.fits_in_worker(big)  # 1.2 MB
+    monkeypatch.setattr(streams, "KEEP_BYTES", 1_000_000)
+    assert not streams.fits_in_worker(big)

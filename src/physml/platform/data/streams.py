@@ -70,6 +70,15 @@ SHUFFLE_ROWS = 20000  #: rows of the training split's local shuffle buffer (Ray 
 SHUFFLE_BYTES = 128 * 2**20  #: ... but at most this many bytes of them
 
 
+KEEP_BYTES = 256 * 2**20  #: a split up to this size is kept in a Train worker after its first pass
+
+
+def fits_in_worker(spec: DatasetSpec) -> bool:
+    """Whether the split is small enough (``KEEP_BYTES``) for a single Train worker to keep after its
+    first pass (see ``RayTrainSession.batches``)."""
+    return split_memory(spec) <= KEEP_BYTES
+
+
 def shuffle_rows(spec: DatasetSpec, batch_size: int) -> int:
     """Rows of the training split's local shuffle buffer: ``SHUFFLE_ROWS``, fewer where rows are large
     (a 192 x 288 x 7 climate field is 1.5 MB: 20,000 of them would be 30 GB), at least 4 batches."""

@@ -50,7 +50,9 @@ class InlineSession:
     def prepare(self, model: torch.nn.Module, find_unused: bool = False) -> torch.nn.Module:
         return model.to(self.device)
 
-    def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None, shuffle_rows: int = 0):
+    def batches(
+        self, split: str, batch_size: int, shuffle_seed: int | None = None, shuffle_rows: int = 0, keep: bool = True
+    ):
         arrays = self.splits.get(split, {})
         n = len(next(iter(arrays.values()))) if arrays else 0
         order = np.random.default_rng(shuffle_seed).permutation(n) if shuffle_seed is not None else None

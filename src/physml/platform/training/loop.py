@@ -34,7 +34,7 @@ from ray.train.torch import TorchTrainer
 
 from physml.config import to_dict
 from physml.errors import NonFiniteLoss, TrainingError
-from physml.platform.data.streams import quiet_ray_data
+from physml.platform.data.streams import KEEP_BYTES, quiet_ray_data
 from physml.platform.training.optimizers import Optimizers
 from physml.platform.training.runplan import RunPlan
 from physml.tasks import TASKS, load
@@ -117,12 +117,15 @@ class RayTrainSession:
         kwargs = {"find_unused_parameters": True} if find_unused else None
         return ray.train.torch.prepare_model(model, parallel_strategy_kwargs=kwargs)
 
-    def batches(self, split: str, batch_size: int, shuffle_seed: int | None = None, shuffle_rows: int = 20000):
+    def batches(
+        self, split: str, batch_size: int, shuffle_seed: int | None = None, shuffle_rows: int = 20000, keep: bool = True
+    ):
         """Torch batches of this worker's part of ``split``; with a seed, shuffled locally and
         reproducibly (shards hold one chain each: unshuffled batches would be one temperature at a time).
         A split of at most ``KEEP_BYTES`` is kept after its first pass and replayed without a Ray Data
         execution per epoch: an unshuffled one (validation) as the same batches, the training split of a
-        single worker (several workers must all read their streaming split) permuted by the seed."""
+        single worker (several workers must all read their streaming split) permuted by the seed, unless
+        ``keep`` is False (the driver knows the split is larger: nothing is gathered only to be dropped)."""
         key = (split, batch_size)
         kept = self._kept.get(key)
         if kept is not None:
@@ -142,7 +145,7 @@ class RayTrainSession:
             local_shuffle_buffer_size=buffer,
             local_shuffle_seed=shuffle_seed,
         )
-        return it if shuffle_seed is not None and not self.single else self._keeping(key, it)
+        return it if shuffle_seed is not None and not (self.single and keep) else self._keeping(key, it)
 
     def _keeping(self, key: tuple, it):
         """Yield ``it``'s batches, keeping them (shallow copies) for the next pass while they fit in
@@ -223,9 +226,6 @@ def _save(session, raw: torch.nn.Module, opts: Optimizers, progress: dict, cfg_d
     session.report(metrics, Checkpoint.from_directory(d), f"epoch-{progress['epoch']:04d}")
 
 
-KEEP_BYTES = 256 * 2**20  #: a split up to this size is kept in the worker after its first pass (see batches)
-
-
 def keep_freed_memory() -> None:
     """Ask glibc's malloc to serve tensors up to 32 MB from its heap and to keep freed memory instead of
     returning it (mmap threshold 32 MB, trim threshold 1 GB): a CPU training thread otherwise maps and
@@ -276,7 +276,8 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
         model.train()
         sums, n = {}, 0
         seed = (t.seed + session.rank) * 100003 + epoch
-        for batch in session.batches("train", t.batch_size, shuffle_seed=seed, shuffle_rows=plan.shuffle_rows):
+        train = session.batches("train", t.batch_size, seed, plan.shuffle_rows, plan.keep_train)
+        for batch in train:
             out = _step(task, model, batch, cfg, opts, scaler, (epoch, progress["step"]), log)
             task.on_step_end(raw, progress["step"], cfg)
             progress["step"] += 1

@@ -22,6 +22,7 @@ class RunPlan:
     tracking_uri: str = ""
     init_state: dict | None = None  # starting weights (train.init_from); a checkpoint of the run wins
     shuffle_rows: int = 20000  # rows of the training split's local shuffle buffer (fewer for large rows)
+    keep_train: bool = True  # a single worker may keep the training split after its first pass (it fits)
 
     def to_dict(self) -> dict:
         """Plain values (the config as a dict) for Ray Train's ``train_loop_config``."""
