@@ -142,7 +142,8 @@ def test_sweep_driver_killed_on_a_cluster_and_resumed_by_a_new_driver(tmp_path):
 @pytest.mark.usefixtures("s3")
 def test_climate_run_on_three_nodes_shares_nothing_but_s3(tmp_path):
     """`simulate climate` and `run climate-segmentation` (2 Train workers on two worker nodes, the data
-    streamed from NetCDF files on S3, PHYSML_HOME on S3) on a 3-node cluster; one MLflow run."""
+    streamed from NetCDF files on S3, each worker its own pieces, PHYSML_HOME on S3) on a 3-node
+    cluster; one MLflow run."""
     import mlflow
 
     report = _scenario(tmp_path, "climate-s3", target="physml")
@@ -153,3 +154,8 @@ def test_climate_run_on_three_nodes_shares_nothing_but_s3(tmp_path):
     runs = client.search_runs([exp.experiment_id], "tags.`physml.kind` = 'train'")
     assert [r.info.run_id for r in runs] == [report["run_id"]] and runs[0].info.status == "FINISHED"
     assert 0 <= report["mean_iou"] <= 1
+    # each worker streamed its own pieces: both got rows, and their sum is the training split's 32 rows
+    # (4 pieces of 8 steps; a piece read by both workers would make it more)
+    m = runs[0].data.metrics
+    assert m["train/rows_worker0"] > 0 and m["train/rows_worker1"] > 0
+    assert m["train/rows_worker0"] + m["train/rows_worker1"] == m["train/rows"] == 32

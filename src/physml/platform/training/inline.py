@@ -74,6 +74,9 @@ class InlineSession:
     def broadcast_stop(self, stop: bool) -> bool:
         return stop
 
+    def gather_rows(self, rows: int) -> list[int]:
+        return [rows]
+
 
 class NoLog:
     """A metric logger that logs nothing (a sweep logs from its driver)."""

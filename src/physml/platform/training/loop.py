@@ -107,7 +107,8 @@ class RayTrainSession:
 
     def __init__(self):
         ctx = ray.train.get_context()
-        self.rank, self.single = ctx.get_world_rank(), ctx.get_world_size() == 1
+        self.rank, self.world_size = ctx.get_world_rank(), ctx.get_world_size()
+        self.single = self.world_size == 1
         self.device = ray.train.torch.get_device()
         self._kept: dict[tuple, list | dict] = {}
 
@@ -178,6 +179,15 @@ class RayTrainSession:
                 checkpoint_dir_name=name,
                 checkpoint_upload_mode=ray.train.CheckpointUploadMode.ASYNC,
             )
+
+    def gather_rows(self, rows: int) -> list[int]:
+        """The training rows every worker saw this epoch, by rank (one all-gather: with several workers
+        their sum is the split's rows exactly when each row went to one worker)."""
+        if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+            return [rows]
+        counts = [torch.zeros(1, dtype=torch.int64, device=self.device) for _ in range(self.world_size)]
+        torch.distributed.all_gather(counts, torch.tensor([rows], dtype=torch.int64, device=self.device))
+        return [int(c.item()) for c in counts]
 
     def broadcast_stop(self, stop: bool) -> bool:
         """Rank 0's early-stopping decision, shared with every worker."""
@@ -274,20 +284,21 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
     metrics: dict = progress["metrics"]  # a run restored at its last epoch returns that epoch's metrics
     for epoch in range(progress["epoch"], t.epochs):
         model.train()
-        sums, n = {}, 0
+        sums, n, rows = {}, 0, 0
         seed = (t.seed + session.rank) * 100003 + epoch
         train = session.batches("train", t.batch_size, seed, plan.shuffle_rows, plan.keep_train)
         for batch in train:
             out = _step(task, model, batch, cfg, opts, scaler, (epoch, progress["step"]), log)
             task.on_step_end(raw, progress["step"], cfg)
             progress["step"] += 1
-            n += 1
+            n, rows = n + 1, rows + len(next(iter(batch.values())))
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + v
             if progress["step"] % t.log_every == 0:
                 log.log({f"train/{k}": v for k, v in out.items()}, progress["step"])
         opts.epoch_end()
         fresh = {f"train/epoch_{k}": v / max(n, 1) for k, v in sums.items()}
+        fresh.update(rows_metrics(session.gather_rows(rows)))
         check = session.rank == 0 and validates(epoch, t)
         if check:
             fresh.update(_validate(task, raw, session, cfg))
@@ -302,6 +313,15 @@ def run_loop(task, plan: RunPlan, session, log) -> tuple[torch.nn.Module, dict]:
         if session.broadcast_stop(stop):
             break
     return raw, metrics
+
+
+def rows_metrics(counts: list[int]) -> dict[str, float]:
+    """``train/rows`` (the epoch's training rows over all workers) and, with several workers,
+    ``train/rows_worker<rank>``."""
+    out = {"train/rows": float(sum(counts))}
+    if len(counts) > 1:
+        out.update({f"train/rows_worker{r}": float(c) for r, c in enumerate(counts)})
+    return out
 
 
 def _step(task, model, batch: dict, cfg, opts: Optimizers, scaler, where: tuple[int, int], log) -> dict[str, float]:
