@@ -147,8 +147,9 @@ def _add_detect(sub, chosen: str | None) -> None:
         "detect",
         help="label extreme weather in CF NetCDF/Zarr fields with heuristics (TECA-style), on Ray",
         description="Label every time step of --data (LABELS: 0 background, 1 tropical cyclone, 2 "
-        "atmospheric river) in parallel Ray tasks; --out is a dataset of CF NetCDF label files that "
-        "`physml run` reads as data.labels. Resumable.",
+        "atmospheric river) in parallel Ray tasks; --out X.nc writes one CF NetCDF file, X.zarr one Zarr "
+        "store, anything else a directory of NetCDF label files; `physml run` reads each as data.labels. "
+        "Resumable.",
     )
     _add_sources(p, "detect", chosen)
 

@@ -26,7 +26,13 @@ def test_simulate_detect_train_and_evaluate_a_climatenet_file(workdir, capsys):
     assert main(["detect", "climate", "--data", "sim", "--out", "labels", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "TC " in out and "AR " in out and len(list_sources("labels")) == 3  # a line per step; a file per piece
-    sets = ["--set", 'data.uri="sim"', "--set", 'data.labels="labels"', "--set", 'train.runner="local"']
+    # `--out X.nc`: the same labels gathered into one NetCDF file (the pieces kept beside it, resumable)
+    assert main(["detect", "climate", "--data", "sim", "--out", "labels.nc", "--no-progress"]) == 0
+    capsys.readouterr()
+    one = xr.open_dataset("labels.nc", engine="h5netcdf")
+    parts = xr.concat([xr.open_dataset(p, engine="h5netcdf") for p in list_sources("labels")], "time")
+    assert np.array_equal(one["LABELS"].values, parts["LABELS"].values) and one.sizes["time"] == 24
+    sets = ["--set", 'data.uri="sim"', "--set", 'data.labels="labels.nc"', "--set", 'train.runner="local"']
     assert main(["run", "climate-segmentation", "-c", "smoke", *sets, "--no-progress"]) == 0
     rid = _run_id(capsys.readouterr().out)
     run = mlflow.get_run(rid)

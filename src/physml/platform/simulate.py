@@ -56,7 +56,8 @@ def simulate(
     """Everything after validation: output, Ray, generator, analysis, MLflow run. Resumes ``out``."""
     sampler = load(sampler_path)(*sampler_args)
     params = sampler.manifest_params()
-    writer = DatasetWriter(out, sampler.kind, params, params.get("seed", 0), f"physml {__version__}: {command}")
+    where = sampler.dataset_uri(str(out))  # the dataset's own directory (out itself, unless out is one file)
+    writer = DatasetWriter(where, sampler.kind, params, params.get("seed", 0), f"physml {__version__}: {command}")
     est = sampler.estimate()
     if est is not None:
         print(f"physml: will write about {human_bytes(est.bytes)} ({est.work:.3g} {est.unit})", file=sys.stderr)
@@ -66,7 +67,8 @@ def simulate(
     with tracking.run(sampler.task, f"{verb}-{sampler.kind}", {**params, "out": str(out)}, tags) as active:
         tracking.announce(active, sampler.task)
         stats, metrics = produce(sampler_path, sampler_args, writer, actors, progress)
-        analysis = log_analysis(sampler, out, {**metrics, "sim/seconds": time.perf_counter() - t0})
+        sampler.finish(str(out), where)
+        analysis = log_analysis(sampler, where, {**metrics, "sim/seconds": time.perf_counter() - t0})
         return SimulationResult(active.info.run_id, analysis, stats, info)
 
 

@@ -106,6 +106,16 @@ class DataSource(ABC):
         """Figures and tables of :meth:`analyse`'s result under ``out_dir`` (default: none)."""
         return []
 
+    def dataset_uri(self, out: str) -> str:
+        """Where the dataset (its manifest and shards) is kept for ``--out``: ``out`` itself (default),
+        or a directory beside it when ``out`` names one file that :meth:`finish` writes at the end."""
+        return out
+
+    def finish(self, out: str, dataset: str) -> None:
+        """Called once the dataset at ``dataset`` is complete (e.g. to gather its shards into the one
+        file ``out`` names). Default: nothing."""
+        return None
+
     def summary_table(self, uri: str) -> pa.Table | None:
         """The ``summary_columns`` of the finished dataset at ``uri`` when its shards are files in a
         field's own format (:meth:`ItemSource.make` gave bytes); None (default): read from the Parquet

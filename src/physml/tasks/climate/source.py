@@ -143,6 +143,28 @@ class ClimateSource(ItemSource, StoreWriter):
         ds = cf_dataset(fields, grid.lat, grid.lon, days, extra, {"source": "physml simulate climate", "seed": p.seed})
         return netcdf_bytes(ds)
 
+    def dataset_uri(self, out: str) -> str:
+        """`detect --out X.nc`: the pieces' label files are kept in ``X.nc.parts`` (resumable), then
+        gathered into the one file X.nc (:meth:`finish`)."""
+        return f"{out}.parts" if self.p.data and out.endswith(".nc") else out
+
+    def finish(self, out: str, dataset: str) -> None:
+        if dataset == out:
+            return
+        import fsspec
+        import xarray as xr
+
+        from .files import list_sources, open_fields
+
+        parts = []
+        for src in list_sources(dataset):
+            with open_fields(src) as ds:  # decoded: pieces of files with other time units line up
+                parts.append(ds.load())
+        whole = xr.concat(parts, "time", data_vars="all")
+        whole.attrs.update(parts[0].attrs)
+        with fsspec.open(out, "wb") as f:
+            f.write(netcdf_bytes(whole))
+
     def put(self, out: str, item: dict, made: bytes) -> int | None:
         """Into one Zarr store when ``out`` ends in .zarr (the item's region of its time axis)."""
         from .zarrstore import is_zarr, write_region
