@@ -73,7 +73,7 @@ def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows(monkeypatch):
     import pyarrow as pa
 
     from physml.platform.data.shards import DatasetWriter
-    from physml.platform.data.streams import SHUFFLE_BYTES, SHUFFLE_ROWS, shuffle_rows
+    from physml.platform.data.streams import SHUFFLE_BYTES, SHUFFLE_ROWS, training_stream
     from physml.tasks.base import DatasetSpec
 
     for name, floats in (("big", 100_000), ("small", 10)):
@@ -81,13 +81,13 @@ def test_the_shuffle_buffer_is_bounded_in_bytes_not_only_rows(monkeypatch):
         column = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3 * floats, np.float32)), floats)
         w.commit([w.put_shard("a.parquet", pa.table({"x": column}))], complete=True)
     big = DatasetSpec("memory://shuffle/big", ["x"], lambda b: b)
-    rows = shuffle_rows(big, 8)  # 4 bytes x 100,000 floats per row, and Arrow's buffer padding
+    rows, keep = training_stream(big, 8)  # 4 bytes x 100,000 floats per row, and Arrow's buffer padding
     assert 0.95 * SHUFFLE_BYTES / 400_000 <= rows <= SHUFFLE_BYTES / 400_000
-    assert shuffle_rows(big, 200) == 800  # at least 4 batches
-    assert shuffle_rows(DatasetSpec("memory://shuffle/small", ["x"], lambda b: b), 8) == SHUFFLE_ROWS
+    assert training_stream(big, 200)[0] == 800  # at least 4 batches
+    assert training_stream(DatasetSpec("memory://shuffle/small", ["x"], lambda b: b), 8)[0] == SHUFFLE_ROWS
     # a split larger than KEEP_BYTES is not gathered by a single worker only to be dropped
     from physml.platform.data import streams
 
-    assert streams.fits_in_worker(big)  # 1.2 MB
+    assert keep  # 1.2 MB
     monkeypatch.setattr(streams, "KEEP_BYTES", 1_000_000)
-    assert not streams.fits_in_worker(big)
+    assert not streams.training_stream(big, 8)[1]

@@ -13,7 +13,7 @@ from physml.platform.artifacts import load_model, log_model
 from physml.platform.data import storage
 from physml.platform.data.local import check_data
 from physml.platform.data.shards import DatasetError, read_manifest
-from physml.platform.data.streams import fits_in_worker, ray_dataset, shuffle_rows
+from physml.platform.data.streams import ray_dataset, training_stream
 from physml.platform.evaluation import evaluate_and_log
 from physml.platform.plan import check_resources, check_resumable, data_uri, for_data, initial_state, resume_id, shared
 from physml.platform.simulate import ensure_dataset
@@ -60,7 +60,7 @@ def run_task(
         tracking.announce(active, task_name)
         mlflow.log_text(dump_toml(cfg_dict), "config.toml")
         runs = storage.join(storage.home(), "runs", task_name)
-        shuffle, keep = shuffle_rows(specs["train"], cfg.train.batch_size), fits_in_worker(specs["train"])
+        shuffle, keep = training_stream(specs["train"], cfg.train.batch_size)
         plan = RunPlan(task_name, cfg, uri, runs, rid, rid, tracking.tracking_uri(), init, shuffle, keep)
         try:
             if cfg.train.runner == "local":

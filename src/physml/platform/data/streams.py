@@ -73,17 +73,14 @@ SHUFFLE_BYTES = 128 * 2**20  #: ... but at most this many bytes of them
 KEEP_BYTES = 256 * 2**20  #: a split up to this size is kept in a Train worker after its first pass
 
 
-def fits_in_worker(spec: DatasetSpec) -> bool:
-    """Whether the split is small enough (``KEEP_BYTES``) for a single Train worker to keep after its
-    first pass (see ``RayTrainSession.batches``)."""
-    return split_memory(spec) <= KEEP_BYTES
-
-
-def shuffle_rows(spec: DatasetSpec, batch_size: int) -> int:
-    """Rows of the training split's local shuffle buffer: ``SHUFFLE_ROWS``, fewer where rows are large
-    (a 192 x 288 x 7 climate field is 1.5 MB: 20,000 of them would be 30 GB), at least 4 batches."""
-    per_row = split_size(spec)[0]
-    return max(4 * batch_size, min(SHUFFLE_ROWS, int(SHUFFLE_BYTES / max(per_row, 1.0))))
+def training_stream(spec: DatasetSpec, batch_size: int) -> tuple[int, bool]:
+    """(rows of the training split's local shuffle buffer: ``SHUFFLE_ROWS``, fewer where rows are large
+    (a 192 x 288 x 7 climate field is 1.5 MB: 20,000 of them would be 30 GB), at least 4 batches;
+    whether the split is small enough, ``KEEP_BYTES``, for a single Train worker to keep after its
+    first pass, see ``RayTrainSession.batches``), from one read of its first shard or piece."""
+    per_row, rows = split_size(spec)
+    buffer = max(4 * batch_size, min(SHUFFLE_ROWS, int(SHUFFLE_BYTES / max(per_row, 1.0))))
+    return buffer, per_row * rows <= KEEP_BYTES
 
 
 def quiet_ray_data() -> None:

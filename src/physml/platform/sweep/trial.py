@@ -26,7 +26,7 @@ from ray.tune import Checkpoint
 
 from physml.config import from_dict
 from physml.platform.artifacts import write_model
-from physml.platform.data.streams import fits_in_worker, ray_dataset, shuffle_rows
+from physml.platform.data.streams import ray_dataset, training_stream
 from physml.platform.evaluation import evaluate_splits
 from physml.platform.sweep.space import apply
 from physml.platform.training.inline import inline_splits, train_inline
@@ -54,9 +54,8 @@ def _train_ray(task, plan: RunPlan, specs: dict):
     from ray.tune.integration.ray_train import TuneReportCallback
 
     cfg = plan.cfg
-    plan = replace(
-        plan, shuffle_rows=shuffle_rows(specs["train"], cfg.train.batch_size), keep_train=fits_in_worker(specs["train"])
-    )
+    shuffle, keep = training_stream(specs["train"], cfg.train.batch_size)
+    plan = replace(plan, shuffle_rows=shuffle, keep_train=keep)
     train = ray_dataset(specs["train"], shuffle_seed=cfg.train.seed)
     res = fit(plan, train, ray_dataset(specs["val"]), callbacks=(TuneReportCallback(),))
     if res.error is not None:

@@ -71,12 +71,13 @@ class ClimateReader(FileReader):
         return list_sources(self.src)
 
     @cached_property
-    def _layout(self) -> tuple[list[dict], np.ndarray, np.ndarray, bool]:
-        pieces, grid, has_labels = [], None, True
-        for src in self.sources:
+    def _layout(self) -> tuple[list[dict], np.ndarray, np.ndarray, bool, bool]:
+        pieces, grid, has_labels, has_truth = [], None, True, True
+        for index, src in enumerate(self.sources):
             with open_fields(src) as ds:
                 lat, lon, n = check_structure(ds, src, needed(ds, self.channels))
                 has_labels &= "LABELS" in ds.variables
+                has_truth &= "TRUTH" in ds.variables
             if grid is None:
                 grid = (lat, lon, src)
             elif (
@@ -95,13 +96,14 @@ class ClimateReader(FileReader):
                     {
                         "path": path,
                         "file": src,
+                        "file_index": index,
                         "start": start,
                         "stop": stop,
                         "rows": stop - start,
                     }
                 )
         pieces = [{**p, "split": split_of(k, len(pieces))} for k, p in enumerate(pieces)]
-        return pieces, grid[0], grid[1], has_labels or bool(self.labels_src)
+        return pieces, grid[0], grid[1], has_labels or bool(self.labels_src), has_truth
 
     def pieces(self) -> list[dict]:
         if self.labels_src:
@@ -115,6 +117,11 @@ class ClimateReader(FileReader):
     @property
     def has_labels(self) -> bool:
         return self._layout[3]
+
+    @property
+    def has_truth(self) -> bool:
+        """Every file holds TRUTH (the simulator's placed masks)."""
+        return self._layout[4]
 
     @cached_property
     def _label_index(self) -> dict[str, tuple[str, int]]:
@@ -168,7 +175,7 @@ class ClimateReader(FileReader):
             return patch_table(x, extra["labels"], self.grid, piece, self.patches, self.channels)
         n = x.shape[0]
         cols = {"id": [f"{piece['path']}-{i}" for i in range(n)], "x": _flat(x)}
-        cols["file_index"] = np.full(n, self.sources.index(piece["file"]), np.int32)
+        cols["file_index"] = np.full(n, piece["file_index"], np.int32)
         cols["step"] = np.arange(piece["start"], piece["stop"], dtype=np.int32)
         for k in ("labels", "truth"):
             if extra[k] is not None:

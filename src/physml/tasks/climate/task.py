@@ -130,10 +130,7 @@ class ClimateSegmentation(_ClimateTask):
             raise ValueError(f"{uri}: no LABELS to train on; label it with `physml detect climate` and set data.labels")
         shape = tuple(len(a) for a in reader.grid)
         pre = partial(seg_arrays, d=cfg.data, shape=shape)
-        first = reader.pieces()[0]
-        extra = (
-            ["truth"] if "truth" in reader.read({**first, "stop": first["start"] + 1, "rows": 1}).column_names else []
-        )
+        extra = ["truth"] if reader.has_truth else []
         return {
             "train": DatasetSpec(uri, ["x", "labels"], pre, where={"split": "train"}, reader=reader),
             "val": DatasetSpec(uri, ["x", "labels", *extra], pre, where={"split": "val"}, reader=reader),
